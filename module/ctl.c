@@ -1,0 +1,166 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * /dev/vmar_race: the control ioctls of uapi/vmar_race.h. Each open file is
+ * an owner; closing it exits the pprocs it spawned and still runs.
+ */
+#include <linux/compat.h>
+#include <linux/ctype.h>
+#include <linux/fs.h>
+#include <linux/miscdevice.h>
+#include <linux/module.h>
+#include <linux/sched.h>
+#include <linux/uaccess.h>
+
+#include "vmar_race.h"
+
+static int vr_ctl_open(struct inode *inode, struct file *file)
+{
+	struct vr_owner *o = vr_owner_create();
+
+	if (!o)
+		return -ENOMEM;
+	file->private_data = o;
+	return 0;
+}
+
+static int vr_ctl_release(struct inode *inode, struct file *file)
+{
+	vr_owner_release(file->private_data);
+	return 0;
+}
+
+static int vr_name_valid(const char *name)
+{
+	const char *end = memchr(name, '\0', VMAR_RACE_NAME_LEN);
+
+	if (!end)
+		return -EINVAL;		/* not NUL-terminated: too long */
+	for (; name < end; name++)
+		if (!isprint(*name))
+			return -EINVAL;
+	return 0;
+}
+
+static long vr_ioc_spawn(struct vr_owner *o, struct vmar_race_spawn __user *up)
+{
+	struct vmar_race_spawn s;
+	pid_t pid;
+	int ret;
+
+	if (copy_from_user(&s, up, sizeof(s)))
+		return -EFAULT;
+	if (s.flags || vr_name_valid(s.name))
+		return -EINVAL;
+	ret = vr_spawn(o, s.name, task_tgid_vnr(current), &pid);
+	if (ret)
+		return ret;
+	if (put_user(pid, &up->pid)) {
+		struct vr_pproc *pp = vr_pproc_find(pid);
+
+		/* Nobody can know the pid: undo the spawn entirely. */
+		if (pp) {
+			vr_exit(pp);
+			vr_pproc_put(pp);
+			vr_reap(pid);
+		}
+		return -EFAULT;
+	}
+	return 0;
+}
+
+static long vr_ioc_vmar(unsigned int cmd, struct vmar_race_map __user *up)
+{
+	struct vmar_race_map req;
+	struct vr_pproc *pp;
+	struct vr_vmar *v;
+	int ret;
+
+	if (copy_from_user(&req, up, sizeof(req)))
+		return -EFAULT;
+	if (cmd != VMAR_RACE_IOC_MAP && req.flags)
+		return -EINVAL;
+	pp = vr_pproc_find(req.pid);
+	if (!pp)
+		return -ESRCH;
+	v = vr_pproc_vmar_get(pp);
+	if (!v) {
+		ret = -EINVAL;		/* exited */
+		goto out;
+	}
+	switch (cmd) {
+	case VMAR_RACE_IOC_MAP:
+		ret = vr_vmar_map(v, req.start, req.len, req.flags);
+		break;
+	case VMAR_RACE_IOC_UNMAP:
+		ret = vr_vmar_unmap(v, req.start, req.len);
+		break;
+	default:
+		ret = vr_vmar_touch(v, req.start, req.len);
+		break;
+	}
+	vr_vmar_put(v);
+out:
+	vr_pproc_put(pp);
+	return ret;
+}
+
+static long vr_ioc_exit(s32 __user *up)
+{
+	struct vr_pproc *pp;
+	s32 pid;
+	int ret;
+
+	if (get_user(pid, up))
+		return -EFAULT;
+	pp = vr_pproc_find(pid);
+	if (!pp)
+		return -ESRCH;
+	ret = vr_exit(pp);
+	vr_pproc_put(pp);
+	return ret;
+}
+
+static long vr_ioc_reap(s32 __user *up)
+{
+	s32 pid;
+
+	if (get_user(pid, up))
+		return -EFAULT;
+	return vr_reap(pid);
+}
+
+static long vr_ctl_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+{
+	void __user *up = (void __user *)arg;
+
+	switch (cmd) {
+	case VMAR_RACE_IOC_SPAWN:
+		return vr_ioc_spawn(file->private_data, up);
+	case VMAR_RACE_IOC_MAP:
+	case VMAR_RACE_IOC_UNMAP:
+	case VMAR_RACE_IOC_TOUCH:
+		return vr_ioc_vmar(cmd, up);
+	case VMAR_RACE_IOC_EXIT:
+		return vr_ioc_exit(up);
+	case VMAR_RACE_IOC_REAP:
+		return vr_ioc_reap(up);
+	default:
+		return -ENOTTY;
+	}
+}
+
+static const struct file_operations vr_ctl_fops = {
+	.owner = THIS_MODULE,
+	.open = vr_ctl_open,
+	.release = vr_ctl_release,
+	.unlocked_ioctl = vr_ctl_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
+	.llseek = noop_llseek,
+};
+
+struct miscdevice vr_ctl_dev = {
+	.minor = MISC_DYNAMIC_MINOR,
+	.name = "vmar_race",
+	.fops = &vr_ctl_fops,
+	.mode = 0600,
+};

@@ -1,0 +1,210 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vmar_race: reproduce Asterinas issue 2194 (a /proc status read that
+ * unwraps an exited process's VMAR) in Linux, with the buggy and fixed read
+ * paths selectable at run time. This file: parameters, stats, load, unload.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/debugfs.h>
+#include <linux/kernel.h>
+#include <linux/miscdevice.h>
+#include <linux/module.h>
+#include <linux/moduleparam.h>
+
+#include "vmar_race.h"
+
+struct vr_stats vr_stats;
+
+/* mode: the read path of every status and maps read (modes.c). */
+static const struct vr_read_mode *vr_mode;
+
+static int vr_mode_set(const char *val, const struct kernel_param *kp)
+{
+	const struct vr_read_mode *mode = vr_mode_find(val);
+
+	if (!mode)
+		return -EINVAL;
+	WRITE_ONCE(vr_mode, mode);
+	return 0;
+}
+
+static int vr_mode_get(char *buf, const struct kernel_param *kp)
+{
+	return sysfs_emit(buf, "%s\n", vr_current_mode()->name);
+}
+
+static const struct kernel_param_ops vr_mode_ops = {
+	.set = vr_mode_set,
+	.get = vr_mode_get,
+};
+module_param_cb(mode, &vr_mode_ops, NULL, 0644);
+MODULE_PARM_DESC(mode, "read path: buggy, checked, uaf, fixed (default) or rcu");
+
+const struct vr_read_mode *vr_current_mode(void)
+{
+	const struct vr_read_mode *mode = READ_ONCE(vr_mode);
+
+	return mode ?: vr_mode_find("fixed");
+}
+
+/* unwrap_fail: what buggy does on a None VMAR. */
+static const char * const vr_unwrap_names[] = {
+	[VR_UNWRAP_PANIC] = "panic",
+	[VR_UNWRAP_OOPS] = "oops",
+	[VR_UNWRAP_WARN] = "warn",
+};
+static unsigned int vr_unwrap_fail = VR_UNWRAP_PANIC;
+
+static int vr_unwrap_set(const char *val, const struct kernel_param *kp)
+{
+	int i = sysfs_match_string(vr_unwrap_names, val);
+
+	if (i < 0)
+		return -EINVAL;
+	WRITE_ONCE(vr_unwrap_fail, i);
+	return 0;
+}
+
+static int vr_unwrap_get(char *buf, const struct kernel_param *kp)
+{
+	return sysfs_emit(buf, "%s\n", vr_unwrap_names[READ_ONCE(vr_unwrap_fail)]);
+}
+
+static const struct kernel_param_ops vr_unwrap_ops = {
+	.set = vr_unwrap_set,
+	.get = vr_unwrap_get,
+};
+module_param_cb(unwrap_fail, &vr_unwrap_ops, NULL, 0644);
+MODULE_PARM_DESC(unwrap_fail, "what buggy does on a None VMAR: panic (default), oops (BUG) or warn (WARN once, count, fail the read)");
+
+enum vr_unwrap_fail vr_current_unwrap_fail(void)
+{
+	return READ_ONCE(vr_unwrap_fail);
+}
+
+/* Bounded unsigned parameters: out of range is -EINVAL, old value kept. */
+struct vr_uint_param {
+	unsigned int min, max;
+	unsigned int val;
+};
+
+static int vr_uint_set(const char *val, const struct kernel_param *kp)
+{
+	struct vr_uint_param *p = kp->arg;
+	unsigned int n;
+
+	if (kstrtouint(val, 0, &n) || n < p->min || n > p->max)
+		return -EINVAL;
+	WRITE_ONCE(p->val, n);
+	return 0;
+}
+
+static int vr_uint_get(char *buf, const struct kernel_param *kp)
+{
+	const struct vr_uint_param *p = kp->arg;
+
+	return sysfs_emit(buf, "%u\n", READ_ONCE(p->val));
+}
+
+static const struct kernel_param_ops vr_uint_ops = {
+	.set = vr_uint_set,
+	.get = vr_uint_get,
+};
+
+#define VR_UINT_PARAM(name, lo, hi, def, desc)				\
+	static struct vr_uint_param vr_p_##name = { lo, hi, def };	\
+	module_param_cb(name, &vr_uint_ops, &vr_p_##name, 0644);	\
+	MODULE_PARM_DESC(name, desc)
+
+VR_UINT_PARAM(race_delay_us, 0, 1000000, 0,
+	      "sleep in the reader's race window, microseconds (0-1000000, default 0)");
+VR_UINT_PARAM(max_procs, 1, VR_PID_MAX - 1, 32768,
+	      "most live plus zombie pprocs (1-4194303, default 32768)");
+VR_UINT_PARAM(max_maps, 1, 16777216, 65530,
+	      "most mappings per VMAR (1-16777216, default 65530, like vm.max_map_count)");
+
+unsigned int vr_current_delay_us(void)
+{
+	return READ_ONCE(vr_p_race_delay_us.val);
+}
+
+unsigned int vr_max_procs_get(void)
+{
+	return READ_ONCE(vr_p_max_procs.val);
+}
+
+unsigned int vr_max_maps_get(void)
+{
+	return READ_ONCE(vr_p_max_maps.val);
+}
+
+/* /sys/kernel/debug/vmar_race/stats */
+static int vr_stats_show(struct seq_file *m, void *unused)
+{
+	/* Let pending RCU frees finish so vmars_alive is exact. */
+	rcu_barrier();
+#define VR_STAT(name) seq_printf(m, "%-14s %ld\n", #name, atomic_long_read(&vr_stats.name))
+	VR_STAT(spawned);
+	VR_STAT(exited);
+	VR_STAT(reaped);
+	VR_STAT(live);
+	VR_STAT(zombie);
+	VR_STAT(vmars_alive);
+	VR_STAT(status_reads);
+	VR_STAT(maps_reads);
+	VR_STAT(zombie_reads);
+	VR_STAT(unwrap_none);
+	VR_STAT(read_errors);
+#undef VR_STAT
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(vr_stats);
+
+static struct dentry *vr_debugfs;
+static struct proc_dir_entry *vr_proc_root;
+
+static int __init vr_init(void)
+{
+	int ret;
+
+	vr_proc_root = proc_mkdir("vmar_race", NULL);
+	if (!vr_proc_root)
+		return -ENOMEM;
+	vr_registry_init(vr_proc_root);
+	vr_debugfs = debugfs_create_dir("vmar_race", NULL);
+	debugfs_create_file("stats", 0444, vr_debugfs, NULL, &vr_stats_fops);
+	ret = misc_register(&vr_ctl_dev);
+	if (ret) {
+		debugfs_remove(vr_debugfs);
+		proc_remove(vr_proc_root);
+		return ret;
+	}
+	pr_info("loaded: mode=%s unwrap_fail=%s race_delay_us=%u\n",
+		vr_current_mode()->name, vr_unwrap_names[vr_current_unwrap_fail()],
+		vr_current_delay_us());
+	return 0;
+}
+
+/*
+ * No control file is open here (each pins the module). Reap what is left,
+ * which removes each pproc's directory after its readers, then the root.
+ */
+static void __exit vr_exit_module(void)
+{
+	misc_deregister(&vr_ctl_dev);
+	vr_registry_exit();
+	proc_remove(vr_proc_root);
+	debugfs_remove(vr_debugfs);
+	pr_info("unloaded: spawned=%ld reaped=%ld vmars_alive=%ld\n",
+		atomic_long_read(&vr_stats.spawned),
+		atomic_long_read(&vr_stats.reaped),
+		atomic_long_read(&vr_stats.vmars_alive));
+	WARN(atomic_long_read(&vr_stats.vmars_alive), "vmar_race: VMARs leaked\n");
+}
+
+module_init(vr_init);
+module_exit(vr_exit_module);
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("Reproduce a /proc status read racing with exit (Asterinas #2194) and its fixes");
+MODULE_AUTHOR("vmar_race developers");

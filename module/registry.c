@@ -1,0 +1,265 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The pseudo-process registry: pids in an xarray (cyclic allocation, reused
+ * only after reap), spawn, exit, reap, and the owner that exits its pprocs
+ * when the spawning file is closed. See vmar_race.h for the lifetime rules.
+ */
+#include <linux/sched.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+
+#include "vmar_race.h"
+
+static DEFINE_XARRAY_ALLOC1(vr_procs);	/* pid -> pproc, one counted ref */
+static u32 vr_next_pid;			/* cyclic cursor, under xa_lock */
+static atomic_t vr_nr_procs;		/* live + zombie, against max_procs */
+static struct proc_dir_entry *vr_proc_root;
+
+struct vr_owner *vr_owner_create(void)
+{
+	struct vr_owner *o = kzalloc(sizeof(*o), GFP_KERNEL_ACCOUNT);
+
+	if (!o)
+		return NULL;
+	refcount_set(&o->users, 1);
+	spin_lock_init(&o->lock);
+	INIT_LIST_HEAD(&o->procs);
+	return o;
+}
+VR_TEST_EXPORT(vr_owner_create);
+
+static void vr_owner_put(struct vr_owner *o)
+{
+	if (refcount_dec_and_test(&o->users))
+		kfree(o);
+}
+
+static void vr_pproc_free_rcu(struct rcu_head *rcu)
+{
+	kfree(container_of(rcu, struct vr_pproc, rcu));
+}
+
+void vr_pproc_put(struct vr_pproc *pp)
+{
+	if (refcount_dec_and_test(&pp->users))
+		call_rcu(&pp->rcu, vr_pproc_free_rcu);
+}
+VR_TEST_EXPORT(vr_pproc_put);
+
+/* Look a pid up; the caller owns the returned reference. */
+struct vr_pproc *vr_pproc_find(pid_t pid)
+{
+	struct vr_pproc *pp;
+
+	if (pid <= 0)
+		return NULL;
+	rcu_read_lock();
+	pp = xa_load(&vr_procs, pid);
+	if (pp && !refcount_inc_not_zero(&pp->users))
+		pp = NULL;
+	rcu_read_unlock();
+	return pp;
+}
+VR_TEST_EXPORT(vr_pproc_find);
+
+/* The running pproc's VMAR with a reference, for writers; NULL if exited. */
+struct vr_vmar *vr_pproc_vmar_get(struct vr_pproc *pp)
+{
+	struct vr_vmar *v;
+
+	spin_lock(&pp->lock);
+	v = rcu_dereference_protected(pp->slot, lockdep_is_held(&pp->lock));
+	if (v)
+		vr_vmar_get(v);
+	spin_unlock(&pp->lock);
+	return v;
+}
+VR_TEST_EXPORT(vr_pproc_vmar_get);
+
+int vr_spawn(struct vr_owner *o, const char *name, pid_t ppid, pid_t *pid)
+{
+	struct vr_pproc *pp;
+	struct vr_vmar *v;
+	u32 id;
+	int ret;
+
+	if (atomic_inc_return(&vr_nr_procs) > vr_max_procs_get()) {
+		ret = -EAGAIN;
+		goto out_count;
+	}
+	ret = -ENOMEM;
+	pp = kzalloc(sizeof(*pp), GFP_KERNEL_ACCOUNT);
+	if (!pp)
+		goto out_count;
+	v = vr_vmar_create();
+	if (!v)
+		goto out_pp;
+	refcount_set(&pp->users, 2);	/* registry + owner list */
+	spin_lock_init(&pp->lock);
+	INIT_LIST_HEAD(&pp->owner_node);
+	strscpy(pp->name, name && *name ? name : "pproc", sizeof(pp->name));
+	pp->ppid = ppid;
+	pp->state = VR_RUNNING;
+	RCU_INIT_POINTER(pp->slot, v);
+
+	/* Reserve the pid, but publish the pproc only once its files exist. */
+	ret = xa_alloc_cyclic(&vr_procs, &id, NULL,
+			      XA_LIMIT(1, VR_PID_MAX - 1), &vr_next_pid,
+			      GFP_KERNEL_ACCOUNT);
+	if (ret < 0) {
+		ret = ret == -EBUSY ? -EAGAIN : ret;	/* pid space full */
+		goto out_vmar;
+	}
+	pp->pid = id;
+	ret = vr_procfs_create(pp, vr_proc_root);
+	if (ret)
+		goto out_pid;
+
+	pp->owner = o;
+	refcount_inc(&o->users);
+	spin_lock(&o->lock);
+	list_add_tail(&pp->owner_node, &o->procs);
+	spin_unlock(&o->lock);
+	xa_store(&vr_procs, id, pp, GFP_KERNEL);	/* replaces a reserved slot: no alloc */
+	atomic_long_inc(&vr_stats.spawned);
+	atomic_long_inc(&vr_stats.live);
+	*pid = id;
+	return 0;
+
+out_pid:
+	xa_erase(&vr_procs, id);
+out_vmar:
+	vr_vmar_put(v);
+out_pp:
+	kfree(pp);
+out_count:
+	atomic_dec(&vr_nr_procs);
+	return ret;
+}
+VR_TEST_EXPORT(vr_spawn);
+
+/*
+ * Exit: clear the slot under pp->lock (the NULL is published to RCU
+ * readers), then drop the slot's VMAR reference outside the lock. Exactly
+ * one caller wins the RUNNING -> ZOMBIE transition; the others get -EINVAL.
+ */
+int vr_exit(struct vr_pproc *pp)
+{
+	struct vr_owner *o;
+	struct vr_vmar *v;
+	bool linked;
+
+	spin_lock(&pp->lock);
+	if (pp->state != VR_RUNNING) {
+		spin_unlock(&pp->lock);
+		return pp->state == VR_DEAD ? -ESRCH : -EINVAL;
+	}
+	v = rcu_dereference_protected(pp->slot, lockdep_is_held(&pp->lock));
+	rcu_assign_pointer(pp->slot, NULL);
+	WRITE_ONCE(pp->state, VR_ZOMBIE);	/* lockless readers print it */
+	spin_unlock(&pp->lock);
+
+	o = pp->owner;		/* only the winner above gets here */
+	pp->owner = NULL;
+	spin_lock(&o->lock);
+	linked = !list_empty(&pp->owner_node);
+	list_del_init(&pp->owner_node);
+	spin_unlock(&o->lock);
+	if (linked)
+		vr_pproc_put(pp);	/* the owner list's reference */
+	vr_owner_put(o);
+
+	vr_vmar_put(v);
+	atomic_long_dec(&vr_stats.live);
+	atomic_long_inc(&vr_stats.zombie);
+	atomic_long_inc(&vr_stats.exited);
+	return 0;
+}
+VR_TEST_EXPORT(vr_exit);
+
+/* The spawning file is closing: exit every pproc it still runs. */
+void vr_owner_release(struct vr_owner *o)
+{
+	struct vr_pproc *pp;
+
+	for (;;) {
+		spin_lock(&o->lock);
+		pp = list_first_entry_or_null(&o->procs, struct vr_pproc,
+					      owner_node);
+		if (pp)
+			list_del_init(&pp->owner_node);	/* we take its ref */
+		spin_unlock(&o->lock);
+		if (!pp)
+			break;
+		vr_exit(pp);		/* -EINVAL if an EXIT ioctl won */
+		vr_pproc_put(pp);
+	}
+	vr_owner_put(o);
+}
+VR_TEST_EXPORT(vr_owner_release);
+
+/* Remove a DEAD pproc whose directory is gone; drops the registry's ref. */
+static void vr_unpublish(struct vr_pproc *pp)
+{
+	xa_erase(&vr_procs, pp->pid);
+	atomic_dec(&vr_nr_procs);
+	vr_pproc_put(pp);
+}
+
+/*
+ * Reap a zombie. Its directory goes first (waiting for readers inside it and
+ * failing open files with -EIO), then its pid, so a reused pid never meets
+ * a stale directory.
+ */
+int vr_reap(pid_t pid)
+{
+	struct vr_pproc *pp = vr_pproc_find(pid);
+	int ret = 0;
+
+	if (!pp)
+		return -ESRCH;
+	spin_lock(&pp->lock);
+	if (pp->state == VR_RUNNING)
+		ret = -EINVAL;
+	else if (pp->state == VR_DEAD)
+		ret = -ESRCH;		/* a concurrent reap won */
+	else
+		WRITE_ONCE(pp->state, VR_DEAD);
+	spin_unlock(&pp->lock);
+	if (!ret) {
+		proc_remove(pp->dir);
+		vr_unpublish(pp);
+		atomic_long_dec(&vr_stats.zombie);
+		atomic_long_inc(&vr_stats.reaped);
+	}
+	vr_pproc_put(pp);
+	return ret;
+}
+VR_TEST_EXPORT(vr_reap);
+
+int vr_registry_init(struct proc_dir_entry *root)
+{
+	vr_proc_root = root;
+	return 0;
+}
+
+/*
+ * Unload: no control file is open (each holds a module reference) and the
+ * proc tree is gone, so nothing can run or read. Reap what is left.
+ */
+void vr_registry_exit(void)
+{
+	struct vr_pproc *pp;
+	unsigned long pid;
+
+	xa_for_each(&vr_procs, pid, pp) {
+		if (!refcount_inc_not_zero(&pp->users))
+			continue;
+		vr_exit(pp);
+		vr_pproc_put(pp);
+		if (!vr_reap(pid))
+			continue;
+		pr_warn("pid %lu could not be reaped at unload\n", pid);
+	}
+	rcu_barrier();	/* wait for every VMAR and pproc to be freed */
+}

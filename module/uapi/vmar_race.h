@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * vmar_race control ABI: /dev/vmar_race ioctls, shared by the module, its
+ * selftests and any user program (#include "vmar_race.h").
+ *
+ * Errors: unknown command -ENOTTY; bad user pointer -EFAULT; unknown pid
+ * -ESRCH; nonzero or unknown flags, bad ranges -EINVAL; overlapping MAP
+ * -EEXIST; TOUCH of a range that is not fully mapped -ENOMEM (as madvise);
+ * MAP/UNMAP/TOUCH/EXIT of a zombie and REAP of a running pproc -EINVAL;
+ * max_procs reached -EAGAIN; max_maps reached -ENOMEM (as mmap).
+ */
+#ifndef _UAPI_VMAR_RACE_H
+#define _UAPI_VMAR_RACE_H
+
+#include <linux/ioctl.h>
+#include <linux/types.h>
+
+#define VMAR_RACE_DEVICE	"/dev/vmar_race"
+#define VMAR_RACE_PROC_ROOT	"/proc/vmar_race"
+#define VMAR_RACE_STATS		"/sys/kernel/debug/vmar_race/stats"
+#define VMAR_RACE_PARAMS	"/sys/module/vmar_race/parameters"
+
+#define VMAR_RACE_NAME_LEN	16	/* including the terminating NUL */
+
+/* VMAR_RACE_IOC_SPAWN: name in (empty: "pproc"), flags must be 0, pid out. */
+struct vmar_race_spawn {
+	char name[VMAR_RACE_NAME_LEN];
+	__u32 flags;
+	__s32 pid;
+};
+
+/* Flag bits of struct vmar_race_map (MAP only; UNMAP and TOUCH take 0). */
+#define VMAR_RACE_PROT_READ	0x1u
+#define VMAR_RACE_PROT_WRITE	0x2u
+#define VMAR_RACE_PROT_EXEC	0x4u
+#define VMAR_RACE_MAP_FILE	0x8u	/* unset: anonymous */
+#define VMAR_RACE_MAP_FLAGS	0xfu
+
+/*
+ * MAP, UNMAP, TOUCH: [start, start + len) in pid's VMAR; start and len page
+ * aligned (4096), len > 0, no wrap past 2^64. UNMAP splits mappings it cuts,
+ * like munmap, and unmapping an empty range succeeds.
+ */
+struct vmar_race_map {
+	__s32 pid;
+	__u32 flags;
+	__u64 start;
+	__u64 len;
+};
+
+#define VMAR_RACE_PAGE_SIZE	4096ull
+
+#define VMAR_RACE_IOC_MAGIC	0xB9
+#define VMAR_RACE_IOC_SPAWN	_IOWR(VMAR_RACE_IOC_MAGIC, 0x01, struct vmar_race_spawn)
+#define VMAR_RACE_IOC_MAP	_IOW(VMAR_RACE_IOC_MAGIC, 0x02, struct vmar_race_map)
+#define VMAR_RACE_IOC_UNMAP	_IOW(VMAR_RACE_IOC_MAGIC, 0x03, struct vmar_race_map)
+#define VMAR_RACE_IOC_TOUCH	_IOW(VMAR_RACE_IOC_MAGIC, 0x04, struct vmar_race_map)
+#define VMAR_RACE_IOC_EXIT	_IOW(VMAR_RACE_IOC_MAGIC, 0x05, __s32)
+#define VMAR_RACE_IOC_REAP	_IOW(VMAR_RACE_IOC_MAGIC, 0x06, __s32)
+
+#endif /* _UAPI_VMAR_RACE_H */

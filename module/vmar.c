@@ -1,0 +1,303 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * VMAR objects: a reference-counted, ordered set of non-overlapping mappings
+ * with RSS counters. Writers (MAP/UNMAP/TOUCH) hold v->mutex and may
+ * allocate; they change the tree and counters under v->lock, which readers
+ * take. See vmar_race.h for the lifetime rules.
+ */
+#include <linux/sched/signal.h>
+#include <linux/slab.h>
+
+#include "vmar_race.h"
+
+int vr_range_check(u64 start, u64 len)
+{
+	if (!len || (start | len) & (VR_PAGE_SIZE - 1))
+		return -EINVAL;
+	if (start + len < start)	/* wraps past 2^64 */
+		return -EINVAL;
+	return 0;
+}
+VR_TEST_EXPORT(vr_range_check);
+
+struct vr_vmar *vr_vmar_create(void)
+{
+	struct vr_vmar *v = kzalloc(sizeof(*v), GFP_KERNEL_ACCOUNT);
+
+	if (!v)
+		return NULL;
+	refcount_set(&v->users, 1);
+	mutex_init(&v->mutex);
+	spin_lock_init(&v->lock);
+	v->maps = RB_ROOT;
+	xa_init(&v->resident);
+	atomic_long_inc(&vr_stats.vmars_alive);
+	return v;
+}
+VR_TEST_EXPORT(vr_vmar_create);
+
+void vr_vmar_get(struct vr_vmar *v)
+{
+	refcount_inc(&v->users);
+}
+VR_TEST_EXPORT(vr_vmar_get);
+
+static void vr_vmar_free_rcu(struct rcu_head *rcu)
+{
+	struct vr_vmar *v = container_of(rcu, struct vr_vmar, rcu);
+
+	kfree(v);
+	atomic_long_dec(&vr_stats.vmars_alive);
+}
+
+/*
+ * Drop a reference. The last one tears the mappings down at once (nobody
+ * may reach them any more) and frees the object after a grace period, so an
+ * RCU reader whose refcount_inc_not_zero() fails still reads valid memory.
+ */
+void vr_vmar_put(struct vr_vmar *v)
+{
+	struct vr_mapping *m, *tmp;
+
+	if (!refcount_dec_and_test(&v->users))
+		return;
+	rbtree_postorder_for_each_entry_safe(m, tmp, &v->maps, node)
+		kfree(m);
+	v->maps = RB_ROOT;
+	v->nr_maps = 0;
+	xa_destroy(&v->resident);
+	mutex_destroy(&v->mutex);
+	call_rcu(&v->rcu, vr_vmar_free_rcu);
+}
+VR_TEST_EXPORT(vr_vmar_put);
+
+/* First mapping that ends above addr, or NULL. Caller holds mutex or lock. */
+struct vr_mapping *vr_vmar_first_from(struct vr_vmar *v, u64 addr)
+{
+	struct rb_node *n = v->maps.rb_node;
+	struct vr_mapping *best = NULL;
+
+	while (n) {
+		struct vr_mapping *m = rb_entry(n, struct vr_mapping, node);
+
+		if (m->end > addr) {
+			best = m;
+			n = n->rb_left;
+		} else {
+			n = n->rb_right;
+		}
+	}
+	return best;
+}
+VR_TEST_EXPORT(vr_vmar_first_from);
+
+static struct vr_mapping *vr_next(struct vr_mapping *m)
+{
+	struct rb_node *n = rb_next(&m->node);
+
+	return n ? rb_entry(n, struct vr_mapping, node) : NULL;
+}
+
+static void vr_insert(struct vr_vmar *v, struct vr_mapping *new)
+{
+	struct rb_node **link = &v->maps.rb_node, *parent = NULL;
+
+	while (*link) {
+		struct vr_mapping *m = rb_entry(*link, struct vr_mapping, node);
+
+		parent = *link;
+		link = new->start < m->start ? &parent->rb_left : &parent->rb_right;
+	}
+	rb_link_node(&new->node, parent, link);
+	rb_insert_color(&new->node, &v->maps);
+}
+
+int vr_vmar_map(struct vr_vmar *v, u64 start, u64 len, u32 flags)
+{
+	struct vr_mapping *new, *next;
+	int ret;
+
+	if (flags & ~VMAR_RACE_MAP_FLAGS)
+		return -EINVAL;
+	ret = vr_range_check(start, len);
+	if (ret)
+		return ret;
+	new = kmalloc(sizeof(*new), GFP_KERNEL_ACCOUNT);
+	if (!new)
+		return -ENOMEM;
+	new->start = start;
+	new->end = start + len;
+	new->flags = flags;
+
+	mutex_lock(&v->mutex);
+	next = vr_vmar_first_from(v, start);
+	if (next && next->start < new->end) {
+		ret = -EEXIST;
+	} else if (v->nr_maps >= vr_max_maps_get()) {
+		ret = -ENOMEM;
+	} else {
+		spin_lock(&v->lock);
+		vr_insert(v, new);
+		v->nr_maps++;
+		v->total_pages += len >> VR_PAGE_SHIFT;
+		spin_unlock(&v->lock);
+		new = NULL;
+	}
+	mutex_unlock(&v->mutex);
+	kfree(new);
+	return ret;
+}
+VR_TEST_EXPORT(vr_vmar_map);
+
+/* Forget touched pages of [start, end) in m; returns how many there were. */
+static unsigned long vr_drop_resident(struct vr_vmar *v, u64 start, u64 end)
+{
+	unsigned long idx, n = 0;
+	void *entry;
+
+	xa_for_each_range(&v->resident, idx, entry, start >> VR_PAGE_SHIFT,
+			  (end >> VR_PAGE_SHIFT) - 1) {
+		xa_erase(&v->resident, idx);
+		n++;
+	}
+	return n;
+}
+
+static void vr_account_drop(struct vr_vmar *v, struct vr_mapping *m,
+			    u64 start, u64 end)
+{
+	unsigned long gone = vr_drop_resident(v, start, end);
+
+	if (m->flags & VMAR_RACE_MAP_FILE)
+		v->rss_file -= gone;
+	else
+		v->rss_anon -= gone;
+	v->total_pages -= (end - start) >> VR_PAGE_SHIFT;
+}
+
+/* Like munmap(): cut [start, start + len) out, splitting what it straddles. */
+int vr_vmar_unmap(struct vr_vmar *v, u64 start, u64 len)
+{
+	struct vr_mapping *m, *next, *split;
+	u64 end = start + len;
+	int ret;
+
+	ret = vr_range_check(start, len);
+	if (ret)
+		return ret;
+	split = kmalloc(sizeof(*split), GFP_KERNEL_ACCOUNT);
+	if (!split)
+		return -ENOMEM;
+
+	mutex_lock(&v->mutex);
+	m = vr_vmar_first_from(v, start);
+	if (m && m->start < start && m->end > end &&
+	    v->nr_maps >= vr_max_maps_get()) {
+		ret = -ENOMEM;	/* the split would pass max_maps, as munmap */
+		goto out;
+	}
+	/* xa_erase() in vr_account_drop() nests xa_lock inside v->lock. */
+	spin_lock(&v->lock);
+	for (; m && m->start < end; m = next) {
+		next = vr_next(m);
+		if (m->start < start && m->end > end) {
+			/* Punch a hole: [m->start, start) and [end, m->end). */
+			vr_account_drop(v, m, start, end);
+			split->start = end;
+			split->end = m->end;
+			split->flags = m->flags;
+			m->end = start;
+			vr_insert(v, split);
+			v->nr_maps++;
+			split = NULL;
+		} else if (m->start < start) {
+			vr_account_drop(v, m, start, m->end);
+			m->end = start;
+		} else if (m->end > end) {
+			/* Keeps its place in the tree: nothing lies in between. */
+			vr_account_drop(v, m, m->start, end);
+			m->start = end;
+		} else {
+			vr_account_drop(v, m, m->start, m->end);
+			rb_erase(&m->node, &v->maps);
+			v->nr_maps--;
+			kfree(m);
+		}
+	}
+	spin_unlock(&v->lock);
+out:
+	mutex_unlock(&v->mutex);
+	kfree(split);
+	return ret;
+}
+VR_TEST_EXPORT(vr_vmar_unmap);
+
+/* Is [start, end) covered by mappings with no gap? Caller holds v->mutex. */
+static bool vr_covered(struct vr_vmar *v, u64 start, u64 end)
+{
+	struct vr_mapping *m = vr_vmar_first_from(v, start);
+	u64 at = start;
+
+	for (; m && at < end; m = vr_next(m)) {
+		if (m->start > at)
+			return false;
+		at = m->end;
+	}
+	return at >= end;
+}
+
+/*
+ * Fault in every page of [start, start + len), which must be mapped: each
+ * page is counted in RSS once. On -ENOMEM or -EINTR the pages touched so far
+ * stay resident, as after a partial page-fault loop.
+ */
+int vr_vmar_touch(struct vr_vmar *v, u64 start, u64 len)
+{
+	unsigned long anon = 0, file = 0, done = 0;
+	struct vr_mapping *m;
+	u64 end = start + len, addr;
+	int ret;
+
+	ret = vr_range_check(start, len);
+	if (ret)
+		return ret;
+
+	mutex_lock(&v->mutex);
+	if (!vr_covered(v, start, end)) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	for (m = vr_vmar_first_from(v, start); m && m->start < end && !ret;
+	     m = vr_next(m)) {
+		u64 to = min(m->end, end);
+
+		for (addr = max(m->start, start); addr < to; addr += VR_PAGE_SIZE) {
+			ret = xa_insert(&v->resident, addr >> VR_PAGE_SHIFT,
+					xa_mk_value(1), GFP_KERNEL_ACCOUNT);
+			if (ret == -EBUSY) {
+				ret = 0;	/* already resident */
+			} else if (ret) {
+				break;
+			} else if (m->flags & VMAR_RACE_MAP_FILE) {
+				file++;
+			} else {
+				anon++;
+			}
+			if (!(++done & 1023)) {
+				if (fatal_signal_pending(current)) {
+					ret = -EINTR;
+					break;
+				}
+				cond_resched();
+			}
+		}
+	}
+	spin_lock(&v->lock);
+	v->rss_anon += anon;
+	v->rss_file += file;
+	spin_unlock(&v->lock);
+out:
+	mutex_unlock(&v->mutex);
+	return ret;
+}
+VR_TEST_EXPORT(vr_vmar_touch);

@@ -1,0 +1,190 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * vmar_race internals: a pseudo-process (pproc) registry whose pprocs hold a
+ * VMAR-like address space in a slot, and the read paths that race with exit.
+ *
+ * Lifetime and locking rules:
+ *
+ * - struct vr_pproc is owned by the registry (one reference from spawn until
+ *   reap), by its owner's list while it runs (one reference), and by whoever
+ *   looked it up (vr_pproc_find()). It is freed after an RCU grace period
+ *   when the last reference goes, so RCU lookups may use it.
+ * - pp->state and pp->slot change only under pp->lock (a spinlock, like
+ *   task_lock()): RUNNING -> ZOMBIE at exit, ZOMBIE -> DEAD at reap.
+ * - struct vr_vmar is owned by its pproc's slot and by every reader holding a
+ *   reference. Exit clears the slot under pp->lock (publishing NULL to RCU
+ *   readers), then drops the slot's reference. The VMAR is freed after an RCU
+ *   grace period once its last reference goes.
+ * - A reader may look at pp->slot only under pp->lock, or under
+ *   rcu_read_lock() with refcount_inc_not_zero(); the "buggy" and "uaf" read
+ *   modes break this on purpose (modes.c).
+ * - v->mutex serialises MAP/UNMAP/TOUCH (they allocate); v->lock, a spinlock,
+ *   protects the mapping tree and RSS counters for readers. Lock order:
+ *   pp->lock -> v->lock; v->mutex -> v->lock. Never sleep under a spinlock:
+ *   long output (maps) is rendered a buffer at a time.
+ * - /proc/vmar_race/<pid>/ files point at their pproc; reap removes the
+ *   directory (proc_remove() waits for readers and cuts open files off with
+ *   -EIO) before the registry drops its reference.
+ */
+#ifndef VMAR_RACE_H
+#define VMAR_RACE_H
+
+#include <linux/atomic.h>
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/proc_fs.h>
+#include <linux/rbtree.h>
+#include <linux/rcupdate.h>
+#include <linux/refcount.h>
+#include <linux/seq_file.h>
+#include <linux/spinlock.h>
+#include <linux/types.h>
+#include <linux/xarray.h>
+
+#include "uapi/vmar_race.h"
+
+#define VR_PAGE_SHIFT	12
+#define VR_PAGE_SIZE	(1ULL << VR_PAGE_SHIFT)
+#define VR_PID_MAX	(1 << 22)	/* like Linux's PID_MAX_LIMIT */
+
+/* One mapping [start, end) of a VMAR, in its rbtree keyed by start. */
+struct vr_mapping {
+	struct rb_node node;
+	u64 start;
+	u64 end;
+	u32 flags;	/* VMAR_RACE_PROT_* | VMAR_RACE_MAP_FILE */
+};
+
+struct vr_vmar {
+	refcount_t users;
+	struct mutex mutex;		/* serialises writers */
+	spinlock_t lock;		/* protects the fields below */
+	struct rb_root maps;
+	unsigned long nr_maps;
+	unsigned long total_pages;
+	unsigned long rss_anon;		/* pages */
+	unsigned long rss_file;		/* pages */
+	struct xarray resident;		/* touched page index -> 1 (under mutex) */
+	struct rcu_head rcu;
+};
+
+enum vr_state { VR_RUNNING, VR_ZOMBIE, VR_DEAD };
+
+struct vr_owner;
+
+struct vr_pproc {
+	refcount_t users;
+	pid_t pid;
+	pid_t ppid;			/* tgid of the spawning process */
+	char name[VMAR_RACE_NAME_LEN];
+	spinlock_t lock;		/* protects state and slot */
+	enum vr_state state;
+	struct vr_vmar __rcu *slot;	/* NULL once exited */
+	struct vr_owner *owner;		/* counted until exit */
+	struct list_head owner_node;	/* on owner->procs, under owner->lock */
+	struct proc_dir_entry *dir;
+	struct rcu_head rcu;
+};
+
+/* The open /dev/vmar_race file that spawned pprocs: closing it exits them. */
+struct vr_owner {
+	refcount_t users;
+	spinlock_t lock;
+	struct list_head procs;
+};
+
+/* Counters in /sys/kernel/debug/vmar_race/stats. */
+struct vr_stats {
+	atomic_long_t spawned, exited, reaped, live, zombie, vmars_alive;
+	atomic_long_t status_reads, maps_reads, zombie_reads, unwrap_none;
+	atomic_long_t read_errors;
+};
+extern struct vr_stats vr_stats;
+
+/* main.c: limits and the control device */
+unsigned int vr_max_procs_get(void);
+unsigned int vr_max_maps_get(void);
+extern struct miscdevice vr_ctl_dev;
+
+/* What "buggy" does when it unwraps a None slot. */
+enum vr_unwrap_fail {
+	VR_UNWRAP_PANIC,
+	VR_UNWRAP_OOPS,
+	VR_UNWRAP_WARN,
+	VR_UNWRAP_QUIET,	/* count and fail without a splat: KUnit only */
+};
+
+struct vr_read_mode;
+
+/* A read's parameters, sampled once when the read starts. */
+struct vr_read_ctx {
+	const struct vr_read_mode *mode;
+	enum vr_unwrap_fail unwrap_fail;
+	unsigned int delay_us;
+	const char *file;		/* "status" or "maps", for messages */
+};
+
+/*
+ * A read path: get() returns the VMAR to render (NULL for an exited pproc,
+ * an ERR_PTR when the read must fail) and put(), always called after get(),
+ * ends the read; what they hold in between is the mode's business.
+ */
+struct vr_read_mode {
+	const char *name;
+	struct vr_vmar *(*get)(struct vr_pproc *pp, const struct vr_read_ctx *ctx);
+	void (*put)(struct vr_pproc *pp, struct vr_vmar *v);
+};
+
+/* modes.c */
+const struct vr_read_mode *vr_mode_find(const char *name);
+const struct vr_read_mode *vr_mode_by_index(unsigned int i);
+unsigned int vr_mode_count(void);
+void vr_read_ctx_init(struct vr_read_ctx *ctx, const char *file);
+
+/* main.c: the parameters a read samples */
+const struct vr_read_mode *vr_current_mode(void);
+enum vr_unwrap_fail vr_current_unwrap_fail(void);
+unsigned int vr_current_delay_us(void);
+
+/* vmar.c */
+struct vr_vmar *vr_vmar_create(void);
+void vr_vmar_get(struct vr_vmar *v);
+void vr_vmar_put(struct vr_vmar *v);
+int vr_vmar_map(struct vr_vmar *v, u64 start, u64 len, u32 flags);
+int vr_vmar_unmap(struct vr_vmar *v, u64 start, u64 len);
+int vr_vmar_touch(struct vr_vmar *v, u64 start, u64 len);
+struct vr_mapping *vr_vmar_first_from(struct vr_vmar *v, u64 addr);
+int vr_range_check(u64 start, u64 len);
+
+/* registry.c */
+int vr_registry_init(struct proc_dir_entry *root);
+void vr_registry_exit(void);
+struct vr_owner *vr_owner_create(void);
+void vr_owner_release(struct vr_owner *o);
+int vr_spawn(struct vr_owner *o, const char *name, pid_t ppid, pid_t *pid);
+struct vr_pproc *vr_pproc_find(pid_t pid);
+void vr_pproc_put(struct vr_pproc *pp);
+int vr_exit(struct vr_pproc *pp);
+int vr_reap(pid_t pid);
+struct vr_vmar *vr_pproc_vmar_get(struct vr_pproc *pp);
+
+/* procfs.c */
+int vr_procfs_create(struct vr_pproc *pp, struct proc_dir_entry *root);
+int vr_render_status(struct seq_file *m, struct vr_pproc *pp,
+		     const struct vr_read_ctx *ctx);
+
+/* Test-only pause points, compiled in only for KUnit builds. */
+enum vr_testpoint {
+	VR_TP_FOUND,	/* reader found the pproc, has not looked at its slot */
+	VR_TP_HELD,	/* reader holds what get() returned, has not used it */
+};
+
+#ifdef VMAR_RACE_TESTPOINTS
+void vr_testpoint(enum vr_testpoint point, struct vr_pproc *pp);
+#define VR_TEST_EXPORT(sym) EXPORT_SYMBOL_NS_GPL(sym, VMAR_RACE_TEST)
+#else
+static inline void vr_testpoint(enum vr_testpoint point, struct vr_pproc *pp) { }
+#define VR_TEST_EXPORT(sym)
+#endif
+
+#endif /* VMAR_RACE_H */

@@ -1,0 +1,85 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Judge a vmar_race test VM serial log.
+
+Prints "verdict first-report-line" and exits with the verdict's status:
+0 ok, 1 fail (the guest command failed or never finished), 2 the kernel
+reported something, 3 the kernel panicked. KCSAN reports count only when
+their stacks include vmar_race frames: the core 6.1 kernel has known races
+of its own (for example hrtimer_wakeup / schedule_hrtimeout_range_clock)."""
+import re
+import sys
+
+PANIC = re.compile(r"Kernel panic - not syncing")
+REPORT = re.compile(
+    r"BUG: |WARNING: |Oops|general protection fault|kernel BUG at|"
+    r"possible circular locking|inconsistent lock state|possible recursive locking|"
+    r"suspicious RCU usage|refcount_t: |unreferenced object|"
+    r"kmemleak: \d+ new suspected memory leaks|UBSAN: |"
+    r"sleeping function called from invalid context|lock held when returning")
+TS = re.compile(r"^\[\s*\d+\.\d+\]\s?")
+MODULE_FRAME = re.compile(r"\[vmar_race|\bvr_[a-z_]+\+0x|vmar_race")
+
+
+def strip(line):
+    return TS.sub("", line.rstrip("\r\n"))
+
+
+def judge(lines):
+    """Return (verdict, first report line, ignored KCSAN count)."""
+    text = [strip(l) for l in lines]
+    first = None
+    ignored = 0
+    panicked = False
+    i = 0
+    while i < len(text):
+        t = text[i]
+        if PANIC.search(t):
+            panicked = True
+            if first is None:
+                first = t
+            i += 1
+            continue
+        if t.startswith("BUG: KCSAN:"):
+            # The report runs to the next "=====" rule.
+            j = i + 1
+            while j < len(text) and not text[j].startswith("=========="):
+                j += 1
+            block = "\n".join(text[i:j])
+            if MODULE_FRAME.search(block):
+                first = first or t
+            else:
+                ignored += 1
+            i = j + 1
+            continue
+        if REPORT.search(t) and not t.startswith("vm-guest:"):
+            first = first or t
+        i += 1
+    rc = None
+    for t in text:
+        m = re.search(r"vm-guest: command exit status (\d+)", t)
+        if m:
+            rc = int(m.group(1))
+    if panicked:
+        return "panic", first, ignored
+    if first is not None:
+        return "report", first, ignored
+    if rc == 0:
+        return "ok", None, ignored
+    return "fail", None, ignored
+
+
+def main():
+    if len(sys.argv) != 2:
+        print("usage: judge.py SERIAL-LOG", file=sys.stderr)
+        return 64
+    with open(sys.argv[1], errors="replace") as f:
+        verdict, first, ignored = judge(f.readlines())
+    print(verdict)
+    print(first or "")
+    print(ignored)
+    return {"ok": 0, "fail": 1, "report": 2, "panic": 3}[verdict]
+
+
+if __name__ == "__main__":
+    sys.exit(main())

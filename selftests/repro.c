@@ -1,0 +1,235 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * repro: the Asterinas issue 2194 reproducer, against vmar_race.
+ *
+ * Fork mode (default): each round forks a child that spawns a pproc, maps
+ * and touches memory and _exit(0)s (closing its control file exits the
+ * pproc); the parent reads the pproc's status while the child exits, waits,
+ * reads once more (a zombie now) and reaps it. Threaded mode (-t N): N
+ * reader threads hammer status and maps while a writer spawns, exits and
+ * reaps pprocs. The last line sums up the run.
+ */
+#include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <sys/wait.h>
+
+#include "vr_util.h"
+
+static long rounds = 1000, reads_per_round = 50, threads, final_read = 1;
+static double duration, progress_every = 5;
+static atomic_long n_rounds, n_reads, n_zombie, n_gone, n_errors;
+static atomic_int cur_pid, stop;
+
+static void usage(const char *argv0)
+{
+	fprintf(stderr,
+		"usage: %s [-r ROUNDS] [-n READS] [-t THREADS] [-d SECONDS] [-P SECONDS] [-F]\n"
+		"  -r ROUNDS   fork-mode rounds (default 1000; 0 with -d: until the time is up)\n"
+		"  -n READS    status reads per round (default 50)\n"
+		"  -t THREADS  threaded mode: THREADS readers against one writer\n"
+		"  -d SECONDS  stop after this long (threaded mode: required)\n"
+		"  -P SECONDS  progress line interval (default 5, 0: none)\n"
+		"  -F          no extra read after wait (the seed's exact shape)\n",
+		argv0);
+	exit(2);
+}
+
+static long parse_long(const char *s, const char *what, long min, long max)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || *end || end == s || v < min || v > max) {
+		fprintf(stderr, "repro: bad %s '%s' (want %ld..%ld)\n", what, s, min, max);
+		exit(2);
+	}
+	return v;
+}
+
+/*
+ * Classify one status read. A running pproc shows Vm lines; a zombie may
+ * (a reader that took its reference before exit) or may not.
+ */
+static void account(const char *buf, int ret)
+{
+	bool zombie;
+
+	if (ret == -ENOENT || ret == -EIO) {	/* reaped, or being reaped */
+		n_gone++;
+		return;
+	}
+	if (ret < 0) {
+		fprintf(stderr, "repro: status read failed: %s\n", strerror(-ret));
+		n_errors++;
+		return;
+	}
+	n_reads++;
+	zombie = strstr(buf, "State:\tZ (zombie)") != NULL;
+	if (zombie)
+		n_zombie++;
+	if (!zombie && vr_field(buf, "VmSize") < 0) {
+		fprintf(stderr, "repro: running status without VmSize:\n%s", buf);
+		n_errors++;
+	}
+}
+
+static int child_body(int wfd)
+{
+	int fd = open(VMAR_RACE_DEVICE, O_RDWR);
+	int pid;
+
+	if (fd < 0)
+		_exit(10);
+	pid = vr_spawn(fd, "repro-child");
+	if (pid < 0)
+		_exit(11);
+	if (vr_map_op(fd, VMAR_RACE_IOC_MAP, pid, VMAR_RACE_PROT_READ | VMAR_RACE_PROT_WRITE,
+		      0x400000, 64 * VMAR_RACE_PAGE_SIZE) ||
+	    vr_map_op(fd, VMAR_RACE_IOC_MAP, pid, VMAR_RACE_PROT_READ | VMAR_RACE_MAP_FILE,
+		      0x800000, 16 * VMAR_RACE_PAGE_SIZE) ||
+	    vr_map_op(fd, VMAR_RACE_IOC_TOUCH, pid, 0, 0x400000, 32 * VMAR_RACE_PAGE_SIZE) ||
+	    vr_map_op(fd, VMAR_RACE_IOC_TOUCH, pid, 0, 0x800000, 8 * VMAR_RACE_PAGE_SIZE))
+		_exit(12);
+	if (write(wfd, &pid, sizeof(pid)) != sizeof(pid))
+		_exit(13);
+	_exit(0);	/* closes fd: the pproc exits while the parent reads */
+}
+
+static int fork_round(int ctl)
+{
+	char buf[1024];
+	int p[2], pid, status, i, ret;
+	pid_t child;
+
+	if (pipe(p))
+		return -errno;
+	child = fork();
+	if (child < 0)
+		return -errno;
+	if (!child) {
+		close(p[0]);
+		child_body(p[1]);
+	}
+	close(p[1]);
+	ret = read(p[0], &pid, sizeof(pid)) == sizeof(pid) ? 0 : -EPIPE;
+	close(p[0]);
+	for (i = 0; !ret && i < reads_per_round; i++)
+		account(buf, vr_read_status(pid, buf, sizeof(buf)));
+	if (waitpid(child, &status, 0) < 0)
+		return -errno;
+	if (!WIFEXITED(status) || WEXITSTATUS(status)) {
+		fprintf(stderr, "repro: child failed (status 0x%x)\n", status);
+		return -ECHILD;
+	}
+	if (ret)
+		return ret;
+	if (final_read)
+		account(buf, vr_read_status(pid, buf, sizeof(buf)));
+	ret = vr_pid_op(ctl, VMAR_RACE_IOC_REAP, pid);
+	if (ret)
+		fprintf(stderr, "repro: reap %d: %s\n", pid, strerror(-ret));
+	return ret;
+}
+
+static void *reader(void *arg)
+{
+	char buf[4096], path[64];
+	int pid;
+
+	while (!stop) {
+		pid = cur_pid;
+		if (!pid)
+			continue;
+		account(buf, vr_read_status(pid, buf, sizeof(buf)));
+		snprintf(path, sizeof(path), VMAR_RACE_PROC_ROOT "/%d/maps", pid);
+		int ret = vr_read_file(path, buf, sizeof(buf));
+
+		if (ret < 0 && ret != -ENOENT && ret != -EIO) {
+			fprintf(stderr, "repro: maps read failed: %s\n", strerror(-ret));
+			n_errors++;
+		}
+	}
+	return NULL;
+}
+
+static int writer_round(int ctl)
+{
+	int pid = vr_spawn(ctl, "repro-thr"), ret;
+
+	if (pid < 0)
+		return pid;
+	ret = vr_map_op(ctl, VMAR_RACE_IOC_MAP, pid, VMAR_RACE_PROT_READ, 0x10000,
+			32 * VMAR_RACE_PAGE_SIZE) ?:
+	      vr_map_op(ctl, VMAR_RACE_IOC_TOUCH, pid, 0, 0x10000, 8 * VMAR_RACE_PAGE_SIZE);
+	cur_pid = pid;
+	usleep(100);
+	ret = ret ?: vr_pid_op(ctl, VMAR_RACE_IOC_EXIT, pid);
+	usleep(100);		/* readers now see a zombie */
+	ret = ret ?: vr_pid_op(ctl, VMAR_RACE_IOC_REAP, pid);
+	return ret;
+}
+
+int main(int argc, char **argv)
+{
+	double start, last, now;
+	pthread_t *tids = NULL;
+	int opt, ctl, ret = 0;
+	long i;
+
+	while ((opt = getopt(argc, argv, "r:n:t:d:P:Fh")) != -1) {
+		switch (opt) {
+		case 'r': rounds = parse_long(optarg, "rounds", 0, 1L << 40); break;
+		case 'n': reads_per_round = parse_long(optarg, "reads", 0, 1L << 30); break;
+		case 't': threads = parse_long(optarg, "threads", 1, 64); break;
+		case 'd': duration = parse_long(optarg, "seconds", 1, 1L << 30); break;
+		case 'P': progress_every = parse_long(optarg, "progress interval", 0, 1L << 30); break;
+		case 'F': final_read = 0; break;
+		default: usage(argv[0]);
+		}
+	}
+	if (optind != argc || (threads && !duration) || (!rounds && !duration))
+		usage(argv[0]);
+	ctl = open(VMAR_RACE_DEVICE, O_RDWR);
+	if (ctl < 0) {
+		fprintf(stderr, "repro: open %s: %s\n", VMAR_RACE_DEVICE, strerror(errno));
+		return 1;
+	}
+	printf("repro: %s mode, %ld rounds, %ld reads/round, %ld threads, %.0fs limit\n",
+	       threads ? "threaded" : "fork", rounds, reads_per_round, threads, duration);
+	fflush(stdout);
+	start = last = vr_now();
+	if (threads) {
+		tids = calloc(threads, sizeof(*tids));
+		for (i = 0; i < threads; i++)
+			pthread_create(&tids[i], NULL, reader, NULL);
+	}
+	for (i = 0; !rounds || i < rounds; i++) {
+		ret = threads ? writer_round(ctl) : fork_round(ctl);
+		if (ret) {
+			fprintf(stderr, "repro: round %ld: %s\n", i, strerror(-ret));
+			n_errors++;
+			break;
+		}
+		n_rounds++;
+		now = vr_now();
+		if (progress_every && now - last >= progress_every) {
+			printf("repro: ... %ld rounds, %ld reads, %ld zombie reads, %.0fs\n",
+			       (long)n_rounds, (long)n_reads, (long)n_zombie, now - start);
+			fflush(stdout);
+			last = now;
+		}
+		if (duration && now - start >= duration)
+			break;
+	}
+	stop = 1;
+	for (i = 0; i < threads; i++)
+		pthread_join(tids[i], NULL);
+	printf("repro: rounds=%ld reads=%ld zombie_reads=%ld gone=%ld errors=%ld elapsed=%.1fs\n",
+	       (long)n_rounds, (long)n_reads, (long)n_zombie, (long)n_gone,
+	       (long)n_errors, vr_now() - start);
+	return n_errors ? 1 : 0;
+}

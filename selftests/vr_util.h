@@ -1,0 +1,108 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Small helpers shared by the vmar_race user programs. */
+#ifndef VR_UTIL_H
+#define VR_UTIL_H
+
+#include <errno.h>
+#include <stdbool.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "vmar_race.h"
+
+/* ioctl returning 0 or -errno. */
+static inline int vr_ioctl(int fd, unsigned long cmd, void *arg)
+{
+	return ioctl(fd, cmd, arg) ? -errno : 0;
+}
+
+static inline int vr_spawn(int fd, const char *name)
+{
+	struct vmar_race_spawn s = { .flags = 0 };
+	int ret;
+
+	if (name)
+		strncpy(s.name, name, sizeof(s.name) - 1);
+	ret = vr_ioctl(fd, VMAR_RACE_IOC_SPAWN, &s);
+	return ret ? ret : s.pid;
+}
+
+static inline int vr_map_op(int fd, unsigned long cmd, int pid, unsigned int flags,
+			    unsigned long long start, unsigned long long len)
+{
+	struct vmar_race_map m = {
+		.pid = pid, .flags = flags, .start = start, .len = len,
+	};
+
+	return vr_ioctl(fd, cmd, &m);
+}
+
+static inline int vr_pid_op(int fd, unsigned long cmd, int pid)
+{
+	__s32 p = pid;
+
+	return vr_ioctl(fd, cmd, &p);
+}
+
+/* Read a whole small file into buf; returns length or -errno. */
+static inline int vr_read_file(const char *path, char *buf, size_t size)
+{
+	int fd = open(path, O_RDONLY);
+	ssize_t n, total = 0;
+
+	if (fd < 0)
+		return -errno;
+	while ((size_t)total < size - 1) {
+		n = read(fd, buf + total, size - 1 - total);
+		if (n < 0) {
+			n = -errno;
+			close(fd);
+			return n;
+		}
+		if (!n)
+			break;
+		total += n;
+	}
+	buf[total] = '\0';
+	close(fd);
+	return total;
+}
+
+static inline int vr_read_status(int pid, char *buf, size_t size)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), VMAR_RACE_PROC_ROOT "/%d/status", pid);
+	return vr_read_file(path, buf, size);
+}
+
+/* Value of "Key:" in a status-like text, or -1 when the line is absent. */
+static inline long vr_field(const char *text, const char *key)
+{
+	size_t klen = strlen(key);
+	const char *p = text;
+
+	while (p && *p) {
+		if (!strncmp(p, key, klen) && p[klen] == ':')
+			return strtol(p + klen + 1, NULL, 10);
+		p = strchr(p, '\n');
+		if (p)
+			p++;
+	}
+	return -1;
+}
+
+static inline double vr_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+#endif /* VR_UTIL_H */
