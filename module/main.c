@@ -15,6 +15,7 @@
 #include "vmar_race.h"
 
 struct vr_stats vr_stats;
+EXPORT_SYMBOL_NS_GPL(vr_stats, VMAR_RACE_TEST);
 
 /* mode: the read path of every status and maps read (modes.c). */
 static const struct vr_read_mode *vr_mode;
@@ -54,6 +55,7 @@ static const char * const vr_unwrap_names[] = {
 	[VR_UNWRAP_OOPS] = "oops",
 	[VR_UNWRAP_WARN] = "warn",
 };
+
 static unsigned int vr_unwrap_fail = VR_UNWRAP_PANIC;
 
 static int vr_unwrap_set(const char *val, const struct kernel_param *kp)
@@ -112,17 +114,34 @@ static const struct kernel_param_ops vr_uint_ops = {
 	.get = vr_uint_get,
 };
 
-#define VR_UINT_PARAM(name, lo, hi, def, desc)				\
-	static struct vr_uint_param vr_p_##name = { lo, hi, def };	\
-	module_param_cb(name, &vr_uint_ops, &vr_p_##name, 0644);	\
-	MODULE_PARM_DESC(name, desc)
+static struct vr_uint_param vr_p_race_delay_us = { 0, 1000000, 0 };
+module_param_cb(race_delay_us, &vr_uint_ops, &vr_p_race_delay_us, 0644);
+MODULE_PARM_DESC(race_delay_us,
+		 "sleep in the reader's race window, microseconds (0-1000000, default 0)");
 
-VR_UINT_PARAM(race_delay_us, 0, 1000000, 0,
-	      "sleep in the reader's race window, microseconds (0-1000000, default 0)");
-VR_UINT_PARAM(max_procs, 1, VR_PID_MAX - 1, 32768,
-	      "most live plus zombie pprocs (1-4194303, default 32768)");
-VR_UINT_PARAM(max_maps, 1, 16777216, 65530,
-	      "most mappings per VMAR (1-16777216, default 65530, like vm.max_map_count)");
+static struct vr_uint_param vr_p_max_procs = { 1, VR_PID_MAX - 1, 32768 };
+module_param_cb(max_procs, &vr_uint_ops, &vr_p_max_procs, 0644);
+MODULE_PARM_DESC(max_procs, "most live plus zombie pprocs (1-4194303, default 32768)");
+
+static struct vr_uint_param vr_p_max_maps = { 1, 16777216, 65530 };
+module_param_cb(max_maps, &vr_uint_ops, &vr_p_max_maps, 0644);
+MODULE_PARM_DESC(max_maps,
+		 "most mappings per VMAR (1-16777216, default 65530, like vm.max_map_count)");
+
+#ifdef VMAR_RACE_TESTPOINTS
+/* KUnit: set max_procs or max_maps within their bounds. */
+int vr_test_set_limit(const char *name, unsigned int val)
+{
+	struct vr_uint_param *p = !strcmp(name, "max_procs") ? &vr_p_max_procs :
+				  !strcmp(name, "max_maps") ? &vr_p_max_maps : NULL;
+
+	if (!p || val < p->min || val > p->max)
+		return -EINVAL;
+	WRITE_ONCE(p->val, val);
+	return 0;
+}
+EXPORT_SYMBOL_NS_GPL(vr_test_set_limit, VMAR_RACE_TEST);
+#endif
 
 unsigned int vr_current_delay_us(void)
 {
@@ -133,11 +152,13 @@ unsigned int vr_max_procs_get(void)
 {
 	return READ_ONCE(vr_p_max_procs.val);
 }
+EXPORT_SYMBOL_NS_GPL(vr_max_procs_get, VMAR_RACE_TEST);
 
 unsigned int vr_max_maps_get(void)
 {
 	return READ_ONCE(vr_p_max_maps.val);
 }
+EXPORT_SYMBOL_NS_GPL(vr_max_maps_get, VMAR_RACE_TEST);
 
 /* /sys/kernel/debug/vmar_race/stats */
 static int vr_stats_show(struct seq_file *m, void *unused)

@@ -34,8 +34,7 @@ static struct vr_vmar *vr_unwrap_failed(struct vr_pproc *pp,
 	case VR_UNWRAP_OOPS:
 		pr_emerg("called `Option::unwrap()` on a `None` value: VMAR of exited pid %d read through /proc/vmar_race/%d/%s\n",
 			 pp->pid, pp->pid, ctx->file);
-		spin_unlock(&pp->lock);	/* the oops kills us; spare the lock */
-		BUG();
+		break;
 	case VR_UNWRAP_WARN:
 		WARN_ONCE(1, "vmar_race: called `Option::unwrap()` on a `None` value: VMAR of exited pid %d read through /proc/vmar_race/%d/%s\n",
 			  pp->pid, pp->pid, ctx->file);
@@ -56,9 +55,14 @@ static struct vr_vmar *vr_buggy_get(struct vr_pproc *pp,
 	vr_race_window(pp, ctx);
 	spin_lock(&pp->lock);
 	v = rcu_dereference_protected(pp->slot, lockdep_is_held(&pp->lock));
-	if (!v)
-		return vr_unwrap_failed(pp, ctx);
-	return v;		/* pp->lock held until put */
+	if (v)
+		return v;	/* pp->lock held until put */
+	v = vr_unwrap_failed(pp, ctx);
+	if (ctx->unwrap_fail == VR_UNWRAP_OOPS) {
+		spin_unlock(&pp->lock);	/* the oops kills us; spare the lock */
+		BUG();
+	}
+	return v;
 }
 
 /* checked: Asterinas's first fix. Check for None, render under the lock. */
@@ -144,7 +148,7 @@ const struct vr_read_mode *vr_mode_find(const char *name)
 			return &vr_modes[i];
 	return NULL;
 }
-VR_TEST_EXPORT(vr_mode_find);
+EXPORT_SYMBOL_NS_GPL(vr_mode_find, VMAR_RACE_TEST);
 
 const struct vr_read_mode *vr_mode_by_index(unsigned int i)
 {

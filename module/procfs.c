@@ -54,7 +54,7 @@ put:
 	atomic_long_inc(&vr_stats.status_reads);
 	return ret;
 }
-VR_TEST_EXPORT(vr_render_status);
+EXPORT_SYMBOL_NS_GPL(vr_render_status, VMAR_RACE_TEST);
 
 static int vr_status_show(struct seq_file *m, void *unused)
 {
@@ -64,22 +64,41 @@ static int vr_status_show(struct seq_file *m, void *unused)
 	return vr_render_status(m, m->private, &ctx);
 }
 
-/* maps: one read() is one start..stop pass, under what get() holds. */
+/*
+ * maps: one read() is one start..stop pass under what the mode's get()
+ * holds. Each record is copied out under v->lock, so no VMAR lock is held
+ * between the seq_file callbacks.
+ */
 struct vr_maps_iter {
 	struct vr_pproc *pp;
 	struct vr_read_ctx ctx;
 	struct vr_vmar *v;	/* from get(), valid until stop */
 	bool got;
+	struct vr_mapping cur;	/* copy of the record being shown */
 	loff_t pos;		/* records emitted so far ... */
 	u64 next_addr;		/* ... and where the next one starts */
 };
 
+/* Copy the first mapping ending above addr into it->cur; false at the end. */
+static bool vr_maps_fetch(struct vr_maps_iter *it, u64 addr)
+{
+	struct vr_mapping *mp;
+
+	spin_lock(&it->v->lock);
+	mp = vr_vmar_first_from(it->v, addr);
+	if (mp) {
+		it->cur.start = mp->start;
+		it->cur.end = mp->end;
+		it->cur.flags = mp->flags;
+	}
+	spin_unlock(&it->v->lock);
+	return mp;
+}
+
 static void *vr_maps_start(struct seq_file *m, loff_t *pos)
 {
 	struct vr_maps_iter *it = m->private;
-	struct vr_mapping *mp;
 	struct vr_vmar *v;
-	loff_t skip;
 
 	if (!it->pp)
 		it->pp = pde_data(file_inode(m->file));
@@ -97,28 +116,27 @@ static void *vr_maps_start(struct seq_file *m, loff_t *pos)
 			atomic_long_inc(&vr_stats.zombie_reads);
 		return NULL;
 	}
-	spin_lock(&v->lock);
 	if (*pos != it->pos) {		/* lseek(): walk from the start */
 		it->pos = 0;
 		it->next_addr = 0;
 	}
-	mp = vr_vmar_first_from(v, it->next_addr);
-	for (skip = it->pos; mp && skip < *pos; skip++) {
-		it->next_addr = mp->end;
-		mp = vr_vmar_first_from(v, mp->end);
+	for (;;) {
+		if (!vr_maps_fetch(it, it->next_addr))
+			return NULL;
+		if (it->pos == *pos)
+			return &it->cur;
+		it->next_addr = it->cur.end;
+		it->pos++;
 	}
-	it->pos = *pos;
-	return mp;
 }
 
 static void *vr_maps_next(struct seq_file *m, void *p, loff_t *pos)
 {
 	struct vr_maps_iter *it = m->private;
-	struct vr_mapping *mp = p;
 
-	it->next_addr = mp->end;
+	it->next_addr = it->cur.end;
 	it->pos = ++*pos;
-	return vr_vmar_first_from(it->v, mp->end);
+	return vr_maps_fetch(it, it->next_addr) ? &it->cur : NULL;
 }
 
 static void vr_maps_stop(struct seq_file *m, void *p)
@@ -127,8 +145,6 @@ static void vr_maps_stop(struct seq_file *m, void *p)
 
 	if (!it->got)
 		return;
-	if (!IS_ERR_OR_NULL(it->v))
-		spin_unlock(&it->v->lock);
 	it->ctx.mode->put(it->pp, it->v);
 	it->got = false;
 	it->v = NULL;

@@ -26,7 +26,7 @@ struct vr_owner *vr_owner_create(void)
 	INIT_LIST_HEAD(&o->procs);
 	return o;
 }
-VR_TEST_EXPORT(vr_owner_create);
+EXPORT_SYMBOL_NS_GPL(vr_owner_create, VMAR_RACE_TEST);
 
 static void vr_owner_put(struct vr_owner *o)
 {
@@ -44,7 +44,7 @@ void vr_pproc_put(struct vr_pproc *pp)
 	if (refcount_dec_and_test(&pp->users))
 		call_rcu(&pp->rcu, vr_pproc_free_rcu);
 }
-VR_TEST_EXPORT(vr_pproc_put);
+EXPORT_SYMBOL_NS_GPL(vr_pproc_put, VMAR_RACE_TEST);
 
 /* Look a pid up; the caller owns the returned reference. */
 struct vr_pproc *vr_pproc_find(pid_t pid)
@@ -60,7 +60,7 @@ struct vr_pproc *vr_pproc_find(pid_t pid)
 	rcu_read_unlock();
 	return pp;
 }
-VR_TEST_EXPORT(vr_pproc_find);
+EXPORT_SYMBOL_NS_GPL(vr_pproc_find, VMAR_RACE_TEST);
 
 /* The running pproc's VMAR with a reference, for writers; NULL if exited. */
 struct vr_vmar *vr_pproc_vmar_get(struct vr_pproc *pp)
@@ -74,7 +74,7 @@ struct vr_vmar *vr_pproc_vmar_get(struct vr_pproc *pp)
 	spin_unlock(&pp->lock);
 	return v;
 }
-VR_TEST_EXPORT(vr_pproc_vmar_get);
+EXPORT_SYMBOL_NS_GPL(vr_pproc_vmar_get, VMAR_RACE_TEST);
 
 int vr_spawn(struct vr_owner *o, const char *name, pid_t ppid, pid_t *pid)
 {
@@ -136,7 +136,7 @@ out_count:
 	atomic_dec(&vr_nr_procs);
 	return ret;
 }
-VR_TEST_EXPORT(vr_spawn);
+EXPORT_SYMBOL_NS_GPL(vr_spawn, VMAR_RACE_TEST);
 
 /*
  * Exit: clear the slot under pp->lock (the NULL is published to RCU
@@ -175,7 +175,7 @@ int vr_exit(struct vr_pproc *pp)
 	atomic_long_inc(&vr_stats.exited);
 	return 0;
 }
-VR_TEST_EXPORT(vr_exit);
+EXPORT_SYMBOL_NS_GPL(vr_exit, VMAR_RACE_TEST);
 
 /* The spawning file is closing: exit every pproc it still runs. */
 void vr_owner_release(struct vr_owner *o)
@@ -196,7 +196,7 @@ void vr_owner_release(struct vr_owner *o)
 	}
 	vr_owner_put(o);
 }
-VR_TEST_EXPORT(vr_owner_release);
+EXPORT_SYMBOL_NS_GPL(vr_owner_release, VMAR_RACE_TEST);
 
 /* Remove a DEAD pproc whose directory is gone; drops the registry's ref. */
 static void vr_unpublish(struct vr_pproc *pp)
@@ -235,7 +235,7 @@ int vr_reap(pid_t pid)
 	vr_pproc_put(pp);
 	return ret;
 }
-VR_TEST_EXPORT(vr_reap);
+EXPORT_SYMBOL_NS_GPL(vr_reap, VMAR_RACE_TEST);
 
 int vr_registry_init(struct proc_dir_entry *root)
 {

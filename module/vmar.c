@@ -18,7 +18,7 @@ int vr_range_check(u64 start, u64 len)
 		return -EINVAL;
 	return 0;
 }
-VR_TEST_EXPORT(vr_range_check);
+EXPORT_SYMBOL_NS_GPL(vr_range_check, VMAR_RACE_TEST);
 
 struct vr_vmar *vr_vmar_create(void)
 {
@@ -34,13 +34,13 @@ struct vr_vmar *vr_vmar_create(void)
 	atomic_long_inc(&vr_stats.vmars_alive);
 	return v;
 }
-VR_TEST_EXPORT(vr_vmar_create);
+EXPORT_SYMBOL_NS_GPL(vr_vmar_create, VMAR_RACE_TEST);
 
 void vr_vmar_get(struct vr_vmar *v)
 {
 	refcount_inc(&v->users);
 }
-VR_TEST_EXPORT(vr_vmar_get);
+EXPORT_SYMBOL_NS_GPL(vr_vmar_get, VMAR_RACE_TEST);
 
 static void vr_vmar_free_rcu(struct rcu_head *rcu)
 {
@@ -69,7 +69,7 @@ void vr_vmar_put(struct vr_vmar *v)
 	mutex_destroy(&v->mutex);
 	call_rcu(&v->rcu, vr_vmar_free_rcu);
 }
-VR_TEST_EXPORT(vr_vmar_put);
+EXPORT_SYMBOL_NS_GPL(vr_vmar_put, VMAR_RACE_TEST);
 
 /* First mapping that ends above addr, or NULL. Caller holds mutex or lock. */
 struct vr_mapping *vr_vmar_first_from(struct vr_vmar *v, u64 addr)
@@ -89,7 +89,7 @@ struct vr_mapping *vr_vmar_first_from(struct vr_vmar *v, u64 addr)
 	}
 	return best;
 }
-VR_TEST_EXPORT(vr_vmar_first_from);
+EXPORT_SYMBOL_NS_GPL(vr_vmar_first_from, VMAR_RACE_TEST);
 
 static struct vr_mapping *vr_next(struct vr_mapping *m)
 {
@@ -147,7 +147,7 @@ int vr_vmar_map(struct vr_vmar *v, u64 start, u64 len, u32 flags)
 	kfree(new);
 	return ret;
 }
-VR_TEST_EXPORT(vr_vmar_map);
+EXPORT_SYMBOL_NS_GPL(vr_vmar_map, VMAR_RACE_TEST);
 
 /* Forget touched pages of [start, end) in m; returns how many there were. */
 static unsigned long vr_drop_resident(struct vr_vmar *v, u64 start, u64 end)
@@ -230,7 +230,7 @@ out:
 	kfree(split);
 	return ret;
 }
-VR_TEST_EXPORT(vr_vmar_unmap);
+EXPORT_SYMBOL_NS_GPL(vr_vmar_unmap, VMAR_RACE_TEST);
 
 /* Is [start, end) covered by mappings with no gap? Caller holds v->mutex. */
 static bool vr_covered(struct vr_vmar *v, u64 start, u64 end)
@@ -274,15 +274,14 @@ int vr_vmar_touch(struct vr_vmar *v, u64 start, u64 len)
 		for (addr = max(m->start, start); addr < to; addr += VR_PAGE_SIZE) {
 			ret = xa_insert(&v->resident, addr >> VR_PAGE_SHIFT,
 					xa_mk_value(1), GFP_KERNEL_ACCOUNT);
-			if (ret == -EBUSY) {
+			if (ret == -EBUSY)
 				ret = 0;	/* already resident */
-			} else if (ret) {
+			else if (ret)
 				break;
-			} else if (m->flags & VMAR_RACE_MAP_FILE) {
+			else if (m->flags & VMAR_RACE_MAP_FILE)
 				file++;
-			} else {
+			else
 				anon++;
-			}
 			if (!(++done & 1023)) {
 				if (fatal_signal_pending(current)) {
 					ret = -EINTR;
@@ -300,4 +299,4 @@ out:
 	mutex_unlock(&v->mutex);
 	return ret;
 }
-VR_TEST_EXPORT(vr_vmar_touch);
+EXPORT_SYMBOL_NS_GPL(vr_vmar_touch, VMAR_RACE_TEST);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * vmar_race internals: a pseudo-process (pproc) registry whose pprocs hold a
+ * vmar_race internals (exported in namespace VMAR_RACE_TEST for the KUnit
+ * module): a pseudo-process (pproc) registry whose pprocs hold a
  * VMAR-like address space in a slot, and the read paths that race with exit.
  *
  * Lifetime and locking rules:
@@ -30,6 +31,7 @@
 #define VMAR_RACE_H
 
 #include <linux/atomic.h>
+#include <linux/bits.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
 #include <linux/proc_fs.h>
@@ -44,8 +46,8 @@
 #include "uapi/vmar_race.h"
 
 #define VR_PAGE_SHIFT	12
-#define VR_PAGE_SIZE	(1ULL << VR_PAGE_SHIFT)
-#define VR_PID_MAX	(1 << 22)	/* like Linux's PID_MAX_LIMIT */
+#define VR_PAGE_SIZE	BIT_ULL(VR_PAGE_SHIFT)
+#define VR_PID_MAX	BIT(22)		/* like Linux's PID_MAX_LIMIT */
 
 /* One mapping [start, end) of a VMAR, in its rbtree keyed by start. */
 struct vr_mapping {
@@ -89,7 +91,7 @@ struct vr_pproc {
 /* The open /dev/vmar_race file that spawned pprocs: closing it exits them. */
 struct vr_owner {
 	refcount_t users;
-	spinlock_t lock;
+	spinlock_t lock;		/* protects procs */
 	struct list_head procs;
 };
 
@@ -99,12 +101,14 @@ struct vr_stats {
 	atomic_long_t status_reads, maps_reads, zombie_reads, unwrap_none;
 	atomic_long_t read_errors;
 };
+
 extern struct vr_stats vr_stats;
 
 /* main.c: limits and the control device */
 unsigned int vr_max_procs_get(void);
 unsigned int vr_max_maps_get(void);
 extern struct miscdevice vr_ctl_dev;
+int vr_test_set_limit(const char *name, unsigned int val);	/* KUnit only */
 
 /* What "buggy" does when it unwraps a None slot. */
 enum vr_unwrap_fail {
@@ -181,10 +185,8 @@ enum vr_testpoint {
 
 #ifdef VMAR_RACE_TESTPOINTS
 void vr_testpoint(enum vr_testpoint point, struct vr_pproc *pp);
-#define VR_TEST_EXPORT(sym) EXPORT_SYMBOL_NS_GPL(sym, VMAR_RACE_TEST)
 #else
 static inline void vr_testpoint(enum vr_testpoint point, struct vr_pproc *pp) { }
-#define VR_TEST_EXPORT(sym)
 #endif
 
 #endif /* VMAR_RACE_H */

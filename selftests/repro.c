@@ -22,7 +22,7 @@ static double duration, progress_every = 5;
 static atomic_long n_rounds, n_reads, n_zombie, n_gone, n_errors;
 static atomic_int cur_pid, stop;
 
-static void usage(const char *argv0)
+static void print_usage(const char *argv0)
 {
 	fprintf(stderr,
 		"usage: %s [-r ROUNDS] [-n READS] [-t THREADS] [-d SECONDS] [-P SECONDS] [-F]\n"
@@ -68,7 +68,7 @@ static void account(const char *buf, int ret)
 		return;
 	}
 	n_reads++;
-	zombie = strstr(buf, "State:\tZ (zombie)") != NULL;
+	zombie = strstr(buf, "State:\tZ (zombie)");
 	if (zombie)
 		n_zombie++;
 	if (!zombie && vr_field(buf, "VmSize") < 0) {
@@ -176,23 +176,37 @@ static int writer_round(int ctl)
 int main(int argc, char **argv)
 {
 	double start, last, now;
+
 	pthread_t *tids = NULL;
 	int opt, ctl, ret = 0;
 	long i;
 
 	while ((opt = getopt(argc, argv, "r:n:t:d:P:Fh")) != -1) {
 		switch (opt) {
-		case 'r': rounds = parse_long(optarg, "rounds", 0, 1L << 40); break;
-		case 'n': reads_per_round = parse_long(optarg, "reads", 0, 1L << 30); break;
-		case 't': threads = parse_long(optarg, "threads", 1, 64); break;
-		case 'd': duration = parse_long(optarg, "seconds", 1, 1L << 30); break;
-		case 'P': progress_every = parse_long(optarg, "progress interval", 0, 1L << 30); break;
-		case 'F': final_read = 0; break;
-		default: usage(argv[0]);
+		case 'r':
+			rounds = parse_long(optarg, "rounds", 0, 1L << 40);
+			break;
+		case 'n':
+			reads_per_round = parse_long(optarg, "reads", 0, 1L << 30);
+			break;
+		case 't':
+			threads = parse_long(optarg, "threads", 1, 64);
+			break;
+		case 'd':
+			duration = parse_long(optarg, "seconds", 1, 1L << 30);
+			break;
+		case 'P':
+			progress_every = parse_long(optarg, "interval", 0, 1L << 30);
+			break;
+		case 'F':
+			final_read = 0;
+			break;
+		default:
+			print_usage(argv[0]);
 		}
 	}
 	if (optind != argc || (threads && !duration) || (!rounds && !duration))
-		usage(argv[0]);
+		print_usage(argv[0]);
 	ctl = open(VMAR_RACE_DEVICE, O_RDWR);
 	if (ctl < 0) {
 		fprintf(stderr, "repro: open %s: %s\n", VMAR_RACE_DEVICE, strerror(errno));
@@ -201,7 +215,8 @@ int main(int argc, char **argv)
 	printf("repro: %s mode, %ld rounds, %ld reads/round, %ld threads, %.0fs limit\n",
 	       threads ? "threaded" : "fork", rounds, reads_per_round, threads, duration);
 	fflush(stdout);
-	start = last = vr_now();
+	start = vr_now();
+	last = start;
 	if (threads) {
 		tids = calloc(threads, sizeof(*tids));
 		for (i = 0; i < threads; i++)

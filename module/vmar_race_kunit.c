@@ -1,0 +1,604 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KUnit suite for vmar_race: one behaviour per case, and forced
+ * interleavings. A pause point stops a reader between finding a pproc and
+ * using its VMAR; the case runs exit to completion and resumes the reader,
+ * so each mode meets the race every single time.
+ */
+#include <kunit/test.h>
+#include <linux/kthread.h>
+#include <linux/module.h>
+#include <linux/slab.h>
+
+#include "vmar_race.h"
+#include "testpoint.h"
+
+#define PG VMAR_RACE_PAGE_SIZE
+#define RW (VMAR_RACE_PROT_READ | VMAR_RACE_PROT_WRITE)
+#define INTERLEAVINGS 100
+
+/* What a case holds; vr_test_exit() gives it all back. */
+struct vr_test {
+	struct vr_owner *owner;
+	pid_t pids[8];
+	int nr;
+	struct vr_pproc *pps[8];
+	int npp;
+	struct vr_vmar *vmars[8];
+	int nv;
+};
+
+static int vr_test_init(struct kunit *test)
+{
+	struct vr_test *t = kunit_kzalloc(test, sizeof(*t), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, t);
+	t->owner = vr_owner_create();
+	KUNIT_ASSERT_NOT_NULL(test, t->owner);
+	test->priv = t;
+	return 0;
+}
+
+/* Exit what still runs, reap everything the case spawned. */
+static void vr_test_exit(struct kunit *test)
+{
+	struct vr_test *t = test->priv;
+	int i;
+
+	vr_owner_release(t->owner);
+	for (i = 0; i < t->nv; i++)
+		vr_vmar_put(t->vmars[i]);
+	for (i = 0; i < t->npp; i++)
+		vr_pproc_put(t->pps[i]);
+	for (i = 0; i < t->nr; i++)
+		vr_reap(t->pids[i]);
+	rcu_barrier();
+}
+
+static struct vr_pproc *spawn(struct kunit *test, const char *name)
+{
+	struct vr_test *t = test->priv;
+	struct vr_pproc *pp;
+	pid_t pid;
+
+	KUNIT_ASSERT_LT(test, t->nr, (int)ARRAY_SIZE(t->pids));
+	KUNIT_ASSERT_EQ(test, vr_spawn(t->owner, name, 42, &pid), 0);
+	t->pids[t->nr++] = pid;
+	pp = vr_pproc_find(pid);
+	KUNIT_ASSERT_NOT_NULL(test, pp);
+	return pp;
+}
+
+/* A pproc whose reference is dropped at the case's end. */
+static struct vr_pproc *spawn_auto(struct kunit *test, const char *name)
+{
+	struct vr_test *t = test->priv;
+	struct vr_pproc *pp = spawn(test, name);
+
+	KUNIT_ASSERT_LT(test, t->npp, (int)ARRAY_SIZE(t->pps));
+	t->pps[t->npp++] = pp;
+	return pp;
+}
+
+/* The running pproc's VMAR; the reference is dropped at the case's end. */
+static struct vr_vmar *vmar_of(struct kunit *test, struct vr_pproc *pp)
+{
+	struct vr_test *t = test->priv;
+	struct vr_vmar *v = vr_pproc_vmar_get(pp);
+
+	KUNIT_ASSERT_NOT_NULL(test, v);
+	KUNIT_ASSERT_LT(test, t->nv, (int)ARRAY_SIZE(t->vmars));
+	t->vmars[t->nv++] = v;
+	return v;
+}
+
+static long stat(atomic_long_t *c)
+{
+	return atomic_long_read(c);
+}
+
+static long vmars_alive(void)
+{
+	rcu_barrier();		/* VMARs are freed after a grace period */
+	return stat(&vr_stats.vmars_alive);
+}
+
+/* Render status into buf through @mode; returns the renderer's result. */
+struct render {
+	struct seq_file m;
+	char buf[1024];
+};
+
+static int render(struct render *r, struct vr_pproc *pp, const char *mode)
+{
+	struct vr_read_ctx ctx = {
+		.mode = vr_mode_find(mode),
+		.unwrap_fail = VR_UNWRAP_QUIET,
+		.file = "status",
+	};
+
+	memset(r, 0, sizeof(*r));
+	r->m.buf = r->buf;
+	r->m.size = sizeof(r->buf) - 1;
+	return vr_render_status(&r->m, pp, &ctx);
+}
+
+/* ---- registry ---- */
+
+static void spawn_sets_identity(struct kunit *test)
+{
+	struct vr_pproc *pp = spawn_auto(test, "init");
+
+	KUNIT_EXPECT_GT(test, pp->pid, 0);
+	KUNIT_EXPECT_STREQ(test, pp->name, "init");
+	KUNIT_EXPECT_EQ(test, pp->ppid, 42);
+	KUNIT_EXPECT_EQ(test, pp->state, VR_RUNNING);
+}
+
+static void spawn_default_name(struct kunit *test)
+{
+	struct vr_pproc *pp = spawn_auto(test, "");
+
+	KUNIT_EXPECT_STREQ(test, pp->name, "pproc");
+}
+
+static void spawn_respects_max_procs(struct kunit *test)
+{
+	struct vr_test *t = test->priv;
+	unsigned int old = vr_max_procs_get();
+	long live = stat(&vr_stats.live) + stat(&vr_stats.zombie);
+	pid_t pid;
+
+	KUNIT_ASSERT_EQ(test, vr_test_set_limit("max_procs", live + 1), 0);
+	spawn_auto(test, "one");
+	KUNIT_EXPECT_EQ(test, vr_spawn(t->owner, "two", 1, &pid), -EAGAIN);
+	KUNIT_EXPECT_EQ(test, stat(&vr_stats.live) + stat(&vr_stats.zombie), live + 1);
+	vr_test_set_limit("max_procs", old);
+}
+
+static void pid_not_reused_before_reap(struct kunit *test)
+{
+	struct vr_pproc *a = spawn_auto(test, "a"), *b;
+
+	KUNIT_ASSERT_EQ(test, vr_exit(a), 0);
+	b = spawn_auto(test, "b");
+	KUNIT_EXPECT_NE(test, a->pid, b->pid);
+	KUNIT_EXPECT_PTR_EQ(test, vr_pproc_find(a->pid), a);
+	vr_pproc_put(a);
+}
+
+static void exit_makes_zombie(struct kunit *test)
+{
+	struct vr_pproc *pp = spawn_auto(test, "z");
+
+	KUNIT_EXPECT_EQ(test, vr_exit(pp), 0);
+	KUNIT_EXPECT_EQ(test, pp->state, VR_ZOMBIE);
+	KUNIT_EXPECT_NULL(test, rcu_access_pointer(pp->slot));
+	KUNIT_EXPECT_NULL(test, vr_pproc_vmar_get(pp));
+}
+
+static void exit_twice_is_einval(struct kunit *test)
+{
+	struct vr_pproc *pp = spawn_auto(test, "z");
+
+	KUNIT_ASSERT_EQ(test, vr_exit(pp), 0);
+	KUNIT_EXPECT_EQ(test, vr_exit(pp), -EINVAL);
+}
+
+static void reap_running_is_einval(struct kunit *test)
+{
+	struct vr_pproc *pp = spawn_auto(test, "r");
+
+	KUNIT_EXPECT_EQ(test, vr_reap(pp->pid), -EINVAL);
+	KUNIT_EXPECT_EQ(test, pp->state, VR_RUNNING);
+}
+
+static void reap_removes_pid(struct kunit *test)
+{
+	struct vr_pproc *pp = spawn_auto(test, "r");
+	pid_t pid = pp->pid;
+
+	KUNIT_ASSERT_EQ(test, vr_exit(pp), 0);
+	KUNIT_EXPECT_EQ(test, vr_reap(pid), 0);
+	KUNIT_EXPECT_NULL(test, vr_pproc_find(pid));
+	KUNIT_EXPECT_EQ(test, vr_reap(pid), -ESRCH);
+}
+
+static void reap_unknown_is_esrch(struct kunit *test)
+{
+	KUNIT_EXPECT_EQ(test, vr_reap(VR_PID_MAX - 1), -ESRCH);
+	KUNIT_EXPECT_EQ(test, vr_reap(0), -ESRCH);
+	KUNIT_EXPECT_EQ(test, vr_reap(-5), -ESRCH);
+}
+
+static void owner_release_exits_running(struct kunit *test)
+{
+	struct vr_test *t = test->priv;
+	struct vr_pproc *a = spawn_auto(test, "a"), *b = spawn_auto(test, "b");
+
+	KUNIT_ASSERT_EQ(test, vr_exit(b), 0);
+	vr_owner_release(t->owner);
+	t->owner = vr_owner_create();
+	KUNIT_ASSERT_NOT_NULL(test, t->owner);
+	KUNIT_EXPECT_EQ(test, a->state, VR_ZOMBIE);
+	KUNIT_EXPECT_EQ(test, b->state, VR_ZOMBIE);
+}
+
+static void stats_follow_lifecycle(struct kunit *test)
+{
+	long spawned = stat(&vr_stats.spawned), exited = stat(&vr_stats.exited);
+	long reaped = stat(&vr_stats.reaped), alive = vmars_alive();
+	struct vr_pproc *pp = spawn(test, "s");
+	pid_t pid = pp->pid;
+
+	KUNIT_EXPECT_EQ(test, stat(&vr_stats.spawned), spawned + 1);
+	KUNIT_EXPECT_EQ(test, vmars_alive(), alive + 1);
+	KUNIT_ASSERT_EQ(test, vr_exit(pp), 0);
+	vr_pproc_put(pp);
+	KUNIT_EXPECT_EQ(test, stat(&vr_stats.exited), exited + 1);
+	KUNIT_EXPECT_EQ(test, vmars_alive(), alive);
+	KUNIT_ASSERT_EQ(test, vr_reap(pid), 0);
+	KUNIT_EXPECT_EQ(test, stat(&vr_stats.reaped), reaped + 1);
+}
+
+/* ---- VMAR ---- */
+
+static void map_accounts_size(struct kunit *test)
+{
+	struct vr_vmar *v = vmar_of(test, spawn_auto(test, "m"));
+
+	KUNIT_ASSERT_EQ(test, vr_vmar_map(v, 0x10000, 4 * PG, RW), 0);
+	KUNIT_ASSERT_EQ(test, vr_vmar_map(v, 0x20000, 2 * PG, VMAR_RACE_MAP_FILE), 0);
+	KUNIT_EXPECT_EQ(test, v->nr_maps, 2UL);
+	KUNIT_EXPECT_EQ(test, v->total_pages, 6UL);
+	KUNIT_EXPECT_EQ(test, v->rss_anon + v->rss_file, 0UL);
+}
+
+static void map_rejects_bad_ranges(struct kunit *test)
+{
+	struct vr_vmar *v = vmar_of(test, spawn_auto(test, "m"));
+
+	KUNIT_EXPECT_EQ(test, vr_vmar_map(v, 0x10000, 0, RW), -EINVAL);
+	KUNIT_EXPECT_EQ(test, vr_vmar_map(v, 0x10001, PG, RW), -EINVAL);
+	KUNIT_EXPECT_EQ(test, vr_vmar_map(v, 0x10000, PG + 1, RW), -EINVAL);
+	KUNIT_EXPECT_EQ(test, vr_vmar_map(v, U64_MAX - PG + 1, 2 * PG, RW), -EINVAL);
+	KUNIT_EXPECT_EQ(test, vr_vmar_map(v, 0x10000, PG, 0x10), -EINVAL);
+	KUNIT_EXPECT_EQ(test, v->nr_maps, 0UL);
+}
+
+static void map_rejects_overlap(struct kunit *test)
+{
+	struct vr_vmar *v = vmar_of(test, spawn_auto(test, "m"));
+
+	KUNIT_ASSERT_EQ(test, vr_vmar_map(v, 0x10000, 4 * PG, RW), 0);
+	KUNIT_EXPECT_EQ(test, vr_vmar_map(v, 0x10000 + 3 * PG, 2 * PG, RW), -EEXIST);
+	KUNIT_EXPECT_EQ(test, vr_vmar_map(v, 0x10000 - PG, 2 * PG, RW), -EEXIST);
+	KUNIT_EXPECT_EQ(test, vr_vmar_map(v, 0x8000, 16 * PG, RW), -EEXIST);
+	KUNIT_EXPECT_EQ(test, vr_vmar_map(v, 0x10000 + 4 * PG, PG, RW), 0);
+	KUNIT_EXPECT_EQ(test, vr_vmar_map(v, 0x10000 - PG, PG, RW), 0);
+	KUNIT_EXPECT_EQ(test, v->nr_maps, 3UL);
+}
+
+static void map_respects_max_maps(struct kunit *test)
+{
+	struct vr_vmar *v = vmar_of(test, spawn_auto(test, "m"));
+	unsigned int old = vr_max_maps_get();
+
+	KUNIT_ASSERT_EQ(test, vr_test_set_limit("max_maps", 2), 0);
+	KUNIT_EXPECT_EQ(test, vr_vmar_map(v, 0x10000, PG, RW), 0);
+	KUNIT_EXPECT_EQ(test, vr_vmar_map(v, 0x20000, PG, RW), 0);
+	KUNIT_EXPECT_EQ(test, vr_vmar_map(v, 0x30000, PG, RW), -ENOMEM);
+	KUNIT_EXPECT_EQ(test, v->nr_maps, 2UL);
+	vr_test_set_limit("max_maps", old);
+}
+
+static void touch_counts_each_page_once(struct kunit *test)
+{
+	struct vr_vmar *v = vmar_of(test, spawn_auto(test, "t"));
+
+	KUNIT_ASSERT_EQ(test, vr_vmar_map(v, 0x10000, 8 * PG, RW), 0);
+	KUNIT_EXPECT_EQ(test, vr_vmar_touch(v, 0x10000, 4 * PG), 0);
+	KUNIT_EXPECT_EQ(test, vr_vmar_touch(v, 0x10000 + 2 * PG, 4 * PG), 0);
+	KUNIT_EXPECT_EQ(test, v->rss_anon, 6UL);
+	KUNIT_EXPECT_EQ(test, v->rss_file, 0UL);
+}
+
+static void touch_splits_anon_and_file(struct kunit *test)
+{
+	struct vr_vmar *v = vmar_of(test, spawn_auto(test, "t"));
+
+	KUNIT_ASSERT_EQ(test, vr_vmar_map(v, 0x10000, 2 * PG, RW), 0);
+	KUNIT_ASSERT_EQ(test, vr_vmar_map(v, 0x10000 + 2 * PG, 3 * PG, VMAR_RACE_MAP_FILE), 0);
+	KUNIT_EXPECT_EQ(test, vr_vmar_touch(v, 0x10000, 5 * PG), 0);
+	KUNIT_EXPECT_EQ(test, v->rss_anon, 2UL);
+	KUNIT_EXPECT_EQ(test, v->rss_file, 3UL);
+}
+
+static void touch_unmapped_is_enomem(struct kunit *test)
+{
+	struct vr_vmar *v = vmar_of(test, spawn_auto(test, "t"));
+
+	KUNIT_ASSERT_EQ(test, vr_vmar_map(v, 0x10000, 2 * PG, RW), 0);
+	KUNIT_ASSERT_EQ(test, vr_vmar_map(v, 0x10000 + 3 * PG, 2 * PG, RW), 0);
+	KUNIT_EXPECT_EQ(test, vr_vmar_touch(v, 0x10000, 5 * PG), -ENOMEM);
+	KUNIT_EXPECT_EQ(test, vr_vmar_touch(v, 0x90000, PG), -ENOMEM);
+	KUNIT_EXPECT_EQ(test, v->rss_anon, 0UL);
+}
+
+static void unmap_punches_hole(struct kunit *test)
+{
+	struct vr_vmar *v = vmar_of(test, spawn_auto(test, "u"));
+	struct vr_mapping *m;
+
+	KUNIT_ASSERT_EQ(test, vr_vmar_map(v, 0x10000, 8 * PG, RW), 0);
+	KUNIT_ASSERT_EQ(test, vr_vmar_touch(v, 0x10000, 8 * PG), 0);
+	KUNIT_EXPECT_EQ(test, vr_vmar_unmap(v, 0x10000 + 2 * PG, 3 * PG), 0);
+	KUNIT_EXPECT_EQ(test, v->nr_maps, 2UL);
+	KUNIT_EXPECT_EQ(test, v->total_pages, 5UL);
+	KUNIT_EXPECT_EQ(test, v->rss_anon, 5UL);
+	m = vr_vmar_first_from(v, 0);
+	KUNIT_ASSERT_NOT_NULL(test, m);
+	KUNIT_EXPECT_EQ(test, m->end, 0x10000 + 2 * PG);
+	m = vr_vmar_first_from(v, m->end);
+	KUNIT_ASSERT_NOT_NULL(test, m);
+	KUNIT_EXPECT_EQ(test, m->start, 0x10000 + 5 * PG);
+	KUNIT_EXPECT_EQ(test, m->flags, RW);
+}
+
+static void unmap_trims_and_spans(struct kunit *test)
+{
+	struct vr_vmar *v = vmar_of(test, spawn_auto(test, "u"));
+
+	KUNIT_ASSERT_EQ(test, vr_vmar_map(v, 0x10000, 4 * PG, RW), 0);
+	KUNIT_ASSERT_EQ(test, vr_vmar_map(v, 0x20000, 4 * PG, RW), 0);
+	KUNIT_ASSERT_EQ(test, vr_vmar_map(v, 0x30000, 4 * PG, VMAR_RACE_MAP_FILE), 0);
+	KUNIT_ASSERT_EQ(test, vr_vmar_touch(v, 0x30000, 4 * PG), 0);
+	/* Cuts the tail of the first, all of the second, the head of the third. */
+	KUNIT_EXPECT_EQ(test, vr_vmar_unmap(v, 0x12000, 0x31000 - 0x12000), 0);
+	KUNIT_EXPECT_EQ(test, v->nr_maps, 2UL);
+	KUNIT_EXPECT_EQ(test, v->total_pages, 5UL);
+	KUNIT_EXPECT_EQ(test, v->rss_file, 3UL);
+	KUNIT_EXPECT_EQ(test, vr_vmar_first_from(v, 0x20000)->start, 0x30000 + PG);
+}
+
+static void unmap_split_respects_max_maps(struct kunit *test)
+{
+	struct vr_vmar *v = vmar_of(test, spawn_auto(test, "u"));
+	unsigned int old = vr_max_maps_get();
+
+	KUNIT_ASSERT_EQ(test, vr_vmar_map(v, 0x10000, 8 * PG, RW), 0);
+	KUNIT_ASSERT_EQ(test, vr_test_set_limit("max_maps", 1), 0);
+	KUNIT_EXPECT_EQ(test, vr_vmar_unmap(v, 0x10000 + PG, PG), -ENOMEM);
+	KUNIT_EXPECT_EQ(test, v->total_pages, 8UL);
+	KUNIT_EXPECT_EQ(test, vr_vmar_unmap(v, 0x10000, PG), 0);	/* no split */
+	KUNIT_EXPECT_EQ(test, v->total_pages, 7UL);
+	vr_test_set_limit("max_maps", old);
+}
+
+/* ---- lifetime ---- */
+
+static void vmar_outlives_exit_while_referenced(struct kunit *test)
+{
+	struct vr_pproc *pp = spawn_auto(test, "l");
+	long alive = vmars_alive();
+	struct vr_vmar *v = vr_pproc_vmar_get(pp);
+
+	KUNIT_ASSERT_NOT_NULL(test, v);
+	KUNIT_ASSERT_EQ(test, vr_vmar_map(v, 0x10000, PG, RW), 0);
+	KUNIT_ASSERT_EQ(test, vr_exit(pp), 0);
+	KUNIT_EXPECT_EQ(test, vmars_alive(), alive);	/* our reference */
+	KUNIT_EXPECT_EQ(test, v->nr_maps, 1UL);
+	vr_vmar_put(v);
+	KUNIT_EXPECT_EQ(test, vmars_alive(), alive - 1);
+}
+
+/* ---- rendering ---- */
+
+static void status_running_shows_vm_lines(struct kunit *test)
+{
+	struct vr_pproc *pp = spawn_auto(test, "st");
+	struct vr_vmar *v = vmar_of(test, pp);
+	struct render *r = kunit_kzalloc(test, sizeof(*r), GFP_KERNEL);
+	char want[256];
+
+	KUNIT_ASSERT_NOT_NULL(test, r);
+	KUNIT_ASSERT_EQ(test, vr_vmar_map(v, 0x10000, 4 * PG, RW), 0);
+	KUNIT_ASSERT_EQ(test, vr_vmar_map(v, 0x20000, 2 * PG, VMAR_RACE_MAP_FILE), 0);
+	KUNIT_ASSERT_EQ(test, vr_vmar_touch(v, 0x10000, 3 * PG), 0);
+	KUNIT_ASSERT_EQ(test, vr_vmar_touch(v, 0x20000, PG), 0);
+	KUNIT_ASSERT_EQ(test, render(r, pp, "fixed"), 0);
+	snprintf(want, sizeof(want),
+		 "Name:\tst\nState:\tR (running)\nPid:\t%d\nPPid:\t42\nVmSize:\t      24 kB\nVmRSS:\t      16 kB\nRssAnon:\t      12 kB\nRssFile:\t       4 kB\nMappings:\t2\n",
+		 pp->pid);
+	KUNIT_EXPECT_STREQ(test, r->buf, want);
+}
+
+static const char * const fixed_modes[] = { "checked", "fixed", "rcu" };
+
+static void mode_desc(const char * const *p, char *desc)
+{
+	strscpy(desc, *p, KUNIT_PARAM_DESC_SIZE);
+}
+
+KUNIT_ARRAY_PARAM(fixed_mode, fixed_modes, mode_desc);
+
+static void status_zombie_has_no_vm_lines(struct kunit *test)
+{
+	const char *mode = *(const char * const *)test->param_value;
+	struct vr_pproc *pp = spawn_auto(test, "zz");
+	struct render *r = kunit_kzalloc(test, sizeof(*r), GFP_KERNEL);
+	long zombie_reads = stat(&vr_stats.zombie_reads);
+
+	KUNIT_ASSERT_NOT_NULL(test, r);
+	KUNIT_ASSERT_EQ(test, vr_exit(pp), 0);
+	KUNIT_ASSERT_EQ(test, render(r, pp, mode), 0);
+	KUNIT_EXPECT_NOT_NULL(test, strstr(r->buf, "State:\tZ (zombie)\n"));
+	KUNIT_EXPECT_NULL(test, strstr(r->buf, "Vm"));
+	KUNIT_EXPECT_NULL(test, strstr(r->buf, "Rss"));
+	KUNIT_EXPECT_NULL(test, strstr(r->buf, "Mappings"));
+	KUNIT_EXPECT_EQ(test, stat(&vr_stats.zombie_reads), zombie_reads + 1);
+}
+
+static void buggy_zombie_read_unwraps_none(struct kunit *test)
+{
+	struct vr_pproc *pp = spawn_auto(test, "bz");
+	struct render *r = kunit_kzalloc(test, sizeof(*r), GFP_KERNEL);
+	long none = stat(&vr_stats.unwrap_none);
+
+	KUNIT_ASSERT_NOT_NULL(test, r);
+	KUNIT_EXPECT_EQ(test, render(r, pp, "buggy"), 0);
+	KUNIT_EXPECT_EQ(test, stat(&vr_stats.unwrap_none), none);
+	KUNIT_ASSERT_EQ(test, vr_exit(pp), 0);
+	KUNIT_EXPECT_EQ(test, render(r, pp, "buggy"), -EIO);
+	KUNIT_EXPECT_EQ(test, stat(&vr_stats.unwrap_none), none + 1);
+}
+
+/* ---- forced interleavings ---- */
+
+struct reader {
+	struct vr_pproc *pp;
+	const char *mode;
+	struct render r;
+	int ret;
+	struct completion done;
+};
+
+static int reader_fn(void *arg)
+{
+	struct reader *rd = arg;
+
+	rd->ret = render(&rd->r, rd->pp, rd->mode);
+	complete(&rd->done);
+	return 0;
+}
+
+/*
+ * Pause a reader of a fresh pproc at @point, exit the pproc, resume the
+ * reader. Returns the reader's result; its output is in rd->r.buf.
+ */
+static int interleave(struct kunit *test, struct reader *rd, const char *mode,
+		      enum vr_testpoint point, long *alive_during)
+{
+	struct vr_test *t = test->priv;
+	struct task_struct *task;
+	struct vr_tp tp;
+	pid_t pid;
+	int ret;
+
+	KUNIT_ASSERT_EQ(test, vr_spawn(t->owner, "race", 1, &pid), 0);
+	rd->pp = vr_pproc_find(pid);
+	KUNIT_ASSERT_NOT_NULL(test, rd->pp);
+	rd->mode = mode;
+	init_completion(&rd->done);
+	vr_tp_arm(&tp, point, pid);
+	task = kthread_run(reader_fn, rd, "vr_reader");
+	KUNIT_ASSERT_FALSE(test, IS_ERR(task));
+	KUNIT_ASSERT_GT(test, wait_for_completion_timeout(&tp.reached, 10 * HZ), 0UL);
+	KUNIT_EXPECT_EQ(test, vr_exit(rd->pp), 0);		/* runs to completion */
+	if (alive_during)
+		*alive_during = vmars_alive();
+	complete(&tp.resume);
+	wait_for_completion(&rd->done);
+	vr_tp_disarm(&tp);
+	ret = rd->ret;
+	vr_pproc_put(rd->pp);
+	KUNIT_EXPECT_EQ(test, vr_reap(pid), 0);
+	return ret;
+}
+
+static void interleave_buggy_observes_none(struct kunit *test)
+{
+	struct reader *rd = kunit_kzalloc(test, sizeof(*rd), GFP_KERNEL);
+	long none = stat(&vr_stats.unwrap_none);
+	int i, hits = 0;
+
+	KUNIT_ASSERT_NOT_NULL(test, rd);
+	for (i = 0; i < INTERLEAVINGS; i++)
+		hits += interleave(test, rd, "buggy", VR_TP_FOUND, NULL) == -EIO;
+	KUNIT_EXPECT_EQ(test, hits, INTERLEAVINGS);
+	KUNIT_EXPECT_EQ(test, stat(&vr_stats.unwrap_none), none + INTERLEAVINGS);
+}
+
+static void interleave_fixed_modes_serve_zombie(struct kunit *test)
+{
+	const char *mode = *(const char * const *)test->param_value;
+	struct reader *rd = kunit_kzalloc(test, sizeof(*rd), GFP_KERNEL);
+	long none = stat(&vr_stats.unwrap_none);
+	int i, good = 0;
+
+	KUNIT_ASSERT_NOT_NULL(test, rd);
+	for (i = 0; i < INTERLEAVINGS; i++) {
+		if (interleave(test, rd, mode, VR_TP_FOUND, NULL))
+			continue;
+		good += strstr(rd->r.buf, "State:\tZ (zombie)\n") &&
+			!strstr(rd->r.buf, "VmSize");
+	}
+	KUNIT_EXPECT_EQ(test, good, INTERLEAVINGS);
+	KUNIT_EXPECT_EQ(test, stat(&vr_stats.unwrap_none), none);
+}
+
+static const char * const ref_modes[] = { "fixed", "rcu" };
+KUNIT_ARRAY_PARAM(ref_mode, ref_modes, mode_desc);
+
+/* A reader holding its reference keeps the VMAR alive through exit. */
+static void interleave_reference_outlives_exit(struct kunit *test)
+{
+	const char *mode = *(const char * const *)test->param_value;
+	struct reader *rd = kunit_kzalloc(test, sizeof(*rd), GFP_KERNEL);
+	long before = vmars_alive(), during;
+	int i, good = 0;
+
+	KUNIT_ASSERT_NOT_NULL(test, rd);
+	for (i = 0; i < INTERLEAVINGS; i++) {
+		if (interleave(test, rd, mode, VR_TP_HELD, &during))
+			continue;
+		good += during == before + 1 && strstr(rd->r.buf, "VmSize:") &&
+			vmars_alive() == before;
+	}
+	KUNIT_EXPECT_EQ(test, good, INTERLEAVINGS);
+}
+
+static struct kunit_case vr_cases[] = {
+	KUNIT_CASE(spawn_sets_identity),
+	KUNIT_CASE(spawn_default_name),
+	KUNIT_CASE(spawn_respects_max_procs),
+	KUNIT_CASE(pid_not_reused_before_reap),
+	KUNIT_CASE(exit_makes_zombie),
+	KUNIT_CASE(exit_twice_is_einval),
+	KUNIT_CASE(reap_running_is_einval),
+	KUNIT_CASE(reap_removes_pid),
+	KUNIT_CASE(reap_unknown_is_esrch),
+	KUNIT_CASE(owner_release_exits_running),
+	KUNIT_CASE(stats_follow_lifecycle),
+	KUNIT_CASE(map_accounts_size),
+	KUNIT_CASE(map_rejects_bad_ranges),
+	KUNIT_CASE(map_rejects_overlap),
+	KUNIT_CASE(map_respects_max_maps),
+	KUNIT_CASE(touch_counts_each_page_once),
+	KUNIT_CASE(touch_splits_anon_and_file),
+	KUNIT_CASE(touch_unmapped_is_enomem),
+	KUNIT_CASE(unmap_punches_hole),
+	KUNIT_CASE(unmap_trims_and_spans),
+	KUNIT_CASE(unmap_split_respects_max_maps),
+	KUNIT_CASE(vmar_outlives_exit_while_referenced),
+	KUNIT_CASE(status_running_shows_vm_lines),
+	KUNIT_CASE_PARAM(status_zombie_has_no_vm_lines, fixed_mode_gen_params),
+	KUNIT_CASE(buggy_zombie_read_unwraps_none),
+	KUNIT_CASE(interleave_buggy_observes_none),
+	KUNIT_CASE_PARAM(interleave_fixed_modes_serve_zombie, fixed_mode_gen_params),
+	KUNIT_CASE_PARAM(interleave_reference_outlives_exit, ref_mode_gen_params),
+	{}
+};
+
+static struct kunit_suite vr_suite = {
+	.name = "vmar_race",
+	.init = vr_test_init,
+	.exit = vr_test_exit,
+	.test_cases = vr_cases,
+};
+
+kunit_test_suite(vr_suite);
+
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("KUnit tests for vmar_race");
+MODULE_IMPORT_NS(VMAR_RACE_TEST);

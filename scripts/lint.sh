@@ -1,0 +1,42 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Host checks of the module sources: W=1 and sparse (C=1) builds against the
+# stock headers and every built debug kernel, and checkpatch.pl --strict from
+# Debian's linux-source-6.1. Prints "lint: <check> ok|FAIL" per check and
+# exits non-zero on any failure.
+set -uo pipefail
+. "$(dirname "$0")/lib.sh"
+command -v sparse >/dev/null || vr_die "sparse missing; run scripts/deps.sh"
+src=$(vr_linux_src)
+fail=0
+out="$VR_ROOT/build/lint"
+mkdir -p "$out"
+
+result() { # name rc logfile
+	if [ "$2" -eq 0 ]; then echo "lint: $1 ok"; else echo "lint: $1 FAIL (see $3)"; sed 's/^/  | /' "$3" | head -40; fail=1; fi
+}
+
+trees=("stock $(vr_kernel_resolve stock | cut -d' ' -f3)")
+for f in debug kcsan; do
+	d=$(vr_kernel_dir "$f")
+	[ -e "$d/.complete" ] && trees+=("$f $d")
+done
+for t in "${trees[@]}"; do
+	read -r name kdir <<<"$t"
+	b="$out/$name"
+	rm -rf "$b" && mkdir -p "$b" && cp -r "$VR_ROOT/Kbuild" "$VR_ROOT/module" "$b/"
+	make -C "$kdir" M="$b" W=1 C=1 modules >"$b/log" 2>&1
+	rc=$?
+	# Any compiler or sparse diagnostic about our files fails the check.
+	if [ $rc -eq 0 ] && grep -E "(warning|error):" "$b/log" | grep -q "$b/"; then rc=1; fi
+	result "build+sparse ($name, W=1 C=1)" $rc "$b/log"
+done
+
+files=$(cd "$VR_ROOT" && ls module/*.c module/*.h module/uapi/*.h selftests/*.c selftests/*.h)
+# AVOID_BUG: unwrap_fail=oops calls BUG() on purpose, as Asterinas panicked.
+(cd "$VR_ROOT" && perl "$src/scripts/checkpatch.pl" --strict --no-tree --terse \
+	--ignore AVOID_BUG -f $files) >"$out/checkpatch.log" 2>&1
+rc=$?
+grep -qE "(ERROR|WARNING|CHECK):" "$out/checkpatch.log" && rc=1
+result "checkpatch --strict ($(echo $files | wc -w) files)" $rc "$out/checkpatch.log"
+exit $fail
