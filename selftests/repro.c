@@ -68,6 +68,10 @@ static void account(const char *buf, int ret)
 		return;
 	}
 	n_reads++;
+	if (strstr(buf, "State:\tX (dead)")) {	/* being reaped */
+		n_gone++;
+		return;
+	}
 	zombie = strstr(buf, "State:\tZ (zombie)");
 	if (zombie)
 		n_zombie++;

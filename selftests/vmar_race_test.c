@@ -1,4 +1,772 @@
 // SPDX-License-Identifier: GPL-2.0
+/*
+ * vmar_race kselftests: the control ABI's contract, bad input, and the race
+ * under whatever read mode the module was loaded with. Needs root and the
+ * module loaded (see config). One behaviour per test.
+ */
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <sys/wait.h>
+
 #include "kselftest_harness.h"
-TEST(placeholder) { ASSERT_EQ(0, 0); }
+#include "vr_util.h"
+
+#define PG VMAR_RACE_PAGE_SIZE
+#define RW (VMAR_RACE_PROT_READ | VMAR_RACE_PROT_WRITE)
+#define BASE 0x10000ull
+
+/* A counter from /sys/kernel/debug/vmar_race/stats, or -1. */
+static long stat_of(const char *name)
+{
+	char buf[2048], key[64];
+	const char *p;
+	int n;
+
+	if (vr_read_file(VMAR_RACE_STATS, buf, sizeof(buf)) < 0)
+		return -1;
+	n = snprintf(key, sizeof(key), "\n%s ", name);
+	if (!strncmp(buf, key + 1, n - 1))
+		return strtol(buf + n - 1, NULL, 10);
+	p = strstr(buf, key);
+	return p ? strtol(p + n, NULL, 10) : -1;
+}
+
+static int param_write(const char *name, const char *val)
+{
+	char path[128];
+	int fd, ret = 0;
+
+	snprintf(path, sizeof(path), VMAR_RACE_PARAMS "/%s", name);
+	fd = open(path, O_WRONLY);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, val, strlen(val)) < 0)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+static void param_read(const char *name, char *buf, size_t size)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), VMAR_RACE_PARAMS "/%s", name);
+	if (vr_read_file(path, buf, size) < 0)
+		buf[0] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+}
+
+static long status_field(int pid, const char *key)
+{
+	char buf[1024];
+
+	if (vr_read_status(pid, buf, sizeof(buf)) < 0)
+		return -2;
+	return vr_field(buf, key);
+}
+
+static int read_maps(int pid, char *buf, size_t size)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), VMAR_RACE_PROC_ROOT "/%d/maps", pid);
+	return vr_read_file(path, buf, size);
+}
+
+static int map(int fd, int pid, unsigned int flags, unsigned long long start,
+	       unsigned long long len)
+{
+	return vr_map_op(fd, VMAR_RACE_IOC_MAP, pid, flags, start, len);
+}
+
+static int unmap(int fd, int pid, unsigned long long start, unsigned long long len)
+{
+	return vr_map_op(fd, VMAR_RACE_IOC_UNMAP, pid, 0, start, len);
+}
+
+static int touch(int fd, int pid, unsigned long long start, unsigned long long len)
+{
+	return vr_map_op(fd, VMAR_RACE_IOC_TOUCH, pid, 0, start, len);
+}
+
+static int do_exit(int fd, int pid)
+{
+	return vr_pid_op(fd, VMAR_RACE_IOC_EXIT, pid);
+}
+
+static int reap(int fd, int pid)
+{
+	return vr_pid_op(fd, VMAR_RACE_IOC_REAP, pid);
+}
+
+/* Every test gets a control file and one running pproc; teardown reaps. */
+FIXTURE(ctl) {
+	int fd;
+	int pid;
+	int extra[64];
+	int nextra;
+	char mode[32], max_procs[32], max_maps[32];
+};
+
+FIXTURE_SETUP(ctl)
+{
+	self->fd = open(VMAR_RACE_DEVICE, O_RDWR);
+	if (self->fd < 0 && errno == ENOENT)
+		SKIP(return, "vmar_race is not loaded");
+	ASSERT_LE(0, self->fd);
+	self->pid = vr_spawn(self->fd, "test");
+	ASSERT_LT(0, self->pid);
+	self->nextra = 0;
+	param_read("mode", self->mode, sizeof(self->mode));
+	param_read("max_procs", self->max_procs, sizeof(self->max_procs));
+	param_read("max_maps", self->max_maps, sizeof(self->max_maps));
+}
+
+FIXTURE_TEARDOWN(ctl)
+{
+	int i, fd = open(VMAR_RACE_DEVICE, O_RDWR);
+
+	param_write("mode", self->mode);
+	param_write("max_procs", self->max_procs);
+	param_write("max_maps", self->max_maps);
+	close(self->fd);		/* exits what still runs */
+	reap(fd, self->pid);
+	for (i = 0; i < self->nextra; i++)
+		reap(fd, self->extra[i]);
+	close(fd);
+}
+
+static int spawn_extra(struct _test_data_ctl *self, int fd, const char *name)
+{
+	int pid = vr_spawn(fd, name);
+
+	if (pid > 0 && self->nextra < 64)
+		self->extra[self->nextra++] = pid;
+	return pid;
+}
+
+/* ---- contract ---- */
+
+TEST_F(ctl, spawn_shows_running_status)
+{
+	char buf[1024];
+
+	ASSERT_LT(0, vr_read_status(self->pid, buf, sizeof(buf)));
+	EXPECT_NE(NULL, strstr(buf, "Name:\ttest\n"));
+	EXPECT_NE(NULL, strstr(buf, "State:\tR (running)\n"));
+	EXPECT_EQ(self->pid, vr_field(buf, "Pid"));
+}
+
+TEST_F(ctl, spawn_empty_name_is_default)
+{
+	char buf[1024];
+	int pid = spawn_extra(self, self->fd, "");
+
+	ASSERT_LT(0, pid);
+	ASSERT_LT(0, vr_read_status(pid, buf, sizeof(buf)));
+	EXPECT_NE(NULL, strstr(buf, "Name:\tpproc\n"));
+}
+
+TEST_F(ctl, spawn_accepts_15_char_name)
+{
+	char buf[1024];
+	int pid = spawn_extra(self, self->fd, "abcdefghijklmno");
+
+	ASSERT_LT(0, pid);
+	ASSERT_LT(0, vr_read_status(pid, buf, sizeof(buf)));
+	EXPECT_NE(NULL, strstr(buf, "Name:\tabcdefghijklmno\n"));
+}
+
+TEST_F(ctl, ppid_is_spawner_tgid)
+{
+	EXPECT_EQ(getpid(), status_field(self->pid, "PPid"));
+}
+
+TEST_F(ctl, fresh_pproc_has_empty_vmar)
+{
+	EXPECT_EQ(0, status_field(self->pid, "VmSize"));
+	EXPECT_EQ(0, status_field(self->pid, "VmRSS"));
+	EXPECT_EQ(0, status_field(self->pid, "Mappings"));
+}
+
+TEST_F(ctl, map_grows_vmsize_not_rss)
+{
+	ASSERT_EQ(0, map(self->fd, self->pid, RW, BASE, 16 * PG));
+	EXPECT_EQ(64, status_field(self->pid, "VmSize"));
+	EXPECT_EQ(0, status_field(self->pid, "VmRSS"));
+	EXPECT_EQ(1, status_field(self->pid, "Mappings"));
+}
+
+TEST_F(ctl, touch_grows_rss_anon)
+{
+	ASSERT_EQ(0, map(self->fd, self->pid, RW, BASE, 16 * PG));
+	ASSERT_EQ(0, touch(self->fd, self->pid, BASE, 4 * PG));
+	EXPECT_EQ(16, status_field(self->pid, "VmRSS"));
+	EXPECT_EQ(16, status_field(self->pid, "RssAnon"));
+	EXPECT_EQ(0, status_field(self->pid, "RssFile"));
+}
+
+TEST_F(ctl, touch_file_grows_rss_file)
+{
+	ASSERT_EQ(0, map(self->fd, self->pid, VMAR_RACE_PROT_READ | VMAR_RACE_MAP_FILE,
+			 BASE, 8 * PG));
+	ASSERT_EQ(0, touch(self->fd, self->pid, BASE + PG, 3 * PG));
+	EXPECT_EQ(12, status_field(self->pid, "RssFile"));
+	EXPECT_EQ(0, status_field(self->pid, "RssAnon"));
+	EXPECT_EQ(12, status_field(self->pid, "VmRSS"));
+}
+
+TEST_F(ctl, touch_counts_a_page_once)
+{
+	ASSERT_EQ(0, map(self->fd, self->pid, RW, BASE, 8 * PG));
+	ASSERT_EQ(0, touch(self->fd, self->pid, BASE, 4 * PG));
+	ASSERT_EQ(0, touch(self->fd, self->pid, BASE, 6 * PG));
+	EXPECT_EQ(24, status_field(self->pid, "RssAnon"));
+}
+
+TEST_F(ctl, unmap_whole_mapping_frees_all)
+{
+	ASSERT_EQ(0, map(self->fd, self->pid, RW, BASE, 8 * PG));
+	ASSERT_EQ(0, touch(self->fd, self->pid, BASE, 8 * PG));
+	ASSERT_EQ(0, unmap(self->fd, self->pid, BASE, 8 * PG));
+	EXPECT_EQ(0, status_field(self->pid, "VmSize"));
+	EXPECT_EQ(0, status_field(self->pid, "VmRSS"));
+	EXPECT_EQ(0, status_field(self->pid, "Mappings"));
+}
+
+TEST_F(ctl, unmap_middle_splits_mapping)
+{
+	char buf[1024];
+
+	ASSERT_EQ(0, map(self->fd, self->pid, RW, BASE, 8 * PG));
+	ASSERT_EQ(0, touch(self->fd, self->pid, BASE, 8 * PG));
+	ASSERT_EQ(0, unmap(self->fd, self->pid, BASE + 2 * PG, 2 * PG));
+	EXPECT_EQ(2, status_field(self->pid, "Mappings"));
+	EXPECT_EQ(24, status_field(self->pid, "VmSize"));
+	EXPECT_EQ(24, status_field(self->pid, "RssAnon"));
+	ASSERT_LT(0, read_maps(self->pid, buf, sizeof(buf)));
+	EXPECT_STREQ("00010000-00012000 rw-p 00000000 00:00 0\n"
+		     "00014000-00018000 rw-p 00000000 00:00 0\n", buf);
+}
+
+TEST_F(ctl, unmap_of_nothing_succeeds)
+{
+	ASSERT_EQ(0, map(self->fd, self->pid, RW, BASE, PG));
+	EXPECT_EQ(0, unmap(self->fd, self->pid, 0x900000, 4 * PG));
+	EXPECT_EQ(1, status_field(self->pid, "Mappings"));
+}
+
+TEST_F(ctl, maps_lists_mappings_in_order)
+{
+	char buf[1024];
+
+	ASSERT_EQ(0, map(self->fd, self->pid, VMAR_RACE_PROT_READ | VMAR_RACE_PROT_EXEC |
+			 VMAR_RACE_MAP_FILE, 0x400000, 2 * PG));
+	ASSERT_EQ(0, map(self->fd, self->pid, RW, BASE, PG));
+	ASSERT_LT(0, read_maps(self->pid, buf, sizeof(buf)));
+	EXPECT_STREQ("00010000-00011000 rw-p 00000000 00:00 0\n"
+		     "00400000-00402000 r-xp 00000000 00:00 0    [vmar_race:file]\n", buf);
+}
+
+TEST_F(ctl, maps_of_many_mappings_is_complete)
+{
+	char *buf = malloc(1 << 20);
+	int i, lines = 0;
+	char *p;
+
+	ASSERT_NE(NULL, buf);
+	for (i = 0; i < 3000; i++)
+		ASSERT_EQ(0, map(self->fd, self->pid, RW, BASE + 2 * i * PG, PG));
+	ASSERT_LT(0, read_maps(self->pid, buf, 1 << 20));
+	for (p = buf; (p = strchr(p, '\n')); p++)
+		lines++;
+	EXPECT_EQ(3000, lines);
+	free(buf);
+}
+
+TEST_F(ctl, exited_status_is_zombie_without_vm_lines)
+{
+	char buf[1024];
+
+	ASSERT_EQ(0, map(self->fd, self->pid, RW, BASE, 4 * PG));
+	ASSERT_EQ(0, do_exit(self->fd, self->pid));
+	if (!strcmp(self->mode, "buggy"))
+		SKIP(return, "buggy mode unwraps a zombie's VMAR");
+	ASSERT_LT(0, vr_read_status(self->pid, buf, sizeof(buf)));
+	EXPECT_NE(NULL, strstr(buf, "State:\tZ (zombie)\n"));
+	EXPECT_EQ(NULL, strstr(buf, "Vm"));
+	EXPECT_EQ(NULL, strstr(buf, "Rss"));
+	EXPECT_EQ(NULL, strstr(buf, "Mappings"));
+}
+
+TEST_F(ctl, zombie_maps_is_empty)
+{
+	char buf[256];
+
+	ASSERT_EQ(0, map(self->fd, self->pid, RW, BASE, 4 * PG));
+	ASSERT_EQ(0, do_exit(self->fd, self->pid));
+	if (!strcmp(self->mode, "buggy"))
+		SKIP(return, "buggy mode unwraps a zombie's VMAR");
+	EXPECT_EQ(0, read_maps(self->pid, buf, sizeof(buf)));
+}
+
+TEST_F(ctl, reap_removes_proc_directory)
+{
+	char buf[256];
+
+	ASSERT_EQ(0, do_exit(self->fd, self->pid));
+	ASSERT_EQ(0, reap(self->fd, self->pid));
+	EXPECT_EQ(-ENOENT, vr_read_status(self->pid, buf, sizeof(buf)));
+}
+
+TEST_F(ctl, pid_not_reused_before_reap)
+{
+	int i, pid, zombie = self->pid;
+
+	ASSERT_EQ(0, do_exit(self->fd, zombie));
+	for (i = 0; i < 50; i++) {
+		pid = vr_spawn(self->fd, "churn");
+		ASSERT_LT(0, pid);
+		EXPECT_NE(zombie, pid);
+		ASSERT_EQ(0, do_exit(self->fd, pid));
+		ASSERT_EQ(0, reap(self->fd, pid));
+	}
+	EXPECT_EQ(-EINVAL, do_exit(self->fd, zombie));	/* still our zombie */
+}
+
+TEST_F(ctl, closing_spawner_exits_its_pprocs)
+{
+	int fd2 = open(VMAR_RACE_DEVICE, O_RDWR), a, b;
+	char buf[1024];
+
+	ASSERT_LE(0, fd2);
+	a = spawn_extra(self, fd2, "a");
+	b = spawn_extra(self, fd2, "b");
+	ASSERT_LT(0, a);
+	ASSERT_LT(0, b);
+	close(fd2);
+	if (!strcmp(self->mode, "buggy")) {
+		EXPECT_EQ(0, reap(self->fd, a));	/* reap needs a zombie */
+		EXPECT_EQ(0, reap(self->fd, b));
+		return;
+	}
+	ASSERT_LT(0, vr_read_status(a, buf, sizeof(buf)));
+	EXPECT_NE(NULL, strstr(buf, "Z (zombie)"));
+	ASSERT_LT(0, vr_read_status(b, buf, sizeof(buf)));
+	EXPECT_NE(NULL, strstr(buf, "Z (zombie)"));
+	EXPECT_EQ(0, status_field(self->pid, "VmSize"));	/* ours runs on */
+}
+
+TEST_F(ctl, real_child_exit_drives_pproc_exit)
+{
+	int p[2], go[2], pid = 0, status;
+	pid_t child;
+
+	ASSERT_EQ(0, pipe(p));
+	ASSERT_EQ(0, pipe(go));
+	child = fork();
+	ASSERT_LE(0, child);
+	if (!child) {
+		int fd = open(VMAR_RACE_DEVICE, O_RDWR);
+		char c;
+
+		pid = vr_spawn(fd, "child");
+		if (write(p[1], &pid, sizeof(pid)) != sizeof(pid) ||
+		    read(go[0], &c, 1) != 1)
+			_exit(1);
+		_exit(0);
+	}
+	ASSERT_EQ((ssize_t)sizeof(pid), read(p[0], &pid, sizeof(pid)));
+	ASSERT_LT(0, pid);
+	self->extra[self->nextra++] = pid;
+	EXPECT_EQ(-EINVAL, reap(self->fd, pid));	/* still running */
+	ASSERT_EQ(1, write(go[1], "x", 1));
+	ASSERT_EQ(child, waitpid(child, &status, 0));
+	EXPECT_EQ(0, reap(self->fd, pid));		/* a zombie now */
+}
+
+TEST_F(ctl, any_descriptor_may_reap)
+{
+	int fd2 = open(VMAR_RACE_DEVICE, O_RDWR);
+
+	ASSERT_LE(0, fd2);
+	ASSERT_EQ(0, do_exit(self->fd, self->pid));
+	EXPECT_EQ(0, reap(fd2, self->pid));
+	close(fd2);
+}
+
+TEST_F(ctl, open_status_of_reaped_pproc_fails_with_eio)
+{
+	char path[64], buf[256];
+	int sfd;
+
+	snprintf(path, sizeof(path), VMAR_RACE_PROC_ROOT "/%d/status", self->pid);
+	sfd = open(path, O_RDONLY);
+	ASSERT_LE(0, sfd);
+	ASSERT_EQ(0, do_exit(self->fd, self->pid));
+	ASSERT_EQ(0, reap(self->fd, self->pid));
+	EXPECT_EQ(-1, read(sfd, buf, sizeof(buf)));
+	EXPECT_EQ(EIO, errno);
+	close(sfd);
+}
+
+TEST_F(ctl, stats_follow_lifecycle)
+{
+	long spawned = stat_of("spawned"), exited = stat_of("exited");
+	long reaped = stat_of("reaped"), alive = stat_of("vmars_alive");
+	long live = stat_of("live"), zombie = stat_of("zombie");
+	int pid = vr_spawn(self->fd, "s");
+
+	ASSERT_LT(0, pid);
+	EXPECT_EQ(spawned + 1, stat_of("spawned"));
+	EXPECT_EQ(live + 1, stat_of("live"));
+	EXPECT_EQ(alive + 1, stat_of("vmars_alive"));
+	ASSERT_EQ(0, do_exit(self->fd, pid));
+	EXPECT_EQ(exited + 1, stat_of("exited"));
+	EXPECT_EQ(zombie + 1, stat_of("zombie"));
+	EXPECT_EQ(alive, stat_of("vmars_alive"));
+	ASSERT_EQ(0, reap(self->fd, pid));
+	EXPECT_EQ(reaped + 1, stat_of("reaped"));
+	EXPECT_EQ(zombie, stat_of("zombie"));
+}
+
+TEST_F(ctl, stats_count_status_and_zombie_reads)
+{
+	long reads = stat_of("status_reads"), zreads = stat_of("zombie_reads");
+	char buf[512];
+
+	ASSERT_LT(0, vr_read_status(self->pid, buf, sizeof(buf)));
+	EXPECT_EQ(reads + 1, stat_of("status_reads"));
+	EXPECT_EQ(zreads, stat_of("zombie_reads"));
+	if (!strcmp(self->mode, "buggy"))
+		return;
+	ASSERT_EQ(0, do_exit(self->fd, self->pid));
+	ASSERT_LT(0, vr_read_status(self->pid, buf, sizeof(buf)));
+	EXPECT_EQ(zreads + 1, stat_of("zombie_reads"));
+}
+
+TEST_F(ctl, param_mode_accepts_every_mode)
+{
+	static const char * const modes[] = { "checked", "fixed", "rcu", "uaf", "buggy" };
+	char buf[32];
+	unsigned int i;
+
+	for (i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+		ASSERT_EQ(0, param_write("mode", modes[i]));
+		param_read("mode", buf, sizeof(buf));
+		EXPECT_STREQ(modes[i], buf);
+	}
+}
+
+TEST_F(ctl, param_mode_rejects_unknown)
+{
+	char buf[32];
+
+	EXPECT_EQ(-EINVAL, param_write("mode", "bogus"));
+	EXPECT_EQ(-EINVAL, param_write("mode", "\n"));
+	EXPECT_EQ(-EINVAL, param_write("mode", "fixedx"));
+	param_read("mode", buf, sizeof(buf));
+	EXPECT_STREQ(self->mode, buf);
+}
+
+TEST_F(ctl, param_unwrap_fail_validated)
+{
+	char old[32], buf[32];
+
+	param_read("unwrap_fail", old, sizeof(old));
+	EXPECT_EQ(-EINVAL, param_write("unwrap_fail", "explode"));
+	param_read("unwrap_fail", buf, sizeof(buf));
+	EXPECT_STREQ(old, buf);
+	ASSERT_EQ(0, param_write("unwrap_fail", "warn"));
+	param_read("unwrap_fail", buf, sizeof(buf));
+	EXPECT_STREQ("warn", buf);
+	ASSERT_EQ(0, param_write("unwrap_fail", old));
+}
+
+TEST_F(ctl, param_race_delay_bounded)
+{
+	char old[32], buf[32];
+
+	param_read("race_delay_us", old, sizeof(old));
+	EXPECT_EQ(-EINVAL, param_write("race_delay_us", "1000001"));
+	EXPECT_EQ(-EINVAL, param_write("race_delay_us", "-1"));
+	EXPECT_EQ(-EINVAL, param_write("race_delay_us", "12abc"));
+	param_read("race_delay_us", buf, sizeof(buf));
+	EXPECT_STREQ(old, buf);
+	ASSERT_EQ(0, param_write("race_delay_us", "7"));
+	param_read("race_delay_us", buf, sizeof(buf));
+	EXPECT_STREQ("7", buf);
+	ASSERT_EQ(0, param_write("race_delay_us", old));
+}
+
+TEST_F(ctl, param_limits_reject_zero)
+{
+	char buf[32];
+
+	EXPECT_EQ(-EINVAL, param_write("max_procs", "0"));
+	EXPECT_EQ(-EINVAL, param_write("max_maps", "0"));
+	param_read("max_procs", buf, sizeof(buf));
+	EXPECT_STREQ(self->max_procs, buf);
+}
+
+/* ---- bad input ---- */
+
+TEST_F(ctl, unknown_ioctl_is_enotty)
+{
+	EXPECT_EQ(-ENOTTY, vr_ioctl(self->fd, _IO(VMAR_RACE_IOC_MAGIC, 0x7f), NULL));
+	EXPECT_EQ(-ENOTTY, vr_ioctl(self->fd, _IOW('T', 0x01, int), NULL));
+}
+
+TEST_F(ctl, bad_pointers_are_efault)
+{
+	long spawned = stat_of("spawned");
+
+	EXPECT_EQ(-EFAULT, vr_ioctl(self->fd, VMAR_RACE_IOC_SPAWN, (void *)8));
+	EXPECT_EQ(-EFAULT, vr_ioctl(self->fd, VMAR_RACE_IOC_MAP, (void *)8));
+	EXPECT_EQ(-EFAULT, vr_ioctl(self->fd, VMAR_RACE_IOC_UNMAP, NULL));
+	EXPECT_EQ(-EFAULT, vr_ioctl(self->fd, VMAR_RACE_IOC_TOUCH, NULL));
+	EXPECT_EQ(-EFAULT, vr_ioctl(self->fd, VMAR_RACE_IOC_EXIT, NULL));
+	EXPECT_EQ(-EFAULT, vr_ioctl(self->fd, VMAR_RACE_IOC_REAP, (void *)-1L));
+	EXPECT_EQ(spawned, stat_of("spawned"));
+}
+
+TEST_F(ctl, spawn_into_readonly_memory_leaves_nothing)
+{
+	static const struct vmar_race_spawn ro = { .name = "ro" };
+	long spawned = stat_of("spawned"), reaped = stat_of("reaped");
+	long alive = stat_of("vmars_alive");
+
+	/* Read works, writing the pid back does not: the spawn is undone. */
+	EXPECT_EQ(-EFAULT, vr_ioctl(self->fd, VMAR_RACE_IOC_SPAWN, (void *)&ro));
+	EXPECT_EQ(stat_of("spawned") - spawned, stat_of("reaped") - reaped);
+	EXPECT_EQ(alive, stat_of("vmars_alive"));
+}
+
+TEST_F(ctl, spawn_flags_must_be_zero)
+{
+	struct vmar_race_spawn s = { .name = "f", .flags = 1 };
+
+	EXPECT_EQ(-EINVAL, vr_ioctl(self->fd, VMAR_RACE_IOC_SPAWN, &s));
+}
+
+TEST_F(ctl, spawn_name_without_nul_is_einval)
+{
+	struct vmar_race_spawn s;
+	long spawned = stat_of("spawned");
+
+	memset(&s, 0, sizeof(s));
+	memset(s.name, 'x', sizeof(s.name));
+	EXPECT_EQ(-EINVAL, vr_ioctl(self->fd, VMAR_RACE_IOC_SPAWN, &s));
+	EXPECT_EQ(spawned, stat_of("spawned"));
+}
+
+TEST_F(ctl, spawn_unprintable_name_is_einval)
+{
+	struct vmar_race_spawn s = { .name = "bad\nname" };
+
+	EXPECT_EQ(-EINVAL, vr_ioctl(self->fd, VMAR_RACE_IOC_SPAWN, &s));
+}
+
+TEST_F(ctl, unknown_pid_is_esrch)
+{
+	EXPECT_EQ(-ESRCH, map(self->fd, 4000000, RW, BASE, PG));
+	EXPECT_EQ(-ESRCH, touch(self->fd, 0, BASE, PG));
+	EXPECT_EQ(-ESRCH, do_exit(self->fd, -1));
+	EXPECT_EQ(-ESRCH, reap(self->fd, 4000000));
+	EXPECT_EQ(-ESRCH, reap(self->fd, 0));
+}
+
+TEST_F(ctl, zero_length_is_einval)
+{
+	EXPECT_EQ(-EINVAL, map(self->fd, self->pid, RW, BASE, 0));
+	EXPECT_EQ(-EINVAL, unmap(self->fd, self->pid, BASE, 0));
+	EXPECT_EQ(-EINVAL, touch(self->fd, self->pid, BASE, 0));
+}
+
+TEST_F(ctl, unaligned_range_is_einval)
+{
+	EXPECT_EQ(-EINVAL, map(self->fd, self->pid, RW, BASE + 1, PG));
+	EXPECT_EQ(-EINVAL, map(self->fd, self->pid, RW, BASE, PG - 1));
+	EXPECT_EQ(-EINVAL, unmap(self->fd, self->pid, BASE + 512, PG));
+	EXPECT_EQ(0, status_field(self->pid, "Mappings"));
+}
+
+TEST_F(ctl, wrapping_range_is_einval)
+{
+	EXPECT_EQ(-EINVAL, map(self->fd, self->pid, RW, 0xfffffffffffff000ull, 2 * PG));
+	EXPECT_EQ(-EINVAL, map(self->fd, self->pid, RW, 0xfffffffffffff000ull, PG));
+	EXPECT_EQ(0, map(self->fd, self->pid, RW, 0xffffffffffffe000ull, PG));
+}
+
+TEST_F(ctl, unknown_map_flags_are_einval)
+{
+	EXPECT_EQ(-EINVAL, map(self->fd, self->pid, 0x10, BASE, PG));
+	EXPECT_EQ(-EINVAL, map(self->fd, self->pid, 0x80000000u, BASE, PG));
+	EXPECT_EQ(0, status_field(self->pid, "Mappings"));
+}
+
+TEST_F(ctl, unmap_and_touch_flags_must_be_zero)
+{
+	ASSERT_EQ(0, map(self->fd, self->pid, RW, BASE, PG));
+	EXPECT_EQ(-EINVAL, vr_map_op(self->fd, VMAR_RACE_IOC_UNMAP, self->pid, RW, BASE, PG));
+	EXPECT_EQ(-EINVAL, vr_map_op(self->fd, VMAR_RACE_IOC_TOUCH, self->pid, 1, BASE, PG));
+	EXPECT_EQ(1, status_field(self->pid, "Mappings"));
+	EXPECT_EQ(0, status_field(self->pid, "VmRSS"));
+}
+
+TEST_F(ctl, overlapping_map_is_eexist)
+{
+	ASSERT_EQ(0, map(self->fd, self->pid, RW, BASE, 4 * PG));
+	EXPECT_EQ(-EEXIST, map(self->fd, self->pid, RW, BASE + 3 * PG, 2 * PG));
+	EXPECT_EQ(-EEXIST, map(self->fd, self->pid, RW, BASE - PG, 8 * PG));
+	EXPECT_EQ(16, status_field(self->pid, "VmSize"));
+	EXPECT_EQ(1, status_field(self->pid, "Mappings"));
+}
+
+TEST_F(ctl, touch_of_unmapped_range_is_enomem)
+{
+	ASSERT_EQ(0, map(self->fd, self->pid, RW, BASE, 2 * PG));
+	EXPECT_EQ(-ENOMEM, touch(self->fd, self->pid, BASE, 3 * PG));
+	EXPECT_EQ(0, status_field(self->pid, "VmRSS"));
+}
+
+TEST_F(ctl, zombie_refuses_map_and_exit)
+{
+	ASSERT_EQ(0, do_exit(self->fd, self->pid));
+	EXPECT_EQ(-EINVAL, map(self->fd, self->pid, RW, BASE, PG));
+	EXPECT_EQ(-EINVAL, touch(self->fd, self->pid, BASE, PG));
+	EXPECT_EQ(-EINVAL, do_exit(self->fd, self->pid));
+}
+
+TEST_F(ctl, reap_of_running_is_einval)
+{
+	EXPECT_EQ(-EINVAL, reap(self->fd, self->pid));
+	EXPECT_EQ(0, status_field(self->pid, "VmSize"));
+}
+
+TEST_F(ctl, max_procs_reached_is_eagain)
+{
+	long live = stat_of("live"), zombie = stat_of("zombie");
+	long spawned = stat_of("spawned");
+	char limit[32];
+
+	snprintf(limit, sizeof(limit), "%ld", live + zombie + 1);
+	ASSERT_EQ(0, param_write("max_procs", limit));
+	ASSERT_LT(0, spawn_extra(self, self->fd, "last"));
+	EXPECT_EQ(-EAGAIN, vr_spawn(self->fd, "over"));
+	EXPECT_EQ(spawned + 1, stat_of("spawned"));
+	EXPECT_EQ(live + 1, stat_of("live"));
+}
+
+TEST_F(ctl, max_maps_reached_is_enomem)
+{
+	ASSERT_EQ(0, param_write("max_maps", "3"));
+	ASSERT_EQ(0, map(self->fd, self->pid, RW, BASE, PG));
+	ASSERT_EQ(0, map(self->fd, self->pid, RW, BASE + 2 * PG, PG));
+	ASSERT_EQ(0, map(self->fd, self->pid, RW, BASE + 4 * PG, 4 * PG));
+	EXPECT_EQ(-ENOMEM, map(self->fd, self->pid, RW, BASE + 16 * PG, PG));
+	EXPECT_EQ(-ENOMEM, unmap(self->fd, self->pid, BASE + 5 * PG, PG));	/* split */
+	EXPECT_EQ(3, status_field(self->pid, "Mappings"));
+	EXPECT_EQ(24, status_field(self->pid, "VmSize"));
+}
+
+/* ---- the race, under the loaded mode ---- */
+
+struct stress {
+	atomic_int pid;
+	atomic_int stop;
+	atomic_long reads, zombie, gone, eio_unwrap, errors;
+	bool buggy;
+};
+
+static void stress_error(struct stress *s, const char *what, int ret, const char *text)
+{
+	if (s->errors++ < 5)
+		fprintf(stderr, "# stress: %s: %s\n%s", what, strerror(-ret), text);
+}
+
+static void *stress_reader(void *arg)
+{
+	struct stress *s = arg;
+	char buf[1024], path[64];
+	int pid, ret;
+
+	while (!s->stop) {
+		pid = s->pid;
+		ret = vr_read_status(pid, buf, sizeof(buf));
+		if (ret == -ENOENT) {
+			s->gone++;		/* reaped before the open */
+		} else if (ret == -EIO) {
+			if (s->buggy)
+				s->eio_unwrap++;	/* unwrap_fail=warn */
+			else
+				s->gone++;		/* reaped while open */
+		} else if (ret < 0) {
+			stress_error(s, "status read", ret, "");
+		} else {
+			s->reads++;
+			if (strstr(buf, "Z (zombie)"))
+				s->zombie++;
+			else if (strstr(buf, "X (dead)"))
+				s->gone++;	/* being reaped */
+			else if (vr_field(buf, "VmSize") < 0)
+				stress_error(s, "running status without VmSize", 0, buf);
+		}
+		snprintf(path, sizeof(path), VMAR_RACE_PROC_ROOT "/%d/maps", pid);
+		ret = vr_read_file(path, buf, sizeof(buf));
+		if (ret == -EIO && s->buggy)
+			s->eio_unwrap++;
+		else if (ret < 0 && ret != -ENOENT && ret != -EIO)
+			stress_error(s, "maps read", ret, "");
+	}
+	return NULL;
+}
+
+TEST_F_TIMEOUT(ctl, race_exit_against_readers, 300)
+{
+	long none = stat_of("unwrap_none");
+	struct stress s = { 0 };
+	pthread_t tid[2];
+	char fail[16];
+	int i, pid;
+
+	param_read("unwrap_fail", fail, sizeof(fail));
+	s.buggy = !strcmp(self->mode, "buggy");
+	if (s.buggy && strcmp(fail, "warn"))
+		SKIP(return, "buggy with unwrap_fail=%s would crash the kernel", fail);
+	if (!strcmp(self->mode, "uaf"))
+		SKIP(return, "uaf mode uses freed memory");
+	s.pid = self->pid;
+	for (i = 0; i < 2; i++)
+		ASSERT_EQ(0, pthread_create(&tid[i], NULL, stress_reader, &s));
+	for (i = 0; i < 2000; i++) {
+		pid = vr_spawn(self->fd, "race");
+		ASSERT_LT(0, pid);
+		ASSERT_EQ(0, map(self->fd, pid, RW, BASE, 8 * PG));
+		ASSERT_EQ(0, touch(self->fd, pid, BASE, 2 * PG));
+		s.pid = pid;
+		sched_yield();
+		ASSERT_EQ(0, do_exit(self->fd, pid));
+		sched_yield();
+		ASSERT_EQ(0, reap(self->fd, pid));
+	}
+	s.stop = 1;
+	for (i = 0; i < 2; i++)
+		pthread_join(tid[i], NULL);
+	TH_LOG("mode %s: %ld reads, %ld zombie, %ld gone, %ld unwrap EIO, %ld errors",
+	       self->mode, (long)s.reads, (long)s.zombie, (long)s.gone,
+	       (long)s.eio_unwrap, (long)s.errors);
+	EXPECT_EQ(0, s.errors);
+	EXPECT_LT(0, s.reads);
+	if (s.buggy) {
+		/* Every unwrap of None failed a read with EIO (as may a reap). */
+		EXPECT_LT(none, stat_of("unwrap_none"));
+		EXPECT_GE(s.eio_unwrap, stat_of("unwrap_none") - none);
+	} else {
+		EXPECT_EQ(none, stat_of("unwrap_none"));
+		EXPECT_LT(0, s.zombie);
+	}
+}
+
 TEST_HARNESS_MAIN
