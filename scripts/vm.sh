@@ -114,6 +114,7 @@ if [ $load -eq 1 ]; then
 	echo "vm-guest: loaded vmar_race $modparams"
 fi
 cd /root
+echo "vm-guest: command starts at uptime \$(cut -d' ' -f1 /proc/uptime)"
 sh -c "\$(cat /command)" </dev/null
 rc=\$?
 if [ -e /sys/kernel/debug/kmemleak ]; then

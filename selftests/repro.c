@@ -17,7 +17,7 @@
 
 #include "vr_util.h"
 
-static long rounds = 1000, reads_per_round = 50, threads, final_read = 1;
+static long rounds = 1000, reads_per_round = 50, threads, final_read = 1, per_round;
 static double duration, progress_every = 5;
 static atomic_long n_rounds, n_reads, n_zombie, n_gone, n_errors;
 static atomic_int cur_pid, stop;
@@ -31,7 +31,8 @@ static void print_usage(const char *argv0)
 		"  -t THREADS  threaded mode: THREADS readers against one writer\n"
 		"  -d SECONDS  stop after this long (threaded mode: required)\n"
 		"  -P SECONDS  progress line interval (default 5, 0: none)\n"
-		"  -F          no extra read after wait (the seed's exact shape)\n",
+		"  -F          no extra read after wait (the seed's exact shape)\n"
+		"  -R          print a line as each round starts (to time a crash)\n",
 		argv0);
 	exit(2);
 }
@@ -185,7 +186,7 @@ int main(int argc, char **argv)
 	int opt, ctl, ret = 0;
 	long i;
 
-	while ((opt = getopt(argc, argv, "r:n:t:d:P:Fh")) != -1) {
+	while ((opt = getopt(argc, argv, "r:n:t:d:P:FRh")) != -1) {
 		switch (opt) {
 		case 'r':
 			rounds = parse_long(optarg, "rounds", 0, 1L << 40);
@@ -204,6 +205,9 @@ int main(int argc, char **argv)
 			break;
 		case 'F':
 			final_read = 0;
+			break;
+		case 'R':
+			per_round = 1;
 			break;
 		default:
 			print_usage(argv[0]);
@@ -227,6 +231,10 @@ int main(int argc, char **argv)
 			pthread_create(&tids[i], NULL, reader, NULL);
 	}
 	for (i = 0; !rounds || i < rounds; i++) {
+		if (per_round) {
+			printf("repro: round %ld\n", i + 1);
+			fflush(stdout);
+		}
 		ret = threads ? writer_round(ctl) : fork_round(ctl);
 		if (ret) {
 			fprintf(stderr, "repro: round %ld: %s\n", i, strerror(-ret));

@@ -452,7 +452,7 @@ TEST_F(ctl, param_mode_accepts_every_mode)
 	char buf[32];
 	unsigned int i;
 
-	for (i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(modes); i++) {
 		ASSERT_EQ(0, param_write("mode", modes[i]));
 		param_read("mode", buf, sizeof(buf));
 		EXPECT_STREQ(modes[i], buf);

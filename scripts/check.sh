@@ -1,0 +1,153 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# make check: every test layer. Host checks (W=1, sparse, checkpatch), then
+# one test VM per row of selftests/verdicts.txt: kselftests, reproducers,
+# KUnit and sanitizer verdicts on the stock, debug and kcsan kernels.
+# Ends with "check: N passed, N failed, N skipped" (every lint check, verdict
+# row, kselftest case and KUnit case counts once).
+#
+#   scripts/check.sh [--only REGEX] [--stress SECONDS] [--list]
+set -uo pipefail
+. "$(dirname "$0")/lib.sh"
+
+only= stress=${VMAR_RACE_STRESS_SECS:-30} list=0
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--only) [ $# -ge 2 ] || vr_die "--only needs a regex"; only=$2; shift 2 ;;
+	--stress) [[ "${2:-}" =~ ^[1-9][0-9]*$ ]] || vr_die "--stress needs seconds"; stress=$2; shift 2 ;;
+	--list) list=1; shift ;;
+	*) vr_die "usage: $0 [--only REGEX] [--stress SECONDS] [--list]" ;;
+	esac
+done
+
+rows=()
+while IFS= read -r line; do
+	case "$line" in ''|'#'*) continue ;; esac
+	[ -z "$only" ] || [[ "$line" =~ $only ]] || continue
+	rows+=("$line")
+done <"$VR_ROOT/selftests/verdicts.txt"
+if [ $list -eq 1 ]; then printf '%s\n' "${rows[@]}"; exit 0; fi
+
+t0=$(date +%s)
+passed=0 failed=0 skipped=0
+declare -a failures=()
+pass() { passed=$((passed + 1)); echo "check: PASS $*"; }
+fail() { failed=$((failed + 1)); failures+=("$*"); echo "check: FAIL $*"; }
+elapsed() { echo "$(( $(date +%s) - t0 ))s"; }
+
+echo "check: [1/4] dependencies"
+"$VR_ROOT/scripts/deps.sh" || vr_die "dependencies could not be installed"
+
+echo "check: [2/4] kernels (cached in $VR_CACHE/kernels; a cold build takes ~10 min each)"
+for k in debug kcsan; do
+	printf '%s\n' "${rows[@]}" | grep -q "^$k " || continue
+	if ! "$VR_ROOT/scripts/build-kernel.sh" "$k" >/dev/null; then
+		fail "kernel build: $k"
+	fi
+done
+
+echo "check: [3/4] host checks: W=1, sparse, checkpatch --strict ($(elapsed))"
+while IFS= read -r line; do
+	case "$line" in
+	"lint: "*" ok") pass "${line#lint: }" ;;
+	"lint: "*FAIL*) fail "${line#lint: }" ;;
+	*) echo "$line" ;;
+	esac
+done < <("$VR_ROOT/scripts/lint.sh" 2>&1)
+"$VR_ROOT/scripts/build-selftests.sh" >/dev/null 2>"$VR_ROOT/build/selftests.log" &&
+	! grep -q 'warning:' "$VR_ROOT/build/selftests.log" &&
+	pass "selftests build (static, -Wall -Wextra)" ||
+	fail "selftests build (see build/selftests.log)"
+
+src=$(vr_linux_src)
+outdir="$VR_ROOT/build/check"
+rm -rf "$outdir" && mkdir -p "$outdir"
+ksft_pass=0 ksft_fail=0 ksft_skip=0 kunit_pass=0 kunit_fail=0
+
+scenario_cmd() {
+	case "$1" in
+	suite) echo "/selftests/run_selftests.sh" ;;
+	repro) echo "/selftests/repro -r 1000 -P 10" ;;
+	stress) echo "/selftests/repro -t 2 -d $stress -P 10 && /selftests/repro -r 300 -P 10" ;;
+	hunt) echo "/selftests/repro -r 0 -d 60 -P 5" ;;
+	kunit) echo "insmod /lib/vmar_race/vmar_race_kunit.ko && echo KTAP-BEGIN && cat /sys/kernel/debug/kunit/vmar_race/results && echo KTAP-END" ;;
+	*) return 1 ;;
+	esac
+}
+
+echo "check: [4/4] ${#rows[@]} VM verdict rows ($(elapsed))"
+i=0
+for row in "${rows[@]}"; do
+	i=$((i + 1))
+	read -r kernel mode scenario params want sig <<<"$row"
+	name="$kernel $mode $scenario${params:+ $params}"
+	name=${name% -}
+	cmd=$(scenario_cmd "$scenario") || { fail "$name: unknown scenario"; continue; }
+	args=(--kernel "$kernel" --quiet --timeout $([ "$kernel" = stock ] && echo 600 || echo 1200))
+	[ "$mode" = - ] || args+=(--mode "$mode")
+	if [ "$params" != - ]; then
+		IFS=, read -r -a ps <<<"$params"
+		for p in "${ps[@]}"; do args+=(--param "$p"); done
+	fi
+	log="$outdir/$i-$kernel-$mode-$scenario.log"
+	echo "check: ($i/${#rows[@]}) $name: expect $want ... ($(elapsed))"
+	out=$("$VR_ROOT/scripts/vm.sh" "${args[@]}" --log "$log" -- sh -c "$cmd" 2>&1)
+	verdict=$(sed -n 's/^vm: verdict=\([a-z]*\) .*/\1/p' <<<"$out")
+	first=$(sed -n 's/^vm: kernel: //p' <<<"$out")
+	secs=$(sed -n 's/.* seconds=\([0-9]*\) .*/\1/p' <<<"$out")
+	why=
+	if [ "$verdict" != "$want" ]; then
+		why="verdict $verdict, expected $want${first:+ ($first)}"
+	elif [ "$sig" != - ] && ! grep -qE -- "$sig" <<<"$first"; then
+		why="signature '$first' does not match /$sig/"
+	elif [ "$want" != ok ] && ! grep -q '\[vmar_race\]' "$log"; then
+		why="the report has no vmar_race frame"
+	fi
+	# kselftest TAP totals.
+	if [ "$scenario" = suite ]; then
+		tot=$(grep -a '^# Totals:' "$log" | tail -n1)
+		if [ -n "$tot" ]; then
+			p=$(grep -oE ' pass:[0-9]+' <<<"$tot" | cut -d: -f2)
+			f=$(grep -oE ' fail:[0-9]+' <<<"$tot" | cut -d: -f2)
+			s=$(grep -oE ' skip:[0-9]+' <<<"$tot" | cut -d: -f2)
+			ksft_pass=$((ksft_pass + p)) ksft_fail=$((ksft_fail + f)) ksft_skip=$((ksft_skip + s))
+			passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
+			echo "check:   kselftest $tot"
+			grep -a '^not ok' "$log" | sed 's/^/check:   /'
+		elif [ "$want" = ok ]; then
+			why="${why:-no TAP totals in the log}"
+		fi
+	fi
+	# KUnit: parse the suite's own KTAP with kunit.py from linux-source.
+	if [ "$scenario" = kunit ]; then
+		"$VR_ROOT/scripts/ktap_extract.py" "$log" vmar_race >"$log.ktap" ||
+			why="no complete KTAP for vmar_race in the log"
+		if python3 "$src/tools/testing/kunit/kunit.py" parse "$log.ktap" >"$log.kunit" 2>&1; then
+			:
+		else
+			why="${why:-kunit.py parse reports failures}"
+		fi
+		res=$(grep -aE 'Testing complete\. Ran [0-9]+ tests' "$log.kunit" | tail -n1)
+		kp=$(grep -oE 'passed: [0-9]+' <<<"$res" | grep -oE '[0-9]+' || echo 0)
+		kf=$(grep -oE 'failed: [0-9]+' <<<"$res" | grep -oE '[0-9]+' || echo 0)
+		kunit_pass=$((kunit_pass + kp)) kunit_fail=$((kunit_fail + kf))
+		passed=$((passed + kp)) failed=$((failed + kf))
+		echo "check:   kunit.py: ${res:-no result}"
+		[ -n "$res" ] || why="${why:-kunit.py found no results}"
+	fi
+	if [ -z "$why" ]; then
+		pass "$name: $verdict${first:+ ($first)} in ${secs}s"
+	else
+		fail "$name: $why; log $log"
+	fi
+done
+
+echo "check: kselftest TAP totals: pass:$ksft_pass fail:$ksft_fail skip:$ksft_skip; KUnit: pass:$kunit_pass fail:$kunit_fail"
+echo "check: finished in $(elapsed)"
+if [ ${#failures[@]} -gt 0 ]; then
+	echo "check: failures:"
+	printf 'check:   %s\n' "${failures[@]}"
+fi
+echo "check: $passed passed, $failed failed, $skipped skipped"
+[ "$failed" -eq 0 ]
