@@ -143,7 +143,7 @@ set +e
 timeout --foreground -k 5 "$timeout" qemu-system-x86_64 -accel "$accel" -smp "$smp" -m "$mem" \
 	-kernel "$kimage" -initrd "$run/initrd.gz" -append "$kargs" \
 	-display none -nodefaults -no-user-config -no-reboot -serial stdio -monitor none 2>&1 </dev/null |
-	tr -d '\r' | tee "$log" |
+	sed -u 's/\r$//' | tee "$log" |
 	if [ $quiet -eq 1 ]; then cat >/dev/null; else
 		grep --line-buffered -vE '^\[ *[0-9]+\.[0-9]+\] ' ||:
 	fi

@@ -510,6 +510,29 @@ TEST_F(ctl, param_limits_reject_zero)
 	EXPECT_STREQ(self->max_procs, buf);
 }
 
+TEST_F(ctl, unprivileged_may_read_but_not_control)
+{
+	int status;
+	pid_t child = fork();
+
+	ASSERT_LE(0, child);
+	if (!child) {
+		char buf[1024];
+
+		if (setgid(65534) || setuid(65534))
+			_exit(10);
+		if (open(VMAR_RACE_DEVICE, O_RDWR) >= 0 || errno != EACCES)
+			_exit(11);
+		if (param_write("mode", "buggy") != -EACCES)
+			_exit(12);
+		if (vr_read_status(self->pid, buf, sizeof(buf)) <= 0)
+			_exit(13);
+		_exit(0);
+	}
+	ASSERT_EQ(child, waitpid(child, &status, 0));
+	EXPECT_EQ(0, WEXITSTATUS(status));
+}
+
 /* ---- bad input ---- */
 
 TEST_F(ctl, unknown_ioctl_is_enotty)

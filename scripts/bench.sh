@@ -1,0 +1,64 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# make bench: measure the read paths in the test VM (ratios from one boot),
+# and how fast the bugs reproduce over several boots. Writes
+# build/bench/results.{json,md,png}. Not a test: make check runs --quick.
+#
+#   scripts/bench.sh [--quick] [--boots N] [--seconds S]
+set -uo pipefail
+. "$(dirname "$0")/lib.sh"
+
+quick=0 boots=10 secs=2
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--quick) quick=1 boots=1 secs=0.3; shift ;;
+	--boots) [[ "${2:-}" =~ ^[1-9][0-9]*$ ]] || vr_die "--boots needs a positive number"; boots=$2; shift 2 ;;
+	--seconds) [[ "${2:-}" =~ ^[0-9]+(\.[0-9]+)?$ ]] || vr_die "--seconds needs a number"; secs=$2; shift 2 ;;
+	*) vr_die "usage: $0 [--quick] [--boots N] [--seconds S]" ;;
+	esac
+done
+"$VR_ROOT/scripts/deps.sh" || vr_die "dependencies could not be installed"
+"$VR_ROOT/scripts/build-kernel.sh" debug >/dev/null || vr_die "debug kernel build failed"
+out="$VR_ROOT/build/bench"
+rm -rf "$out" && mkdir -p "$out/logs"
+
+# 1-3: throughput, exit latency and scaling in one stock boot.
+bargs=(-d "$secs")
+[ $quick -eq 0 ] || bargs=(-q)
+echo "bench: [1/2] read throughput, exit latency, scaling (one boot of the stock kernel)"
+"$VR_ROOT/scripts/vm.sh" --kernel stock --quiet --timeout 1800 --mem 2048 \
+	--log "$out/logs/throughput.log" -- \
+	sh -c "echo BENCH-JSON-BEGIN; /selftests/bench ${bargs[*]}; echo BENCH-JSON-END" | tail -n1
+sed -n '/^BENCH-JSON-BEGIN/,/^BENCH-JSON-END/p' "$out/logs/throughput.log" | sed '1d;$d' |
+	grep -v '^\[' >"$out/throughput.json"
+
+# 4: reproduction speed, one boot per sample.
+echo "bench: [2/2] reproduction speed: $boots boot(s) per (mode, race_delay_us)"
+: >"$out/repro.tsv"
+for spec in "buggy stock 0" "buggy stock 1000" "uaf debug 0" "uaf debug 2000"; do
+	read -r mode kernel delay <<<"$spec"
+	params=(--param race_delay_us="$delay")
+	[ "$mode" = buggy ] && params+=(--param unwrap_fail=panic)
+	for b in $(seq 1 "$boots"); do
+		log="$out/logs/repro-$mode-$delay-$b.log"
+		res=$("$VR_ROOT/scripts/vm.sh" --kernel "$kernel" --mode "$mode" "${params[@]}" \
+			--quiet --timeout 300 --log "$log" -- /selftests/repro -r 0 -d 60 -R -P 0 2>&1)
+		verdict=$(sed -n 's/^vm: verdict=\([a-z]*\) .*/\1/p' <<<"$res")
+		first=$(sed -n 's/^vm: kernel: //p' <<<"$res")
+		start=$(sed -n 's/.*command starts at uptime \([0-9.]*\).*/\1/p' "$log" | head -n1)
+		t=-1
+		if [ "$verdict" = panic ] || [ "$verdict" = report ]; then
+			ts=$(grep -a -m1 -F -- "$first" "$log" | sed -n 's/^\[ *\([0-9.]*\)\].*/\1/p')
+			[ -n "$ts" ] && [ -n "$start" ] && t=$(awk -v a="$ts" -v b="$start" 'BEGIN { printf "%.3f", a - b }')
+		fi
+		printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$mode" "$kernel" "$delay" "$b" "$verdict" "$t" >>"$out/repro.tsv"
+		echo "bench:   $mode/$kernel race_delay_us=$delay boot $b: $verdict${t:+ after ${t}s}"
+	done
+done
+
+python3 "$VR_ROOT/scripts/bench_report.py" "$out" "$(nproc)" || vr_die "report failed"
+if command -v gnuplot >/dev/null; then
+	gnuplot "$out/plot.gp" && echo "bench: plot in $out/results.png"
+fi
+cat "$out/results.md"

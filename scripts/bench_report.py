@@ -1,0 +1,144 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Turn build/bench's raw measurements into results.json, results.md and a
+gnuplot script, and judge the goals (ratios from one boot)."""
+import datetime
+import json
+import os
+import statistics
+import sys
+
+
+def main():
+    out, cpus = sys.argv[1], int(sys.argv[2])
+    with open(os.path.join(out, "throughput.json")) as f:
+        t = json.load(f)
+    repro = []
+    with open(os.path.join(out, "repro.tsv")) as f:
+        for line in f:
+            mode, kernel, delay, boot, verdict, secs = line.split("\t")
+            repro.append((mode, kernel, int(delay), verdict, float(secs)))
+
+    goals = []
+
+    def goal(name, num, den, limit, higher=True):
+        if num not in t or den not in t or not t[den]:
+            return
+        r = t[num] / t[den]
+        ok = r >= limit if higher else r <= limit
+        goals.append({"goal": name, "ratio": round(r, 3),
+                      "limit": ("%s %.2f" % (">=" if higher else "<=", limit)),
+                      "met": ok})
+
+    for th in (1, 2):
+        goal("fixed status reads vs Linux /proc/self/status (%dt)" % th,
+             "fixed_status_%dt_reads_per_s" % th, "linux_self_status_%dt_reads_per_s" % th, 1.0)
+        goal("fixed vs buggy status reads (%dt)" % th,
+             "fixed_status_%dt_reads_per_s" % th, "buggy_status_%dt_reads_per_s" % th, 0.95)
+        goal("rcu vs buggy status reads (%dt)" % th,
+             "rcu_status_%dt_reads_per_s" % th, "buggy_status_%dt_reads_per_s" % th, 0.98)
+    scales = sorted({int(k.split("_")[1]) for k in t if k.startswith("scale_")})
+    if len(scales) > 1:
+        lo, hi = scales[0], scales[-1]
+        for op in ("spawn", "status_read", "exit", "reap"):
+            goal("%s cost at %d pprocs vs %d" % (op, hi, lo),
+                 "scale_%d_%s_us" % (hi, op), "scale_%d_%s_us" % (lo, op), 1.2, higher=False)
+    goal("rcu exit p99 with 2 readers vs alone", "rcu_exit_with_2t_readers_p99_us",
+         "rcu_exit_alone_p99_us", 1.2, higher=False)
+
+    speed = {}
+    for mode, kernel, delay in sorted({(r[0], r[1], r[2]) for r in repro}):
+        rows = [r for r in repro if r[:3] == (mode, kernel, delay)]
+        hits = [r[4] for r in rows if r[3] in ("panic", "report") and 0 <= r[4] <= 60]
+        key = "%s_%s_delay%d" % (mode, kernel, delay)
+        speed[key] = {
+            "boots": len(rows),
+            "reproduced_within_60s": len(hits),
+            "fraction_within_60s": round(len(hits) / len(rows), 3) if rows else 0,
+            "median_seconds_to_report": round(statistics.median(hits), 3) if hits else None,
+            "max_seconds_to_report": round(max(hits), 3) if hits else None,
+            "seconds_to_report": [r[4] for r in rows],
+        }
+    res = {
+        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "host_cpus": cpus, "vm_cpus": 2, "kernel_throughput": "stock",
+        "throughput": t, "reproduction": speed, "goals": goals,
+    }
+    with open(os.path.join(out, "results.json"), "w") as f:
+        json.dump(res, f, indent=2)
+
+    md = ["# vmar_race benchmark (%s, %d host cpus, 2 vCPUs, TCG unless KVM)" % (res["date"], cpus), "",
+          "## Status reads per second (open+read+close), one boot of the stock kernel", "",
+          "| reader | 1 thread | 2 threads |", "|---|---|---|"]
+    for name, key in [("Linux /proc/self/status", "linux_self_status"),
+                      ("Linux /proc/<child>/status", "linux_child_status"),
+                      ("buggy (no exits)", "buggy_status"), ("checked", "checked_status"),
+                      ("fixed", "fixed_status"), ("rcu", "rcu_status")]:
+        md.append("| %s | %s | %s |" % (name, t.get(key + "_1t_reads_per_s", "-"),
+                                          t.get(key + "_2t_reads_per_s", "-")))
+    md += ["", "## With a writer exiting the pprocs being read", "",
+           "| mode | reads/s 1t | reads/s 2t | exit median us alone | exit p99 us alone | exit p99 us 2 readers |",
+           "|---|---|---|---|---|---|"]
+    for m in ("checked", "fixed", "rcu"):
+        md.append("| %s | %s | %s | %s | %s | %s |" % (
+            m, t.get(m + "_contended_1t_reads_per_s"), t.get(m + "_contended_2t_reads_per_s"),
+            t.get(m + "_exit_alone_median_us"), t.get(m + "_exit_alone_p99_us"),
+            t.get(m + "_exit_with_2t_readers_p99_us")))
+    md += ["", "## Per-operation cost (us) by population (fixed mode)", "",
+           "| pprocs | spawn | status read | exit | reap |", "|---|---|---|---|---|"]
+    for s in scales:
+        md.append("| %d | %s | %s | %s | %s |" % (s, t.get("scale_%d_spawn_us" % s),
+                  t.get("scale_%d_status_read_us" % s), t.get("scale_%d_exit_us" % s),
+                  t.get("scale_%d_reap_us" % s)))
+    md += ["", "## Reproduction speed (one boot per sample, reproducer from its start)", "",
+           "| mode | kernel | race_delay_us | boots | within 60 s | median s | max s |",
+           "|---|---|---|---|---|---|---|"]
+    for key, v in speed.items():
+        mode, kernel, delay = key.split("_")
+        md.append("| %s | %s | %s | %d | %d | %s | %s |" % (
+            mode, kernel, delay[5:], v["boots"], v["reproduced_within_60s"],
+            v["median_seconds_to_report"], v["max_seconds_to_report"]))
+    md += ["", "## Goals (ratios measured in one run)", "", "| goal | ratio | limit | |", "|---|---|---|---|"]
+    for g in goals:
+        md.append("| %s | %.3f | %s | %s |" % (g["goal"], g["ratio"], g["limit"],
+                                              "pass" if g["met"] else "short"))
+    with open(os.path.join(out, "results.md"), "w") as f:
+        f.write("\n".join(md) + "\n")
+
+    with open(os.path.join(out, "throughput.dat"), "w") as f:
+        for name, key in [("Linux-self", "linux_self_status"), ("Linux-child", "linux_child_status"),
+                          ("buggy", "buggy_status"), ("checked", "checked_status"),
+                          ("fixed", "fixed_status"), ("rcu", "rcu_status")]:
+            f.write("%s %s %s\n" % (name, t.get(key + "_1t_reads_per_s", 0),
+                                    t.get(key + "_2t_reads_per_s", 0)))
+    with open(os.path.join(out, "repro.dat"), "w") as f:
+        for i, (key, v) in enumerate(speed.items()):
+            for s in v["seconds_to_report"]:
+                f.write("%d %s %s\n" % (i, s if s >= 0 else "NaN", key))
+    labels = ", ".join('"%s" %d' % (k.replace("_", " "), i) for i, k in enumerate(speed))
+    with open(os.path.join(out, "plot.gp"), "w") as f:
+        f.write("""set terminal png size 1200,500
+set output '%(o)s/results.png'
+set multiplot layout 1,2
+set title 'status reads per second (stock kernel, one boot)'
+set style data histograms
+set style fill solid 0.8
+set yrange [0:*]
+set xtics rotate by -30
+plot '%(o)s/throughput.dat' using 2:xtic(1) title '1 thread', '' using 3 title '2 threads'
+set title 'seconds from reproducer start to kernel report'
+set style data points
+set xtics (%(labels)s) rotate by -20
+set xrange [-0.5:%(n)d-0.5]
+set yrange [0:*]
+plot '%(o)s/repro.dat' using 1:2 pt 7 ps 1.5 title 'one boot'
+unset multiplot
+""" % {"o": out, "labels": labels, "n": max(len(speed), 1)})
+    for g in goals:
+        print("bench: goal %-55s %6.3f %s  %s" % (g["goal"], g["ratio"], g["limit"],
+                                                 "pass" if g["met"] else "SHORT"))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,324 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * bench: vmar_race read-path costs, measured in one boot so that ratios
+ * compare like with like. Prints one JSON object on stdout (figures named
+ * with their unit); progress goes to stderr.
+ *
+ *   bench [-d SECONDS] [-s SCALES] [-q]
+ *   -d  seconds per throughput measurement (default 2)
+ *   -s  comma-separated pproc populations for the scaling test
+ *       (default 10,1000,100000)
+ *   -q  quick: 0.3 s measurements, populations 10,1000
+ */
+#include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <sys/wait.h>
+
+#include "vr_util.h"
+
+static double secs = 2;
+static char scales[128] = "10,1000,100000";
+static atomic_int stop, writer_pid;
+static int ctl;
+
+static int param_write(const char *name, const char *val)
+{
+	char path[128];
+	int fd, ret = 0;
+
+	snprintf(path, sizeof(path), VMAR_RACE_PARAMS "/%s", name);
+	fd = open(path, O_WRONLY);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, val, strlen(val)) < 0)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+static void die(const char *what, int err)
+{
+	fprintf(stderr, "bench: %s: %s\n", what, strerror(err < 0 ? -err : err));
+	exit(1);
+}
+
+/* One open/read/close of path; 0 or -errno. */
+static int read_once(const char *path)
+{
+	char buf[2048];
+	int ret = vr_read_file(path, buf, sizeof(buf));
+
+	return ret < 0 ? ret : 0;
+}
+
+struct reader_arg {
+	char path[64];
+	int follow;		/* read the writer's current pid instead */
+	long ops;
+};
+
+static void *reader(void *p)
+{
+	struct reader_arg *a = p;
+	char path[64];
+
+	while (!stop) {
+		if (a->follow) {
+			snprintf(path, sizeof(path), VMAR_RACE_PROC_ROOT "/%d/status",
+				 (int)writer_pid);
+			read_once(path);
+		} else {
+			read_once(a->path);
+		}
+		a->ops++;
+	}
+	return NULL;
+}
+
+/* Reads per second of path with n threads over secs seconds. */
+static double throughput(const char *path, int n, int follow)
+{
+	struct reader_arg a[8];
+	pthread_t t[8];
+	double t0, el;
+	long total = 0;
+	int i;
+
+	stop = 0;
+	for (i = 0; i < n; i++) {
+		memset(&a[i], 0, sizeof(a[i]));
+		snprintf(a[i].path, sizeof(a[i].path), "%s", path ? path : "");
+		a[i].follow = follow;
+		pthread_create(&t[i], NULL, reader, &a[i]);
+	}
+	t0 = vr_now();
+	usleep(secs * 1e6);
+	stop = 1;
+	el = vr_now() - t0;
+	for (i = 0; i < n; i++) {
+		pthread_join(t[i], NULL);
+		total += a[i].ops;
+	}
+	return total / el;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Spawn, exit, reap for secs seconds; EXIT latencies in microseconds. */
+static void writer_loop(double *median, double *p99, long *cycles)
+{
+	static double lat[200000];
+	double t0 = vr_now(), a;
+	long n = 0;
+	int pid;
+
+	while (vr_now() - t0 < secs && n < 200000) {
+		pid = vr_spawn(ctl, "bw");
+		if (pid < 0)
+			die("spawn", pid);
+		vr_map_op(ctl, VMAR_RACE_IOC_MAP, pid, VMAR_RACE_PROT_READ, 0x10000,
+			  16 * VMAR_RACE_PAGE_SIZE);
+		vr_map_op(ctl, VMAR_RACE_IOC_TOUCH, pid, 0, 0x10000, 4 * VMAR_RACE_PAGE_SIZE);
+		writer_pid = pid;
+		a = vr_now();
+		if (vr_pid_op(ctl, VMAR_RACE_IOC_EXIT, pid))
+			die("exit", errno);
+		lat[n++] = (vr_now() - a) * 1e6;
+		if (vr_pid_op(ctl, VMAR_RACE_IOC_REAP, pid))
+			die("reap", errno);
+	}
+	qsort(lat, n, sizeof(lat[0]), cmp_double);
+	*median = n ? lat[n / 2] : 0;
+	*p99 = n ? lat[(long)(n * 0.99)] : 0;
+	*cycles = n;
+}
+
+static void *writer_thread(void *p)
+{
+	double *out = p;
+	long n;
+
+	writer_loop(&out[0], &out[1], &n);
+	out[2] = n;
+	stop = 1;
+	return NULL;
+}
+
+/* Readers follow the writer's pproc while it spawns, exits and reaps. */
+static void contended(int n, double *reads, double *med, double *p99)
+{
+	struct reader_arg a[8];
+	pthread_t t[8], w;
+	double out[3], t0;
+	long total = 0;
+	int i;
+
+	stop = 0;
+	writer_pid = 1;
+	for (i = 0; i < n; i++) {
+		memset(&a[i], 0, sizeof(a[i]));
+		a[i].follow = 1;
+		pthread_create(&t[i], NULL, reader, &a[i]);
+	}
+	t0 = vr_now();
+	pthread_create(&w, NULL, writer_thread, out);
+	pthread_join(w, NULL);
+	for (i = 0; i < n; i++) {
+		pthread_join(t[i], NULL);
+		total += a[i].ops;
+	}
+	*reads = total / (vr_now() - t0);
+	*med = out[0];
+	*p99 = out[1];
+}
+
+static int populate(int *pids, int from, int to)
+{
+	int i;
+
+	for (i = from; i < to; i++) {
+		pids[i] = vr_spawn(ctl, "pop");
+		if (pids[i] < 0)
+			return pids[i];
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const char * const modes[] = { "buggy", "checked", "fixed", "rcu" };
+	char path[64], self_path[] = "/proc/self/status", child_path[64];
+	int opt, pid, i, m, th, *pop = NULL, have = 0;
+	pid_t child;
+	char *tok;
+
+	while ((opt = getopt(argc, argv, "d:s:q")) != -1) {
+		switch (opt) {
+		case 'd':
+			secs = atof(optarg);
+			if (secs <= 0 || secs > 600)
+				die("-d wants 0-600 seconds", EINVAL);
+			break;
+		case 's':
+			snprintf(scales, sizeof(scales), "%s", optarg);
+			break;
+		case 'q':
+			secs = 0.3;
+			snprintf(scales, sizeof(scales), "10,1000");
+			break;
+		default:
+			fprintf(stderr, "usage: %s [-d SECONDS] [-s N,N,...] [-q]\n", argv[0]);
+			return 2;
+		}
+	}
+	ctl = open(VMAR_RACE_DEVICE, O_RDWR);
+	if (ctl < 0)
+		die("open " VMAR_RACE_DEVICE, errno);
+	param_write("max_procs", "4194303");
+	param_write("race_delay_us", "0");
+	pid = vr_spawn(ctl, "bench");
+	if (pid < 0)
+		die("spawn", pid);
+	vr_map_op(ctl, VMAR_RACE_IOC_MAP, pid, VMAR_RACE_PROT_READ | VMAR_RACE_PROT_WRITE,
+		  0x400000, 256 * VMAR_RACE_PAGE_SIZE);
+	vr_map_op(ctl, VMAR_RACE_IOC_TOUCH, pid, 0, 0x400000, 64 * VMAR_RACE_PAGE_SIZE);
+	snprintf(path, sizeof(path), VMAR_RACE_PROC_ROOT "/%d/status", pid);
+	child = fork();
+	if (!child) {
+		pause();
+		_exit(0);
+	}
+	snprintf(child_path, sizeof(child_path), "/proc/%d/status", child);
+
+	printf("{\n  \"seconds_per_measurement\": %.2f,\n", secs);
+	/* 1. Read throughput of a running pproc, next to Linux's own. */
+	for (th = 1; th <= 2; th++) {
+		fprintf(stderr, "bench: status reads, %d thread(s)\n", th);
+		printf("  \"linux_self_status_%dt_reads_per_s\": %.0f,\n", th,
+		       throughput(self_path, th, 0));
+		printf("  \"linux_child_status_%dt_reads_per_s\": %.0f,\n", th,
+		       throughput(child_path, th, 0));
+		for (m = 0; m < 4; m++) {
+			param_write("mode", modes[m]);
+			printf("  \"%s_status_%dt_reads_per_s\": %.0f,\n", modes[m], th,
+			       throughput(path, th, 0));
+		}
+	}
+	/* 2. With a writer exiting the pprocs being read (not buggy: it panics). */
+	for (m = 1; m < 4; m++) {
+		double reads, med, p99;
+		long n;
+
+		param_write("mode", modes[m]);
+		fprintf(stderr, "bench: writer exit latency, %s\n", modes[m]);
+		writer_loop(&med, &p99, &n);
+		printf("  \"%s_exit_alone_median_us\": %.2f,\n  \"%s_exit_alone_p99_us\": %.2f,\n",
+		       modes[m], med, modes[m], p99);
+		for (th = 1; th <= 2; th++) {
+			contended(th, &reads, &med, &p99);
+			printf("  \"%s_contended_%dt_reads_per_s\": %.0f,\n", modes[m], th, reads);
+			printf("  \"%s_exit_with_%dt_readers_median_us\": %.2f,\n", modes[m], th, med);
+			printf("  \"%s_exit_with_%dt_readers_p99_us\": %.2f,\n", modes[m], th, p99);
+		}
+	}
+	/* 3. Per-operation cost at each population. */
+	param_write("mode", "fixed");
+	for (tok = strtok(scales, ","); tok; tok = strtok(NULL, ",")) {
+		int n = atoi(tok), k = 1000, *ops;
+		double t0, sp, st, ex, rp;
+
+		if (n < 1 || n > 1000000)
+			die("-s wants populations of 1-1000000", EINVAL);
+		fprintf(stderr, "bench: scaling at %d pprocs\n", n);
+		pop = realloc(pop, sizeof(*pop) * n);
+		ops = malloc(sizeof(*ops) * k);
+		if (!pop || !ops)
+			die("malloc", ENOMEM);
+		if (have > n) {		/* shrink: reap the surplus */
+			for (i = n; i < have; i++) {
+				vr_pid_op(ctl, VMAR_RACE_IOC_EXIT, pop[i]);
+				vr_pid_op(ctl, VMAR_RACE_IOC_REAP, pop[i]);
+			}
+			have = n;
+		}
+		if (populate(pop, have, n))
+			die("populate", errno);
+		have = n;
+		t0 = vr_now();
+		if (populate(ops, 0, k))
+			die("spawn", errno);
+		sp = (vr_now() - t0) / k * 1e6;
+		t0 = vr_now();
+		for (i = 0; i < k; i++) {
+			char p[64];
+
+			snprintf(p, sizeof(p), VMAR_RACE_PROC_ROOT "/%d/status",
+				 pop[(i * 7919L) % n]);
+			read_once(p);
+		}
+		st = (vr_now() - t0) / k * 1e6;
+		t0 = vr_now();
+		for (i = 0; i < k; i++)
+			vr_pid_op(ctl, VMAR_RACE_IOC_EXIT, ops[i]);
+		ex = (vr_now() - t0) / k * 1e6;
+		t0 = vr_now();
+		for (i = 0; i < k; i++)
+			vr_pid_op(ctl, VMAR_RACE_IOC_REAP, ops[i]);
+		rp = (vr_now() - t0) / k * 1e6;
+		printf("  \"scale_%d_spawn_us\": %.2f,\n  \"scale_%d_status_read_us\": %.2f,\n"
+		       "  \"scale_%d_exit_us\": %.2f,\n  \"scale_%d_reap_us\": %.2f,\n",
+		       n, sp, n, st, n, ex, n, rp);
+		free(ops);
+	}
+	kill(child, SIGKILL);
+	waitpid(child, NULL, 0);
+	printf("  \"scales\": \"%s\"\n}\n", argc > 0 ? "see scale_* keys" : "");
+	return 0;
+}
