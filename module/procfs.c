@@ -23,6 +23,7 @@ int vr_render_status(struct seq_file *m, struct vr_pproc *pp,
 {
 	unsigned long total, anon, file, nr;
 	const struct vr_read_mode *mode = ctx->mode;
+	enum vr_state state;
 	struct vr_vmar *v;
 	int ret = 0;
 
@@ -33,9 +34,15 @@ int vr_render_status(struct seq_file *m, struct vr_pproc *pp,
 		goto put;
 	}
 	vr_testpoint(VR_TP_HELD, pp);
+	/*
+	 * A NULL slot means exited: a lockless (rcu) reader may see it before
+	 * the ZOMBIE store that exit made under the lock.
+	 */
+	state = READ_ONCE(pp->state);
+	if (!v && state == VR_RUNNING)
+		state = VR_ZOMBIE;
 	seq_printf(m, "Name:\t%s\nState:\t%s\nPid:\t%d\nPPid:\t%d\n",
-		   pp->name, vr_state_names[READ_ONCE(pp->state)], pp->pid,
-		   pp->ppid);
+		   pp->name, vr_state_names[state], pp->pid, pp->ppid);
 	if (!v) {
 		atomic_long_inc(&vr_stats.zombie_reads);
 		goto put;

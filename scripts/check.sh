@@ -69,8 +69,8 @@ scenario_cmd() {
 	case "$1" in
 	suite) echo "/selftests/run_selftests.sh" ;;
 	repro) echo "/selftests/repro -r 1000 -P 10" ;;
-	stress) echo "/selftests/repro -t 2 -d $stress -P 10 && /selftests/repro -r 300 -P 10" ;;
-	hunt) echo "/selftests/repro -r 0 -d 60 -P 5" ;;
+	stress) echo "/selftests/repro -t 2 -d $stress -P 10 && /selftests/repro -r 100 -P 10" ;;
+	hunt) echo "/selftests/repro -t 2 -d 60 -P 5" ;;
 	kunit) echo "insmod /lib/vmar_race/vmar_race_kunit.ko && echo KTAP-BEGIN && cat /sys/kernel/debug/kunit/vmar_race/results && echo KTAP-END" ;;
 	*) return 1 ;;
 	esac

@@ -18,6 +18,7 @@
 #include "vr_util.h"
 
 static long rounds = 1000, reads_per_round = 50, threads, final_read = 1, per_round;
+static int rounds_set, keep_open;
 static double duration, progress_every = 5;
 static atomic_long n_rounds, n_reads, n_zombie, n_gone, n_errors;
 static atomic_int cur_pid, stop;
@@ -26,13 +27,15 @@ static void print_usage(const char *argv0)
 {
 	fprintf(stderr,
 		"usage: %s [-r ROUNDS] [-n READS] [-t THREADS] [-d SECONDS] [-P SECONDS] [-F]\n"
-		"  -r ROUNDS   fork-mode rounds (default 1000; 0 with -d: until the time is up)\n"
+		"  -r ROUNDS   rounds (fork mode: default 1000; threaded: unlimited;\n"
+		"              0 with -d: until the time is up)\n"
 		"  -n READS    status reads per round (default 50)\n"
 		"  -t THREADS  threaded mode: THREADS readers against one writer\n"
 		"  -d SECONDS  stop after this long (threaded mode: required)\n"
 		"  -P SECONDS  progress line interval (default 5, 0: none)\n"
 		"  -F          no extra read after wait (the seed's exact shape)\n"
-		"  -R          print a line as each round starts (to time a crash)\n",
+		"  -R          print a line as each round starts (to time a crash)\n"
+		"  -k          threaded readers keep status open and pread() it (like top)\n",
 		argv0);
 	exit(2);
 }
@@ -140,11 +143,47 @@ static int fork_round(int ctl)
 	return ret;
 }
 
+/* Re-read one open status file while its pproc lives (like top does). */
+static void *reader_keep_open(void *arg)
+{
+	char buf[1024], path[64];
+	int pid = 0, fd = -1;
+	ssize_t n;
+
+	while (!stop) {
+		if (pid != cur_pid || fd < 0) {
+			if (fd >= 0)
+				close(fd);
+			pid = cur_pid;
+			snprintf(path, sizeof(path), VMAR_RACE_PROC_ROOT "/%d/status", pid);
+			fd = open(path, O_RDONLY);
+			if (fd < 0) {
+				account(buf, -errno);
+				continue;
+			}
+		}
+		n = pread(fd, buf, sizeof(buf) - 1, 0);
+		if (n < 0) {
+			account(buf, -errno);
+			close(fd);
+			fd = -1;
+			continue;
+		}
+		buf[n] = '\0';
+		account(buf, n);
+	}
+	if (fd >= 0)
+		close(fd);
+	return NULL;
+}
+
 static void *reader(void *arg)
 {
 	char buf[4096], path[64];
 	int pid;
 
+	if (keep_open)
+		return reader_keep_open(arg);
 	while (!stop) {
 		pid = cur_pid;
 		if (!pid)
@@ -186,9 +225,10 @@ int main(int argc, char **argv)
 	int opt, ctl, ret = 0;
 	long i;
 
-	while ((opt = getopt(argc, argv, "r:n:t:d:P:FRh")) != -1) {
+	while ((opt = getopt(argc, argv, "r:n:t:d:P:FRkh")) != -1) {
 		switch (opt) {
 		case 'r':
+			rounds_set = 1;
 			rounds = parse_long(optarg, "rounds", 0, 1L << 40);
 			break;
 		case 'n':
@@ -209,10 +249,15 @@ int main(int argc, char **argv)
 		case 'R':
 			per_round = 1;
 			break;
+		case 'k':
+			keep_open = 1;
+			break;
 		default:
 			print_usage(argv[0]);
 		}
 	}
+	if (threads && !rounds_set)
+		rounds = 0;
 	if (optind != argc || (threads && !duration) || (!rounds && !duration))
 		print_usage(argv[0]);
 	ctl = open(VMAR_RACE_DEVICE, O_RDWR);
