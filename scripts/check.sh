@@ -70,7 +70,8 @@ scenario_cmd() {
 	suite) echo "/selftests/run_selftests.sh" ;;
 	repro) echo "/selftests/repro -r 1000 -P 10" ;;
 	stress) echo "/selftests/repro -t 2 -d $stress -P 10 && /selftests/repro -r 100 -P 10" ;;
-	hunt) echo "/selftests/repro -t 2 -d 60 -P 5" ;;
+	hunt) echo "/selftests/repro -t 2 -k -d 60 -P 5" ;;
+	longhunt) echo '/selftests/repro -t 2 -k -d 240 -P 30 & p=$!; while kill -0 $p 2>/dev/null; do dmesg | grep -q "KCSAN: data-race in .*vmar_race" && kill $p; sleep 5; done; wait $p' ;;
 	kunit) echo "insmod /lib/vmar_race/vmar_race_kunit.ko && echo KTAP-BEGIN && cat /sys/kernel/debug/kunit/vmar_race/results && echo KTAP-END" ;;
 	*) return 1 ;;
 	esac
@@ -88,7 +89,14 @@ for row in "${rows[@]}"; do
 	[ "$mode" = - ] || args+=(--mode "$mode")
 	if [ "$params" != - ]; then
 		IFS=, read -r -a ps <<<"$params"
-		for p in "${ps[@]}"; do args+=(--param "$p"); done
+		boot=
+		for p in "${ps[@]}"; do
+			case "$p" in
+			boot:*) boot="$boot ${p#boot:}" ;;
+			*) args+=(--param "$p") ;;
+			esac
+		done
+		[ -z "$boot" ] || args+=(--append "${boot# }")
 	fi
 	log="$outdir/$i-$kernel-$mode-$scenario.log"
 	echo "check: ($i/${#rows[@]}) $name: expect $want ... ($(elapsed))"

@@ -36,15 +36,20 @@ n=$(wc -w <<<"$modes") i=0
 rows=()
 for m in $modes; do
 	i=$((i + 1))
-	kernel=stock params=()
+	kernel=stock params=() cmd=(/selftests/repro -r "$rounds" -R -P 0)
 	case "$m" in
 	buggy) params=(--param unwrap_fail=panic) ;;
-	uaf) kernel=debug params=(--param race_delay_us=2000) ;;
+	uaf)
+		# Threaded: readers hammer the pproc a writer exits; the 50 ms
+		# window lets an RCU grace period pass, so exit really frees it.
+		kernel=debug params=(--param race_delay_us=50000)
+		cmd=(/selftests/repro -t 2 -d 60 -R -P 0)
+		;;
 	esac
 	log="$out/$m.log"
-	echo "demo: [$i/$n] $m on the $kernel kernel: up to $rounds rounds ..."
+	echo "demo: [$i/$n] $m on the $kernel kernel: ${cmd[*]#/selftests/} ..."
 	res=$("$VR_ROOT/scripts/vm.sh" --kernel "$kernel" --mode "$m" "${params[@]}" --quiet \
-		--timeout 900 --log "$log" -- /selftests/repro -r "$rounds" -R -P 0 2>&1)
+		--timeout 900 --log "$log" -- "${cmd[@]}" 2>&1)
 	verdict=$(sed -n 's/^vm: verdict=\([a-z]*\) .*/\1/p' <<<"$res")
 	msg=$(sed -n 's/^vm: kernel: //p' <<<"$res")
 	secs=$(sed -n 's/.* seconds=\([0-9]*\) .*/\1/p' <<<"$res")

@@ -264,7 +264,8 @@ int main(int argc, char **argv)
 		for (th = 1; th <= 2; th++) {
 			contended(th, &reads, &med, &p99);
 			printf("  \"%s_contended_%dt_reads_per_s\": %.0f,\n", modes[m], th, reads);
-			printf("  \"%s_exit_with_%dt_readers_median_us\": %.2f,\n", modes[m], th, med);
+			printf("  \"%s_exit_with_%dt_readers_median_us\": %.2f,\n",
+			       modes[m], th, med);
 			printf("  \"%s_exit_with_%dt_readers_p99_us\": %.2f,\n", modes[m], th, p99);
 		}
 	}
