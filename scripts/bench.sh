@@ -31,7 +31,7 @@ echo "bench: [1/2] read throughput, exit latency, scaling (one boot of the stock
 	--log "$out/logs/throughput.log" -- \
 	sh -c "echo BENCH-JSON-BEGIN; /selftests/bench ${bargs[*]}; echo BENCH-JSON-END" | tail -n1
 sed -n '/^BENCH-JSON-BEGIN/,/^BENCH-JSON-END/p' "$out/logs/throughput.log" | sed '1d;$d' |
-	grep -v '^\[' >"$out/throughput.json"
+	grep -v -e '^\[' -e '^bench:' >"$out/throughput.json"
 
 # 4: reproduction speed, one boot per sample.
 echo "bench: [2/2] reproduction speed: $boots boot(s) per (mode, race_delay_us)"
