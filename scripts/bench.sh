@@ -36,14 +36,18 @@ sed -n '/^BENCH-JSON-BEGIN/,/^BENCH-JSON-END/p' "$out/logs/throughput.log" | sed
 # 4: reproduction speed, one boot per sample.
 echo "bench: [2/2] reproduction speed: $boots boot(s) per (mode, race_delay_us)"
 : >"$out/repro.tsv"
-for spec in "buggy stock 0" "buggy stock 1000" "uaf debug 0" "uaf debug 2000"; do
+for spec in "buggy stock 0" "buggy stock 1000" "uaf debug 0" "uaf debug 50000"; do
 	read -r mode kernel delay <<<"$spec"
 	params=(--param race_delay_us="$delay")
+	# buggy: the fork reproducer (it panics); uaf: threaded readers, stopped
+	# as soon as KASAN reports.
+	cmd=(/selftests/repro -r 0 -d 60 -R -P 0)
 	[ "$mode" = buggy ] && params+=(--param unwrap_fail=panic)
+	[ "$mode" = uaf ] && cmd=(sh -c '/selftests/repro -t 2 -k -d 60 -P 0 & p=$!; while kill -0 $p 2>/dev/null; do dmesg | grep -q "BUG: KASAN" && kill $p; sleep 1; done; wait $p')
 	for b in $(seq 1 "$boots"); do
 		log="$out/logs/repro-$mode-$delay-$b.log"
 		res=$("$VR_ROOT/scripts/vm.sh" --kernel "$kernel" --mode "$mode" "${params[@]}" \
-			--quiet --timeout 300 --log "$log" -- /selftests/repro -r 0 -d 60 -R -P 0 2>&1)
+			--quiet --timeout 300 --log "$log" -- "${cmd[@]}" 2>&1)
 		verdict=$(sed -n 's/^vm: verdict=\([a-z]*\) .*/\1/p' <<<"$res")
 		first=$(sed -n 's/^vm: kernel: //p' <<<"$res")
 		start=$(sed -n 's/.*command starts at uptime \([0-9.]*\).*/\1/p' "$log" | head -n1)

@@ -54,22 +54,22 @@ for m in $modes; do
 	msg=$(sed -n 's/^vm: kernel: //p' <<<"$res")
 	secs=$(sed -n 's/.* seconds=\([0-9]*\) .*/\1/p' <<<"$res")
 	start=$(sed -n 's/.*command starts at uptime \([0-9.]*\).*/\1/p' "$log" | head -n1)
-	last_round=$(grep -a '^repro: round ' "$log" | tail -n1 | awk '{print $3}')
 	final=$(grep -a '^repro: rounds=' "$log" | tail -n1)
-	if [ -n "$final" ]; then
-		survived=$(sed 's/.*rounds=\([0-9]*\).*/\1/' <<<"$final")
-		zreads=$(sed 's/.*zombie_reads=\([0-9]*\).*/\1/' <<<"$final")
+	if [ "$verdict" = ok ] || [ -z "$msg" ]; then
+		survived=$(sed -n 's/.*rounds=\([0-9]*\).*/\1/p' <<<"$final")
+		zreads=$(sed -n 's/.*zombie_reads=\([0-9]*\).*/\1/p' <<<"$final")
 		crash_t=- crash_r=-
 	else
-		survived=$(( ${last_round:-1} - 1 ))
+		# The round under way when the kernel reported, and the kernel's
+		# timestamp of the report from the reproducer's start.
+		crash_r=$(awk -v m="$msg" 'index($0, m) { exit } /^repro: round / { r = $3 } END { print r }' "$log")
+		survived=$(( ${crash_r:-1} - 1 ))
 		zreads=-
-		crash_r=${last_round:--}
-		# Kernel timestamp of the first report line, from the command's start.
 		ts=$(grep -a -m1 -F -- "$msg" "$log" | sed -n 's/^\[ *\([0-9.]*\)\].*/\1/p')
 		crash_t=-
 		[ -n "$ts" ] && [ -n "$start" ] && crash_t=$(awk -v a="$ts" -v b="$start" 'BEGIN { printf "%.2fs", a - b }')
 	fi
-	short=$(sed -E 's/^Kernel panic - not syncing: vmar_race: //; s/ read through .*//' <<<"$msg")
+	short=$(sed -E 's/^Kernel panic - not syncing: vmar_race: called `Option::unwrap\(\)` on a `None` value: /panic: unwrap() on None: /; s/ read through .*//' <<<"$msg")
 	short=${short:0:62}
 	rows+=("$m|$kernel|${verdict:-?}|${short:--}|$crash_t|$crash_r|$survived|$zreads")
 	echo "demo:       $m: verdict ${verdict:-?} after ${secs}s${msg:+: $short}"
