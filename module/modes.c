@@ -95,19 +95,15 @@ static void vr_nothing_put(struct vr_pproc *pp, struct vr_vmar *v)
 {
 }
 
-/* fixed: Linux's get_task_mm(). Lock, take a reference, unlock. */
+/*
+ * fixed: Linux's get_task_mm(). Lock, take a reference, unlock; the same
+ * helper the ioctls use (registry.c).
+ */
 static struct vr_vmar *vr_fixed_get(struct vr_pproc *pp,
 				    const struct vr_read_ctx *ctx)
 {
-	struct vr_vmar *v;
-
 	vr_race_window(pp, ctx);
-	spin_lock(&pp->lock);
-	v = rcu_dereference_protected(pp->slot, lockdep_is_held(&pp->lock));
-	if (v)
-		vr_vmar_get(v);
-	spin_unlock(&pp->lock);
-	return v;
+	return vr_pproc_vmar_get(pp);
 }
 
 /* rcu: no lock; a reference only if the VMAR is not already dying. */

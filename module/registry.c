@@ -62,7 +62,11 @@ struct vr_pproc *vr_pproc_find(pid_t pid)
 }
 EXPORT_SYMBOL_NS_GPL(vr_pproc_find, VMAR_RACE_TEST);
 
-/* The running pproc's VMAR with a reference, for writers; NULL if exited. */
+/*
+ * The running pproc's VMAR with a reference; NULL once exited. Like Linux's
+ * get_task_mm(): take the lock, take a reference if the slot is set, drop
+ * the lock. The ioctls and the "fixed" read mode use it.
+ */
 struct vr_vmar *vr_pproc_vmar_get(struct vr_pproc *pp)
 {
 	struct vr_vmar *v;

@@ -23,21 +23,6 @@ static char scales[128] = "10,1000,100000";
 static atomic_int stop, writer_pid;
 static int ctl;
 
-static int param_write(const char *name, const char *val)
-{
-	char path[128];
-	int fd, ret = 0;
-
-	snprintf(path, sizeof(path), VMAR_RACE_PARAMS "/%s", name);
-	fd = open(path, O_WRONLY);
-	if (fd < 0)
-		return -errno;
-	if (write(fd, val, strlen(val)) < 0)
-		ret = -errno;
-	close(fd);
-	return ret;
-}
-
 static void die(const char *what, int err)
 {
 	fprintf(stderr, "bench: %s: %s\n", what, strerror(err < 0 ? -err : err));
@@ -221,8 +206,8 @@ int main(int argc, char **argv)
 	ctl = open(VMAR_RACE_DEVICE, O_RDWR);
 	if (ctl < 0)
 		die("open " VMAR_RACE_DEVICE, errno);
-	param_write("max_procs", "4194303");
-	param_write("race_delay_us", "0");
+	vr_param_write("max_procs", "4194303");
+	vr_param_write("race_delay_us", "0");
 	pid = vr_spawn(ctl, "bench");
 	if (pid < 0)
 		die("spawn", pid);
@@ -246,7 +231,7 @@ int main(int argc, char **argv)
 		printf("  \"linux_child_status_%dt_reads_per_s\": %.0f,\n", th,
 		       throughput(child_path, th, 0));
 		for (m = 0; m < 4; m++) {
-			param_write("mode", modes[m]);
+			vr_param_write("mode", modes[m]);
 			printf("  \"%s_status_%dt_reads_per_s\": %.0f,\n", modes[m], th,
 			       throughput(path, th, 0));
 		}
@@ -256,7 +241,7 @@ int main(int argc, char **argv)
 		double reads, med, p99;
 		long n;
 
-		param_write("mode", modes[m]);
+		vr_param_write("mode", modes[m]);
 		fprintf(stderr, "bench: writer exit latency, %s\n", modes[m]);
 		writer_loop(&med, &p99, &n);
 		printf("  \"%s_exit_alone_median_us\": %.2f,\n  \"%s_exit_alone_p99_us\": %.2f,\n",
@@ -270,7 +255,7 @@ int main(int argc, char **argv)
 		}
 	}
 	/* 3. Per-operation cost at each population. */
-	param_write("mode", "fixed");
+	vr_param_write("mode", "fixed");
 	for (tok = strtok(scales, ","); tok; tok = strtok(NULL, ",")) {
 		int n = atoi(tok), k = 1000, *ops;
 		double t0, sp, st, ex, rp;

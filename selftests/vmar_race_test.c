@@ -32,21 +32,6 @@ static long stat_of(const char *name)
 	return p ? strtol(p + n, NULL, 10) : -1;
 }
 
-static int param_write(const char *name, const char *val)
-{
-	char path[128];
-	int fd, ret = 0;
-
-	snprintf(path, sizeof(path), VMAR_RACE_PARAMS "/%s", name);
-	fd = open(path, O_WRONLY);
-	if (fd < 0)
-		return -errno;
-	if (write(fd, val, strlen(val)) < 0)
-		ret = -errno;
-	close(fd);
-	return ret;
-}
-
 static void param_read(const char *name, char *buf, size_t size)
 {
 	char path[128];
@@ -127,9 +112,9 @@ FIXTURE_TEARDOWN(ctl)
 {
 	int i, fd = open(VMAR_RACE_DEVICE, O_RDWR);
 
-	param_write("mode", self->mode);
-	param_write("max_procs", self->max_procs);
-	param_write("max_maps", self->max_maps);
+	vr_param_write("mode", self->mode);
+	vr_param_write("max_procs", self->max_procs);
+	vr_param_write("max_maps", self->max_maps);
 	close(self->fd);		/* exits what still runs */
 	reap(fd, self->pid);
 	for (i = 0; i < self->nextra; i++)
@@ -453,7 +438,7 @@ TEST_F(ctl, param_mode_accepts_every_mode)
 	unsigned int i;
 
 	for (i = 0; i < ARRAY_SIZE(modes); i++) {
-		ASSERT_EQ(0, param_write("mode", modes[i]));
+		ASSERT_EQ(0, vr_param_write("mode", modes[i]));
 		param_read("mode", buf, sizeof(buf));
 		EXPECT_STREQ(modes[i], buf);
 	}
@@ -463,9 +448,9 @@ TEST_F(ctl, param_mode_rejects_unknown)
 {
 	char buf[32];
 
-	EXPECT_EQ(-EINVAL, param_write("mode", "bogus"));
-	EXPECT_EQ(-EINVAL, param_write("mode", "\n"));
-	EXPECT_EQ(-EINVAL, param_write("mode", "fixedx"));
+	EXPECT_EQ(-EINVAL, vr_param_write("mode", "bogus"));
+	EXPECT_EQ(-EINVAL, vr_param_write("mode", "\n"));
+	EXPECT_EQ(-EINVAL, vr_param_write("mode", "fixedx"));
 	param_read("mode", buf, sizeof(buf));
 	EXPECT_STREQ(self->mode, buf);
 }
@@ -475,13 +460,13 @@ TEST_F(ctl, param_unwrap_fail_validated)
 	char old[32], buf[32];
 
 	param_read("unwrap_fail", old, sizeof(old));
-	EXPECT_EQ(-EINVAL, param_write("unwrap_fail", "explode"));
+	EXPECT_EQ(-EINVAL, vr_param_write("unwrap_fail", "explode"));
 	param_read("unwrap_fail", buf, sizeof(buf));
 	EXPECT_STREQ(old, buf);
-	ASSERT_EQ(0, param_write("unwrap_fail", "warn"));
+	ASSERT_EQ(0, vr_param_write("unwrap_fail", "warn"));
 	param_read("unwrap_fail", buf, sizeof(buf));
 	EXPECT_STREQ("warn", buf);
-	ASSERT_EQ(0, param_write("unwrap_fail", old));
+	ASSERT_EQ(0, vr_param_write("unwrap_fail", old));
 }
 
 TEST_F(ctl, param_race_delay_bounded)
@@ -489,23 +474,23 @@ TEST_F(ctl, param_race_delay_bounded)
 	char old[32], buf[32];
 
 	param_read("race_delay_us", old, sizeof(old));
-	EXPECT_EQ(-EINVAL, param_write("race_delay_us", "1000001"));
-	EXPECT_EQ(-EINVAL, param_write("race_delay_us", "-1"));
-	EXPECT_EQ(-EINVAL, param_write("race_delay_us", "12abc"));
+	EXPECT_EQ(-EINVAL, vr_param_write("race_delay_us", "1000001"));
+	EXPECT_EQ(-EINVAL, vr_param_write("race_delay_us", "-1"));
+	EXPECT_EQ(-EINVAL, vr_param_write("race_delay_us", "12abc"));
 	param_read("race_delay_us", buf, sizeof(buf));
 	EXPECT_STREQ(old, buf);
-	ASSERT_EQ(0, param_write("race_delay_us", "7"));
+	ASSERT_EQ(0, vr_param_write("race_delay_us", "7"));
 	param_read("race_delay_us", buf, sizeof(buf));
 	EXPECT_STREQ("7", buf);
-	ASSERT_EQ(0, param_write("race_delay_us", old));
+	ASSERT_EQ(0, vr_param_write("race_delay_us", old));
 }
 
 TEST_F(ctl, param_limits_reject_zero)
 {
 	char buf[32];
 
-	EXPECT_EQ(-EINVAL, param_write("max_procs", "0"));
-	EXPECT_EQ(-EINVAL, param_write("max_maps", "0"));
+	EXPECT_EQ(-EINVAL, vr_param_write("max_procs", "0"));
+	EXPECT_EQ(-EINVAL, vr_param_write("max_maps", "0"));
 	param_read("max_procs", buf, sizeof(buf));
 	EXPECT_STREQ(self->max_procs, buf);
 }
@@ -523,7 +508,7 @@ TEST_F(ctl, unprivileged_may_read_but_not_control)
 			_exit(10);
 		if (open(VMAR_RACE_DEVICE, O_RDWR) >= 0 || errno != EACCES)
 			_exit(11);
-		if (param_write("mode", "buggy") != -EACCES)
+		if (vr_param_write("mode", "buggy") != -EACCES)
 			_exit(12);
 		if (vr_read_status(self->pid, buf, sizeof(buf)) <= 0)
 			_exit(13);
@@ -675,7 +660,7 @@ TEST_F(ctl, max_procs_reached_is_eagain)
 	char limit[32];
 
 	snprintf(limit, sizeof(limit), "%ld", live + zombie + 1);
-	ASSERT_EQ(0, param_write("max_procs", limit));
+	ASSERT_EQ(0, vr_param_write("max_procs", limit));
 	ASSERT_LT(0, spawn_extra(self, self->fd, "last"));
 	EXPECT_EQ(-EAGAIN, vr_spawn(self->fd, "over"));
 	EXPECT_EQ(spawned + 1, stat_of("spawned"));
@@ -684,7 +669,7 @@ TEST_F(ctl, max_procs_reached_is_eagain)
 
 TEST_F(ctl, max_maps_reached_is_enomem)
 {
-	ASSERT_EQ(0, param_write("max_maps", "3"));
+	ASSERT_EQ(0, vr_param_write("max_maps", "3"));
 	ASSERT_EQ(0, map(self->fd, self->pid, RW, BASE, PG));
 	ASSERT_EQ(0, map(self->fd, self->pid, RW, BASE + 2 * PG, PG));
 	ASSERT_EQ(0, map(self->fd, self->pid, RW, BASE + 4 * PG, 4 * PG));

@@ -73,6 +73,22 @@ static inline int vr_read_file(const char *path, char *buf, size_t size)
 	return total;
 }
 
+/* Write a module parameter; 0 or -errno. */
+static inline int vr_param_write(const char *name, const char *val)
+{
+	char path[128];
+	int fd, ret = 0;
+
+	snprintf(path, sizeof(path), VMAR_RACE_PARAMS "/%s", name);
+	fd = open(path, O_WRONLY);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, val, strlen(val)) < 0)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
 static inline int vr_read_status(int pid, char *buf, size_t size)
 {
 	char path[64];
