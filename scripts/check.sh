@@ -71,7 +71,7 @@ scenario_cmd() {
 	repro) echo "/selftests/repro -r 1000 -P 10" ;;
 	stress) echo "/selftests/repro -t 2 -d $stress -P 10 && /selftests/repro -r 100 -P 10" ;;
 	hunt) echo '/selftests/repro -t 2 -k -d 60 -P 5 & p=$!; while kill -0 $p 2>/dev/null; do dmesg | grep -qE "BUG: KASAN|KCSAN: data-race in .*vmar_race" && kill $p; sleep 2; done; wait $p' ;;
-	longhunt) echo '/selftests/repro -t 2 -k -d 240 -P 30 & p=$!; while kill -0 $p 2>/dev/null; do dmesg | grep -q "KCSAN: data-race in .*vmar_race" && kill $p; sleep 5; done; wait $p' ;;
+	longhunt) echo '/selftests/repro -t 2 -k -d 420 -P 30 & p=$!; while kill -0 $p 2>/dev/null; do dmesg | grep -q "KCSAN: data-race in .*vmar_race" && kill $p; sleep 5; done; wait $p' ;;
 	kunit) echo "insmod /lib/vmar_race/vmar_race_kunit.ko && echo KTAP-BEGIN && cat /sys/kernel/debug/kunit/vmar_race/results && echo KTAP-END" ;;
 	*) return 1 ;;
 	esac
