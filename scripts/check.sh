@@ -68,6 +68,7 @@ ksft_pass=0 ksft_fail=0 ksft_skip=0 kunit_pass=0 kunit_fail=0
 scenario_cmd() {
 	case "$1" in
 	suite) echo "/selftests/run_selftests.sh" ;;
+	unload) echo "/selftests/unload.sh" ;;
 	repro) echo "/selftests/repro -r 1000 -P 10" ;;
 	stress) echo "/selftests/repro -t 2 -d $stress -P 10 && /selftests/repro -r 100 -P 10" ;;
 	hunt) echo '/selftests/repro -t 2 -k -d 60 -P 5 & p=$!; while kill -0 $p 2>/dev/null; do dmesg | grep -qE "BUG: KASAN|KCSAN: data-race in .*vmar_race" && kill $p; sleep 2; done; wait $p' ;;

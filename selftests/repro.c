@@ -18,7 +18,7 @@
 #include "vr_util.h"
 
 static long rounds = 1000, reads_per_round = 50, threads, final_read = 1, per_round;
-static int rounds_set, keep_open;
+static int rounds_set, keep_open, leave_zombies;
 static double duration, progress_every = 5;
 static atomic_long n_rounds, n_reads, n_zombie, n_gone, n_errors;
 static atomic_int cur_pid, stop;
@@ -35,7 +35,8 @@ static void print_usage(const char *argv0)
 		"  -P SECONDS  progress line interval (default 5, 0: none)\n"
 		"  -F          no extra read after wait (the seed's exact shape)\n"
 		"  -R          print a line as each round starts (to time a crash)\n"
-		"  -k          threaded readers keep status open and pread() it (like top)\n",
+		"  -k          threaded readers keep status open and pread() it (like top)\n"
+		"  -L          fork mode: leave the zombies unreaped\n",
 		argv0);
 	exit(2);
 }
@@ -137,6 +138,8 @@ static int fork_round(int ctl)
 		return ret;
 	if (final_read)
 		account(buf, vr_read_status(pid, buf, sizeof(buf)));
+	if (leave_zombies)
+		return 0;
 	ret = vr_pid_op(ctl, VMAR_RACE_IOC_REAP, pid);
 	if (ret)
 		fprintf(stderr, "repro: reap %d: %s\n", pid, strerror(-ret));
@@ -225,7 +228,7 @@ int main(int argc, char **argv)
 	int opt, ctl, ret = 0;
 	long i;
 
-	while ((opt = getopt(argc, argv, "r:n:t:d:P:FRkh")) != -1) {
+	while ((opt = getopt(argc, argv, "r:n:t:d:P:FRkLh")) != -1) {
 		switch (opt) {
 		case 'r':
 			rounds_set = 1;
@@ -251,6 +254,9 @@ int main(int argc, char **argv)
 			break;
 		case 'k':
 			keep_open = 1;
+			break;
+		case 'L':
+			leave_zombies = 1;
 			break;
 		default:
 			print_usage(argv[0]);
