@@ -5,6 +5,8 @@
 #   make demo            boot the test VM once per mode and compare them
 #   make check           every test layer; ends with "check: N passed, N failed"
 #   make bench           benchmarks (build/bench/)
+#   make soak DURATION=S hardening rows for longer: fuzz, failslab, stress
+#                        for S seconds each (default 600), 100 unload cycles
 #   make lint            checkpatch --strict, sparse (C=1) and W=1 on the module
 #   make selftests       static kselftest binaries (build/selftests/)
 
@@ -39,4 +41,10 @@ check:
 bench:
 	scripts/bench.sh $(if $(QUICK),--quick)
 
-.PHONY: all module clean deps selftests lint demo check bench
+DURATION ?= 600
+CYCLES ?= 100
+soak:
+	scripts/check.sh --only ' (fuzz|faults|unloadloop|stress) ' \
+		--fuzz $(DURATION) --stress $(DURATION) --cycles $(CYCLES)
+
+.PHONY: all module clean deps selftests lint demo check bench soak

@@ -4,7 +4,6 @@
  * an owner; closing it exits the pprocs it spawned and still runs.
  */
 #include <linux/compat.h>
-#include <linux/ctype.h>
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
@@ -35,8 +34,9 @@ static int vr_name_valid(const char *name)
 
 	if (!end)
 		return -EINVAL;		/* not NUL-terminated: too long */
+	/* Printable ASCII only: isprint() also passes Latin-1 bytes. */
 	for (; name < end; name++)
-		if (!isprint(*name))
+		if (*name < 0x20 || *name > 0x7e)
 			return -EINVAL;
 	return 0;
 }

@@ -189,22 +189,34 @@ static int __init vr_init(void)
 {
 	int ret;
 
+	ret = vr_vmar_init();
+	if (ret)
+		return ret;
+	ret = -ENOMEM;
 	vr_proc_root = proc_mkdir("vmar_race", NULL);
 	if (!vr_proc_root)
-		return -ENOMEM;
-	vr_registry_init(vr_proc_root);
+		goto out_vmar;
+	ret = vr_registry_init(vr_proc_root);
+	if (ret)
+		goto out_proc;
 	vr_debugfs = debugfs_create_dir("vmar_race", NULL);
 	debugfs_create_file("stats", 0444, vr_debugfs, NULL, &vr_stats_fops);
 	ret = misc_register(&vr_ctl_dev);
-	if (ret) {
-		debugfs_remove(vr_debugfs);
-		proc_remove(vr_proc_root);
-		return ret;
-	}
+	if (ret)
+		goto out_registry;
 	pr_info("loaded: mode=%s unwrap_fail=%s race_delay_us=%u\n",
 		vr_current_mode()->name, vr_unwrap_names[vr_current_unwrap_fail()],
 		vr_current_delay_us());
 	return 0;
+
+out_registry:
+	debugfs_remove(vr_debugfs);
+	vr_registry_exit();
+out_proc:
+	proc_remove(vr_proc_root);
+out_vmar:
+	vr_vmar_exit();
+	return ret;
 }
 
 /*
@@ -217,6 +229,7 @@ static void __exit vr_exit_module(void)
 	vr_registry_exit();
 	proc_remove(vr_proc_root);
 	debugfs_remove(vr_debugfs);
+	vr_vmar_exit();
 	pr_info("unloaded: spawned=%ld reaped=%ld vmars_alive=%ld\n",
 		atomic_long_read(&vr_stats.spawned),
 		atomic_long_read(&vr_stats.reaped),

@@ -14,10 +14,12 @@ static DEFINE_XARRAY_ALLOC1(vr_procs);	/* pid -> pproc, one counted ref */
 static u32 vr_next_pid;			/* cyclic cursor, under xa_lock */
 static atomic_t vr_nr_procs;		/* live + zombie, against max_procs */
 static struct proc_dir_entry *vr_proc_root;
+static struct kmem_cache *vr_pproc_cachep;	/* like task_struct_cachep */
+static struct kmem_cache *vr_owner_cachep;
 
 struct vr_owner *vr_owner_create(void)
 {
-	struct vr_owner *o = kzalloc(sizeof(*o), GFP_KERNEL_ACCOUNT);
+	struct vr_owner *o = kmem_cache_zalloc(vr_owner_cachep, GFP_KERNEL_ACCOUNT);
 
 	if (!o)
 		return NULL;
@@ -31,12 +33,12 @@ EXPORT_SYMBOL_NS_GPL(vr_owner_create, VMAR_RACE_TEST);
 static void vr_owner_put(struct vr_owner *o)
 {
 	if (refcount_dec_and_test(&o->users))
-		kfree(o);
+		kmem_cache_free(vr_owner_cachep, o);
 }
 
 static void vr_pproc_free_rcu(struct rcu_head *rcu)
 {
-	kfree(container_of(rcu, struct vr_pproc, rcu));
+	kmem_cache_free(vr_pproc_cachep, container_of(rcu, struct vr_pproc, rcu));
 }
 
 void vr_pproc_put(struct vr_pproc *pp)
@@ -92,7 +94,7 @@ int vr_spawn(struct vr_owner *o, const char *name, pid_t ppid, pid_t *pid)
 		goto out_count;
 	}
 	ret = -ENOMEM;
-	pp = kzalloc(sizeof(*pp), GFP_KERNEL_ACCOUNT);
+	pp = kmem_cache_zalloc(vr_pproc_cachep, GFP_KERNEL_ACCOUNT);
 	if (!pp)
 		goto out_count;
 	v = vr_vmar_create();
@@ -135,7 +137,7 @@ out_pid:
 out_vmar:
 	vr_vmar_put(v);
 out_pp:
-	kfree(pp);
+	kmem_cache_free(vr_pproc_cachep, pp);
 out_count:
 	atomic_dec(&vr_nr_procs);
 	return ret;
@@ -244,7 +246,13 @@ EXPORT_SYMBOL_NS_GPL(vr_reap, VMAR_RACE_TEST);
 int vr_registry_init(struct proc_dir_entry *root)
 {
 	vr_proc_root = root;
-	return 0;
+	vr_pproc_cachep = KMEM_CACHE(vr_pproc, 0);
+	vr_owner_cachep = KMEM_CACHE(vr_owner, 0);
+	if (vr_pproc_cachep && vr_owner_cachep)
+		return 0;
+	kmem_cache_destroy(vr_owner_cachep);
+	kmem_cache_destroy(vr_pproc_cachep);
+	return -ENOMEM;
 }
 
 /*
@@ -266,4 +274,6 @@ void vr_registry_exit(void)
 		pr_warn("pid %lu could not be reaped at unload\n", pid);
 	}
 	rcu_barrier();	/* wait for every VMAR and pproc to be freed */
+	kmem_cache_destroy(vr_owner_cachep);
+	kmem_cache_destroy(vr_pproc_cachep);
 }

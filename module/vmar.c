@@ -10,6 +10,30 @@
 
 #include "vmar_race.h"
 
+/*
+ * Own caches, like mm_cachep and vm_area_cachep: slab debugging and failslab
+ * (its cache-filter) can single out this module's objects.
+ */
+static struct kmem_cache *vr_vmar_cachep;
+static struct kmem_cache *vr_mapping_cachep;
+
+int vr_vmar_init(void)
+{
+	vr_vmar_cachep = KMEM_CACHE(vr_vmar, 0);
+	vr_mapping_cachep = KMEM_CACHE(vr_mapping, 0);
+	if (vr_vmar_cachep && vr_mapping_cachep)
+		return 0;
+	vr_vmar_exit();
+	return -ENOMEM;
+}
+
+/* Every VMAR is freed: the caller waited for pending RCU frees. */
+void vr_vmar_exit(void)
+{
+	kmem_cache_destroy(vr_mapping_cachep);
+	kmem_cache_destroy(vr_vmar_cachep);
+}
+
 int vr_range_check(u64 start, u64 len)
 {
 	if (!len || (start | len) & (VR_PAGE_SIZE - 1))
@@ -22,7 +46,7 @@ EXPORT_SYMBOL_NS_GPL(vr_range_check, VMAR_RACE_TEST);
 
 struct vr_vmar *vr_vmar_create(void)
 {
-	struct vr_vmar *v = kzalloc(sizeof(*v), GFP_KERNEL_ACCOUNT);
+	struct vr_vmar *v = kmem_cache_zalloc(vr_vmar_cachep, GFP_KERNEL_ACCOUNT);
 
 	if (!v)
 		return NULL;
@@ -46,7 +70,7 @@ static void vr_vmar_free_rcu(struct rcu_head *rcu)
 {
 	struct vr_vmar *v = container_of(rcu, struct vr_vmar, rcu);
 
-	kfree(v);
+	kmem_cache_free(vr_vmar_cachep, v);
 	atomic_long_dec(&vr_stats.vmars_alive);
 }
 
@@ -62,7 +86,7 @@ void vr_vmar_put(struct vr_vmar *v)
 	if (!refcount_dec_and_test(&v->users))
 		return;
 	rbtree_postorder_for_each_entry_safe(m, tmp, &v->maps, node)
-		kfree(m);
+		kmem_cache_free(vr_mapping_cachep, m);
 	v->maps = RB_ROOT;
 	v->nr_maps = 0;
 	xa_destroy(&v->resident);
@@ -122,7 +146,7 @@ int vr_vmar_map(struct vr_vmar *v, u64 start, u64 len, u32 flags)
 	ret = vr_range_check(start, len);
 	if (ret)
 		return ret;
-	new = kmalloc(sizeof(*new), GFP_KERNEL_ACCOUNT);
+	new = kmem_cache_alloc(vr_mapping_cachep, GFP_KERNEL_ACCOUNT);
 	if (!new)
 		return -ENOMEM;
 	new->start = start;
@@ -144,7 +168,8 @@ int vr_vmar_map(struct vr_vmar *v, u64 start, u64 len, u32 flags)
 		new = NULL;
 	}
 	mutex_unlock(&v->mutex);
-	kfree(new);
+	if (new)	/* unlike kfree(), kmem_cache_free(NULL) faults on 6.1 */
+		kmem_cache_free(vr_mapping_cachep, new);
 	return ret;
 }
 EXPORT_SYMBOL_NS_GPL(vr_vmar_map, VMAR_RACE_TEST);
@@ -185,7 +210,7 @@ int vr_vmar_unmap(struct vr_vmar *v, u64 start, u64 len)
 	ret = vr_range_check(start, len);
 	if (ret)
 		return ret;
-	split = kmalloc(sizeof(*split), GFP_KERNEL_ACCOUNT);
+	split = kmem_cache_alloc(vr_mapping_cachep, GFP_KERNEL_ACCOUNT);
 	if (!split)
 		return -ENOMEM;
 
@@ -221,13 +246,14 @@ int vr_vmar_unmap(struct vr_vmar *v, u64 start, u64 len)
 			vr_account_drop(v, m, m->start, m->end);
 			rb_erase(&m->node, &v->maps);
 			v->nr_maps--;
-			kfree(m);
+			kmem_cache_free(vr_mapping_cachep, m);
 		}
 	}
 	spin_unlock(&v->lock);
 out:
 	mutex_unlock(&v->mutex);
-	kfree(split);
+	if (split)
+		kmem_cache_free(vr_mapping_cachep, split);
 	return ret;
 }
 EXPORT_SYMBOL_NS_GPL(vr_vmar_unmap, VMAR_RACE_TEST);

@@ -151,6 +151,8 @@ enum vr_unwrap_fail vr_current_unwrap_fail(void);
 unsigned int vr_current_delay_us(void);
 
 /* vmar.c */
+int vr_vmar_init(void);
+void vr_vmar_exit(void);
 struct vr_vmar *vr_vmar_create(void);
 void vr_vmar_get(struct vr_vmar *v);
 void vr_vmar_put(struct vr_vmar *v);

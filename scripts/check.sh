@@ -7,17 +7,25 @@
 # Ends with "check: N passed, N failed, N skipped" (every lint check, verdict
 # row, kselftest case and KUnit case counts once).
 #
-#   scripts/check.sh [--only REGEX] [--stress SECONDS] [--list]
+#   scripts/check.sh [--only REGEX] [--stress SECONDS] [--fuzz SECONDS]
+#                    [--cycles N] [--list]
+# --stress: threaded reproducer time of the stress rows (default 30);
+# --fuzz: fuzzer time of the fuzz and faults rows (default 30); --cycles:
+# insmod/rmmod cycles of the unloadloop rows (default 10). make soak raises
+# them.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
-only= stress=${VMAR_RACE_STRESS_SECS:-30} list=0
+only= stress=${VMAR_RACE_STRESS_SECS:-30} fuzz=30 cycles=10 list=0
+usage="usage: $0 [--only REGEX] [--stress SECONDS] [--fuzz SECONDS] [--cycles N] [--list]"
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--only) [ $# -ge 2 ] || vr_die "--only needs a regex"; only=$2; shift 2 ;;
 	--stress) [[ "${2:-}" =~ ^[1-9][0-9]*$ ]] || vr_die "--stress needs seconds"; stress=$2; shift 2 ;;
+	--fuzz) [[ "${2:-}" =~ ^[1-9][0-9]*$ && $2 -ge 10 ]] || vr_die "--fuzz needs seconds (at least 10)"; fuzz=$2; shift 2 ;;
+	--cycles) [[ "${2:-}" =~ ^[1-9][0-9]*$ ]] || vr_die "--cycles needs a positive count"; cycles=$2; shift 2 ;;
 	--list) list=1; shift ;;
-	*) vr_die "usage: $0 [--only REGEX] [--stress SECONDS] [--list]" ;;
+	*) vr_die "$usage" ;;
 	esac
 done
 
@@ -65,6 +73,15 @@ outdir="$VR_ROOT/build/check"
 rm -rf "$outdir" && mkdir -p "$outdir"
 ksft_pass=0 ksft_fail=0 ksft_skip=0 kunit_pass=0 kunit_fail=0
 
+seed=$(date +%s)	# fuzz and faults rows: printed in each row's log
+
+# Kernel arguments a scenario needs: failslab marks only the module's caches.
+scenario_boot() {
+	case "$1" in
+	faults) echo "slub_debug=A,vr_pproc,vr_owner,vr_vmar,vr_mapping" ;;
+	esac
+}
+
 scenario_cmd() {
 	case "$1" in
 	suite) echo "/selftests/run_selftests.sh" ;;
@@ -73,6 +90,9 @@ scenario_cmd() {
 	stress) echo "/selftests/repro -t 2 -d $stress -P 10 && /selftests/repro -r 100 -P 10" ;;
 	hunt) echo '/selftests/repro -t 2 -k -d 60 -P 5 & p=$!; while kill -0 $p 2>/dev/null; do dmesg | grep -qE "BUG: KASAN|KCSAN: data-race in .*vmar_race" && kill $p; sleep 2; done; wait $p' ;;
 	longhunt) echo '/selftests/repro -t 2 -k -d 420 -P 30 & p=$!; while kill -0 $p 2>/dev/null; do dmesg | grep -q "KCSAN: data-race in .*vmar_race" && kill $p; sleep 5; done; wait $p' ;;
+	fuzz) echo "/selftests/fuzz -d $fuzz -s $seed" ;;
+	faults) echo "/selftests/faults.sh $fuzz $seed" ;;
+	unloadloop) echo "/selftests/unload_loop.sh $cycles" ;;
 	kunit) echo "insmod /lib/vmar_race/vmar_race_kunit.ko && echo KTAP-BEGIN && cat /sys/kernel/debug/kunit/vmar_race/results && echo KTAP-END" ;;
 	*) return 1 ;;
 	esac
@@ -86,19 +106,21 @@ for row in "${rows[@]}"; do
 	name="$kernel $mode $scenario${params:+ $params}"
 	name=${name% -}
 	cmd=$(scenario_cmd "$scenario") || { fail "$name: unknown scenario"; continue; }
-	args=(--kernel "$kernel" --quiet --timeout $([ "$kernel" = stock ] && echo 600 || echo 1200))
+	limit=$([ "$kernel" = stock ] && echo 600 || echo 1200)
+	limit=$((limit + 2 * (stress > fuzz ? stress : fuzz) + 20 * cycles))
+	args=(--kernel "$kernel" --quiet --timeout $limit)
 	[ "$mode" = - ] || args+=(--mode "$mode")
+	boot=$(scenario_boot "$scenario")
 	if [ "$params" != - ]; then
 		IFS=, read -r -a ps <<<"$params"
-		boot=
 		for p in "${ps[@]}"; do
 			case "$p" in
 			boot:*) boot="$boot ${p#boot:}" ;;
 			*) args+=(--param "$p") ;;
 			esac
 		done
-		[ -z "$boot" ] || args+=(--append "${boot# }")
 	fi
+	[ -z "$boot" ] || args+=(--append "${boot# }")
 	log="$outdir/$i-$kernel-$mode-$scenario.log"
 	echo "check: ($i/${#rows[@]}) $name: expect $want ... ($(elapsed))"
 	out=$("$VR_ROOT/scripts/vm.sh" "${args[@]}" --log "$log" -- sh -c "$cmd" 2>&1)

@@ -18,9 +18,9 @@
 #include "vr_util.h"
 
 static long rounds = 1000, reads_per_round = 50, threads, final_read = 1, per_round;
-static int rounds_set, keep_open, leave_zombies;
+static int rounds_set, keep_open, leave_zombies, enomem_ok;
 static double duration, progress_every = 5;
-static atomic_long n_rounds, n_reads, n_zombie, n_gone, n_errors;
+static atomic_long n_rounds, n_reads, n_zombie, n_gone, n_errors, n_enomem;
 static atomic_int cur_pid, stop;
 
 static void print_usage(const char *argv0)
@@ -36,7 +36,9 @@ static void print_usage(const char *argv0)
 		"  -F          no extra read after wait (the seed's exact shape)\n"
 		"  -R          print a line as each round starts (to time a crash)\n"
 		"  -k          threaded readers keep status open and pread() it (like top)\n"
-		"  -L          fork mode: leave the zombies unreaped\n",
+		"  -L          fork mode: leave the zombies unreaped\n"
+		"  -E          failslab is on: ENOMEM from open, spawn, map and touch is\n"
+		"              counted (enomem=) and the round goes on or is skipped\n",
 		argv0);
 	exit(2);
 }
@@ -86,22 +88,27 @@ static void account(const char *buf, int ret)
 	}
 }
 
+#define CHILD_ENOMEM 20	/* -E: the child's spawn failed cleanly */
+
 static int child_body(int wfd)
 {
 	int fd = open(VMAR_RACE_DEVICE, O_RDWR);
 	int pid;
 
+	int ret;
+
 	if (fd < 0)
-		_exit(10);
+		_exit(enomem_ok && errno == ENOMEM ? CHILD_ENOMEM : 10);
 	pid = vr_spawn(fd, "repro-child");
 	if (pid < 0)
-		_exit(11);
-	if (vr_map_op(fd, VMAR_RACE_IOC_MAP, pid, VMAR_RACE_PROT_READ | VMAR_RACE_PROT_WRITE,
-		      0x400000, 64 * VMAR_RACE_PAGE_SIZE) ||
-	    vr_map_op(fd, VMAR_RACE_IOC_MAP, pid, VMAR_RACE_PROT_READ | VMAR_RACE_MAP_FILE,
-		      0x800000, 16 * VMAR_RACE_PAGE_SIZE) ||
-	    vr_map_op(fd, VMAR_RACE_IOC_TOUCH, pid, 0, 0x400000, 32 * VMAR_RACE_PAGE_SIZE) ||
-	    vr_map_op(fd, VMAR_RACE_IOC_TOUCH, pid, 0, 0x800000, 8 * VMAR_RACE_PAGE_SIZE))
+		_exit(enomem_ok && pid == -ENOMEM ? CHILD_ENOMEM : 11);
+	ret = vr_map_op(fd, VMAR_RACE_IOC_MAP, pid, VMAR_RACE_PROT_READ | VMAR_RACE_PROT_WRITE,
+			0x400000, 64 * VMAR_RACE_PAGE_SIZE) ?:
+	      vr_map_op(fd, VMAR_RACE_IOC_MAP, pid, VMAR_RACE_PROT_READ | VMAR_RACE_MAP_FILE,
+			0x800000, 16 * VMAR_RACE_PAGE_SIZE) ?:
+	      vr_map_op(fd, VMAR_RACE_IOC_TOUCH, pid, 0, 0x400000, 32 * VMAR_RACE_PAGE_SIZE) ?:
+	      vr_map_op(fd, VMAR_RACE_IOC_TOUCH, pid, 0, 0x800000, 8 * VMAR_RACE_PAGE_SIZE);
+	if (ret && !(enomem_ok && ret == -ENOMEM))
 		_exit(12);
 	if (write(wfd, &pid, sizeof(pid)) != sizeof(pid))
 		_exit(13);
@@ -130,6 +137,10 @@ static int fork_round(int ctl)
 		account(buf, vr_read_status(pid, buf, sizeof(buf)));
 	if (waitpid(child, &status, 0) < 0)
 		return -errno;
+	if (enomem_ok && WIFEXITED(status) && WEXITSTATUS(status) == CHILD_ENOMEM) {
+		n_enomem++;
+		return 0;
+	}
 	if (!WIFEXITED(status) || WEXITSTATUS(status)) {
 		fprintf(stderr, "repro: child failed (status 0x%x)\n", status);
 		return -ECHILD;
@@ -207,11 +218,19 @@ static int writer_round(int ctl)
 {
 	int pid = vr_spawn(ctl, "repro-thr"), ret;
 
+	if (pid == -ENOMEM && enomem_ok) {
+		n_enomem++;
+		return 0;
+	}
 	if (pid < 0)
 		return pid;
 	ret = vr_map_op(ctl, VMAR_RACE_IOC_MAP, pid, VMAR_RACE_PROT_READ, 0x10000,
 			32 * VMAR_RACE_PAGE_SIZE) ?:
 	      vr_map_op(ctl, VMAR_RACE_IOC_TOUCH, pid, 0, 0x10000, 8 * VMAR_RACE_PAGE_SIZE);
+	if (ret == -ENOMEM && enomem_ok) {
+		n_enomem++;
+		ret = 0;	/* exit and reap it all the same */
+	}
 	cur_pid = pid;
 	usleep(100);
 	ret = ret ?: vr_pid_op(ctl, VMAR_RACE_IOC_EXIT, pid);
@@ -228,7 +247,7 @@ int main(int argc, char **argv)
 	int opt, ctl, ret = 0;
 	long i;
 
-	while ((opt = getopt(argc, argv, "r:n:t:d:P:FRkLh")) != -1) {
+	while ((opt = getopt(argc, argv, "r:n:t:d:P:FRkLEh")) != -1) {
 		switch (opt) {
 		case 'r':
 			rounds_set = 1;
@@ -252,6 +271,9 @@ int main(int argc, char **argv)
 		case 'R':
 			per_round = 1;
 			break;
+		case 'E':
+			enomem_ok = 1;
+			break;
 		case 'k':
 			keep_open = 1;
 			break;
@@ -266,7 +288,9 @@ int main(int argc, char **argv)
 		rounds = 0;
 	if (optind != argc || (threads && !duration) || (!rounds && !duration))
 		print_usage(argv[0]);
-	ctl = open(VMAR_RACE_DEVICE, O_RDWR);
+	for (i = 0; (ctl = open(VMAR_RACE_DEVICE, O_RDWR)) < 0 && enomem_ok &&
+	     errno == ENOMEM && i < 1000; i++)
+		n_enomem++;
 	if (ctl < 0) {
 		fprintf(stderr, "repro: open %s: %s\n", VMAR_RACE_DEVICE, strerror(errno));
 		return 1;
@@ -306,8 +330,11 @@ int main(int argc, char **argv)
 	stop = 1;
 	for (i = 0; i < threads; i++)
 		pthread_join(tids[i], NULL);
-	printf("repro: rounds=%ld reads=%ld zombie_reads=%ld gone=%ld errors=%ld elapsed=%.1fs\n",
+	printf("repro: rounds=%ld reads=%ld zombie_reads=%ld gone=%ld errors=%ld elapsed=%.1fs",
 	       (long)n_rounds, (long)n_reads, (long)n_zombie, (long)n_gone,
 	       (long)n_errors, vr_now() - start);
+	if (enomem_ok)
+		printf(" enomem=%ld", (long)n_enomem);
+	putchar('\n');
 	return n_errors ? 1 : 0;
 }

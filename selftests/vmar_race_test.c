@@ -572,8 +572,12 @@ TEST_F(ctl, spawn_name_without_nul_is_einval)
 TEST_F(ctl, spawn_unprintable_name_is_einval)
 {
 	struct vmar_race_spawn s = { .name = "bad\nname" };
+	struct vmar_race_spawn latin1 = { .name = "caf\xe9" };	/* isprint() in-kernel */
+	long spawned = stat_of("spawned");
 
 	EXPECT_EQ(-EINVAL, vr_ioctl(self->fd, VMAR_RACE_IOC_SPAWN, &s));
+	EXPECT_EQ(-EINVAL, vr_ioctl(self->fd, VMAR_RACE_IOC_SPAWN, &latin1));
+	EXPECT_EQ(spawned, stat_of("spawned"));
 }
 
 TEST_F(ctl, unknown_pid_is_esrch)

@@ -27,7 +27,7 @@ static inline int vr_spawn(int fd, const char *name)
 	int ret;
 
 	if (name)
-		strncpy(s.name, name, sizeof(s.name) - 1);
+		snprintf(s.name, sizeof(s.name), "%s", name);
 	ret = vr_ioctl(fd, VMAR_RACE_IOC_SPAWN, &s);
 	return ret ? ret : s.pid;
 }

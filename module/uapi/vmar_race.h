@@ -22,7 +22,10 @@
 
 #define VMAR_RACE_NAME_LEN	16	/* including the terminating NUL */
 
-/* VMAR_RACE_IOC_SPAWN: name in (empty: "pproc"), flags must be 0, pid out. */
+/*
+ * VMAR_RACE_IOC_SPAWN: name in (printable ASCII, NUL-terminated, empty:
+ * "pproc"), flags must be 0, pid out.
+ */
 struct vmar_race_spawn {
 	char name[VMAR_RACE_NAME_LEN];
 	__u32 flags;

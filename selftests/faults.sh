@@ -1,0 +1,77 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# Slab fault injection on vmar_race's own caches only (failslab with its
+# cache-filter): the fuzzer and both reproducer shapes must see nothing but
+# clean ENOMEM errors, injected failures must really happen, and after
+# unload nothing may be left: the module's counters, kmem_cache_destroy()
+# and, where the kernel has it, kmemleak.
+#   faults.sh [SECONDS [SEED]]   (default 60 s; seed from the clock)
+set -eo pipefail
+cd "$(dirname "$0")"
+secs=${1:-60}
+seed=${2:-$(date +%s)}
+case "$secs$seed" in *[!0-9]*) echo "usage: faults.sh [SECONDS [SEED]]" >&2; exit 2 ;; esac
+[ "$secs" -ge 10 ] || { echo "faults: at least 10 seconds" >&2; exit 2; }
+fs=/sys/kernel/debug/failslab
+kml=/sys/kernel/debug/kmemleak
+[ -d $fs ] || { echo "faults: no $fs: this kernel lacks CONFIG_FAILSLAB (use --kernel debug or kcsan)" >&2; exit 1; }
+mode=$(cat /sys/module/vmar_race/parameters/mode)
+
+# 6.1's failslab attribute is read-only: the flag comes from the boot
+# option slub_debug=A,<caches> (CONFIG_SLUB_DEBUG), which also keeps these
+# caches from being merged with anybody else's.
+for c in vr_pproc vr_owner vr_vmar vr_mapping; do
+	if [ "$(cat /sys/kernel/slab/$c/failslab 2>/dev/null)" != 1 ]; then
+		echo "faults: cache $c is not marked for failslab: boot with" \
+			"slub_debug=A,vr_pproc,vr_owner,vr_vmar,vr_mapping" >&2
+		exit 1
+	fi
+done
+if [ -e $kml ]; then
+	echo scan=off >$kml	# scan on demand only, after the run
+	echo clear >$kml	# what leaked before this script is not ours
+fi
+echo Y >$fs/cache-filter
+echo N >$fs/ignore-gfp-wait
+echo 0 >$fs/verbose
+echo 0 >$fs/space
+echo 1 >$fs/interval
+echo -1 >$fs/times
+echo 5 >$fs/probability
+echo "faults: failslab on vr_* caches, probability 5%, ${secs}s, seed $seed, mode $mode"
+
+fuzz_secs=$((secs * 2 / 3))
+rest=$((secs - fuzz_secs))
+./fuzz -F -d $fuzz_secs -s "$seed" | tee /tmp/fuzz.out
+./repro -E -t 2 -k -d $((rest / 2)) -P 10 | tee /tmp/repro-t.out
+./repro -E -r 100000 -d $((rest - rest / 2)) -P 10 | tee /tmp/repro-f.out
+echo 0 >$fs/probability
+
+# The injected failures must have happened, or nothing was tested.
+for f in /tmp/fuzz.out /tmp/repro-t.out /tmp/repro-f.out; do
+	n=$(sed -n 's/.* enomem=\([0-9]*\).*/\1/p' $f | tail -n1)
+	if [ "${n:-0}" -eq 0 ]; then
+		echo "faults: no injected ENOMEM reached $f's program" >&2
+		exit 1
+	fi
+done
+
+stats=/sys/kernel/debug/vmar_race/stats
+for k in live zombie vmars_alive; do
+	grep -q "^$k *0$" $stats || { echo "faults: $k is not 0 after the run:" >&2; cat $stats >&2; exit 1; }
+done
+rmmod vmar_race
+line=$(dmesg | grep 'vmar_race: unloaded:' | tail -n1)
+echo "faults: $line"
+case "$line" in *vmars_alive=0) ;; *) echo "faults: VMARs left at unload" >&2; exit 1 ;; esac
+if [ -e $kml ]; then
+	echo scan >$kml
+	if grep -q . $kml; then
+		echo "faults: kmemleak reports leaks:" >&2
+		cat $kml >&2
+		exit 1
+	fi
+	echo "faults: kmemleak: no new leaks"
+fi
+insmod /lib/vmar_race/vmar_race.ko mode="$mode"
+echo "faults: ok"

@@ -1,0 +1,1062 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * fuzz: a seeded ioctl and read fuzzer for vmar_race's fixed modes.
+ *
+ * Threads (each with its own xorshift stream derived from the seed, so a
+ * thread's operation sequence is reproducible; the interleaving is not):
+ *  - model workers (-t N): each owns a control file and up to 8 pprocs and
+ *    keeps an exact model of them (mappings, resident pages, state); every
+ *    ioctl's result must be the model's errno, and status and maps must
+ *    match the model after every change;
+ *  - a chaos thread: garbage and boundary arguments (bad pointers, unknown
+ *    commands, flags, names, ranges, pids), ioctls on other threads' pids,
+ *    forked children that spawn pprocs and _exit or are killed (their
+ *    pprocs must then be zombies), and parameter writes: mode among the
+ *    fixed modes, invalid values that must be refused;
+ *  - a reader thread: status and maps of any listed pid, whose format and
+ *    internal consistency are checked.
+ * Every second all threads meet and the stats invariants are checked
+ * (spawned - reaped = live + zombie, vmars_alive = live, one directory per
+ * pproc, unwrap_none unchanged). With -F (failslab on the module's caches)
+ * ENOMEM is also allowed wherever the module allocates. -R: readers only,
+ * tolerating the module going away (for the unload loop).
+ * The last line: "fuzz: seed=S ops=N ... violations=V"; exit 1 if V > 0.
+ */
+#include <dirent.h>
+#include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+
+#include "vr_util.h"
+
+#define NPAGES		32	/* model window: pages [0, NPAGES) of BASE */
+#define BASE		0x400000ull
+#define PG		VMAR_RACE_PAGE_SIZE
+#define MAX_OWN		8
+#define MAX_MAPS	12	/* max_maps while fuzzing, to reach the limit */
+#define MAX_THREADS	16
+
+static unsigned long long seed;
+static double duration = 10;
+static int nworkers = 2, faults, readers_only, verbose;
+static atomic_int stop;
+static atomic_long n_ops, n_reads, n_forks, n_params, n_enomem, n_violations;
+static pthread_barrier_t epoch_start, epoch_end;
+
+static void violation(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (atomic_fetch_add(&n_violations, 1) >= 20)
+		return;
+	va_start(ap, fmt);
+	fputs("fuzz: VIOLATION: ", stdout);
+	vprintf(fmt, ap);
+	fputc('\n', stdout);
+	fflush(stdout);
+	va_end(ap);
+}
+
+static __u64 rnd(__u64 *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return *s;
+}
+
+static unsigned int pick(__u64 *s, unsigned int n)
+{
+	return rnd(s) % n;
+}
+
+/* ret (0 or -errno) must be one of the listed values. */
+#define EXPECT_IN(ret, what, ...) do {					\
+	static const int ok_[] = { __VA_ARGS__, 1 };			\
+	int r_ = (ret);							\
+	const int *o_ = ok_;						\
+	while (*o_ != 1 && *o_ != r_)					\
+		o_++;							\
+	if (*o_ == 1)							\
+		violation("%s returned %d (%s)", what, r_,		\
+			  r_ < 0 ? strerror(-r_) : "success");		\
+} while (0)
+
+/* Open the control device; with failslab on, open itself may fail. */
+static int ctl_open(void)
+{
+	int fd, tries = 0;
+
+	while ((fd = open(VMAR_RACE_DEVICE, O_RDWR)) < 0 && errno == ENOMEM &&
+	       faults && ++tries < 1000)
+		n_enomem++;
+	if (fd < 0)
+		violation("open %s: %s", VMAR_RACE_DEVICE, strerror(errno));
+	return fd;
+}
+
+/* ---- stats ---- */
+
+struct stats { long spawned, exited, reaped, live, zombie, vmars_alive, unwrap_none; };
+
+/* Value of "name   N" in the stats file, or -1. */
+static long stat_field(const char *text, const char *name)
+{
+	size_t len = strlen(name);
+	const char *p;
+
+	for (p = text; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : p)
+		if (!strncmp(p, name, len) && p[len] == ' ')
+			return strtol(p + len, NULL, 10);
+	return -1;
+}
+
+static int stats_read(struct stats *st)
+{
+	char buf[1024];
+
+	if (vr_read_file(VMAR_RACE_STATS, buf, sizeof(buf)) <= 0)
+		return -1;
+	st->spawned = stat_field(buf, "spawned");
+	st->exited = stat_field(buf, "exited");
+	st->reaped = stat_field(buf, "reaped");
+	st->live = stat_field(buf, "live");
+	st->zombie = stat_field(buf, "zombie");
+	st->vmars_alive = stat_field(buf, "vmars_alive");
+	st->unwrap_none = stat_field(buf, "unwrap_none");
+	return 0;
+}
+
+static long count_dirs(void)
+{
+	DIR *d = opendir(VMAR_RACE_PROC_ROOT);
+	struct dirent *e;
+	long n = 0;
+
+	if (!d)
+		return -1;
+	while ((e = readdir(d)))
+		n += e->d_name[0] >= '1' && e->d_name[0] <= '9';
+	closedir(d);
+	return n;
+}
+
+static struct stats base;
+
+/* All threads are parked: the counters must agree with each other. */
+static void check_invariants(const char *when)
+{
+	struct stats st;
+	long dirs = count_dirs();
+
+	if (stats_read(&st)) {
+		violation("%s: cannot read %s", when, VMAR_RACE_STATS);
+		return;
+	}
+	if (st.spawned - st.reaped != st.live + st.zombie)
+		violation("%s: spawned %ld - reaped %ld != live %ld + zombie %ld",
+			  when, st.spawned, st.reaped, st.live, st.zombie);
+	if (st.spawned - st.exited != st.live)
+		violation("%s: spawned %ld - exited %ld != live %ld",
+			  when, st.spawned, st.exited, st.live);
+	if (st.vmars_alive != st.live)
+		violation("%s: vmars_alive %ld != live %ld", when, st.vmars_alive, st.live);
+	if (dirs != st.live + st.zombie)
+		violation("%s: %ld directories for %ld pprocs", when, dirs, st.live + st.zombie);
+	if (st.unwrap_none != base.unwrap_none)
+		violation("%s: unwrap_none rose to %ld in a fixed mode", when, st.unwrap_none);
+}
+
+/* ---- status and maps parsing ---- */
+
+struct status { bool ok, running, vm; long pid, size, rss, anon, file, maps; };
+
+static int status_get(int pid, struct status *s, char *buf, size_t size)
+{
+	int ret = vr_read_status(pid, buf, size);
+
+	memset(s, 0, sizeof(*s));
+	if (ret < 0)
+		return ret;
+	s->ok = !strncmp(buf, "Name:\t", 6) && strstr(buf, "\nState:\t");
+	s->running = strstr(buf, "State:\tR (running)");
+	s->pid = vr_field(buf, "Pid");
+	s->size = vr_field(buf, "VmSize");
+	s->vm = s->size >= 0;
+	s->rss = vr_field(buf, "VmRSS");
+	s->anon = vr_field(buf, "RssAnon");
+	s->file = vr_field(buf, "RssFile");
+	s->maps = vr_field(buf, "Mappings");
+	return 0;
+}
+
+/* Internally consistent? (any pid, any moment) */
+static void status_sane(int pid, const struct status *s, const char *buf)
+{
+	if (!s->ok || s->pid != pid)
+		violation("status of %d malformed: %.200s", pid, buf);
+	else if (s->running && !s->vm)
+		violation("status of running %d has no Vm lines", pid);
+	else if (s->vm && (s->rss != s->anon + s->file || s->rss > s->size ||
+			   s->rss < 0 || s->maps < 0 || s->size % 4))
+		violation("status of %d inconsistent: %.300s", pid, buf);
+}
+
+/* ---- model workers ---- */
+
+struct own {
+	int pid;
+	bool zombie;
+	unsigned short map_id[NPAGES];	/* 0: unmapped */
+	unsigned char file[NPAGES], resident[NPAGES], prot[NPAGES];
+	unsigned short next_id;
+};
+
+struct worker {
+	int idx, fd;
+	__u64 rng;
+	struct own own[MAX_OWN];
+	int nown;
+};
+
+static int model_nr_maps(const struct own *o)
+{
+	int n = 0, i;
+
+	for (i = 0; i < NPAGES; i++)
+		n += o->map_id[i] && (!i || o->map_id[i] != o->map_id[i - 1]);
+	return n;
+}
+
+static void model_verify(struct worker *w, struct own *o, const char *after)
+{
+	long size = 0, anon = 0, file = 0;
+	char buf[4096], path[64], expect[4096] = "";
+	struct status s;
+	int ret, i, len = 0;
+
+	ret = status_get(o->pid, &s, buf, sizeof(buf));
+	if (ret) {
+		violation("worker %d: status of own %d after %s: %s", w->idx, o->pid,
+			  after, strerror(-ret));
+		return;
+	}
+	status_sane(o->pid, &s, buf);
+	if (o->zombie) {
+		if (s.running || s.vm)
+			violation("worker %d: exited %d shows %.200s", w->idx, o->pid, buf);
+		return;
+	}
+	for (i = 0; i < NPAGES; i++) {
+		size += !!o->map_id[i];
+		if (o->resident[i])
+			*(o->file[i] ? &file : &anon) += 1;
+	}
+	if (!s.running || s.size != size * 4 || s.anon != anon * 4 ||
+	    s.file != file * 4 || s.maps != model_nr_maps(o))
+		violation("w%d: %d after %s: want size %ld anon %ld file %ld maps %d, got %.300s",
+			  w->idx, o->pid, after, size * 4, anon * 4, file * 4,
+			  model_nr_maps(o), buf);
+
+	/* maps: one line per run of one id, in address order */
+	for (i = 0; i < NPAGES; i++) {
+		int j = i;
+
+		if (!o->map_id[i] || (i && o->map_id[i] == o->map_id[i - 1]))
+			continue;
+		while (j + 1 < NPAGES && o->map_id[j + 1] == o->map_id[i])
+			j++;
+		len += snprintf(expect + len, sizeof(expect) - len,
+				"%08llx-%08llx %c%c%cp 00000000 00:00 0%s\n",
+				BASE + i * PG, BASE + (j + 1) * PG,
+				o->prot[i] & 1 ? 'r' : '-', o->prot[i] & 2 ? 'w' : '-',
+				o->prot[i] & 4 ? 'x' : '-',
+				o->file[i] ? "    [vmar_race:file]" : "");
+	}
+	snprintf(path, sizeof(path), VMAR_RACE_PROC_ROOT "/%d/maps", o->pid);
+	ret = vr_read_file(path, buf, sizeof(buf));
+	if (ret < 0 || strcmp(buf, expect))
+		violation("worker %d: maps of %d after %s:\n%s---- want:\n%s", w->idx,
+			  o->pid, after, ret < 0 ? strerror(-ret) : buf, expect);
+}
+
+static struct own *own_pick(struct worker *w)
+{
+	return w->nown ? &w->own[pick(&w->rng, w->nown)] : NULL;
+}
+
+static void own_forget(struct worker *w, struct own *o)
+{
+	*o = w->own[--w->nown];
+}
+
+static void op_spawn(struct worker *w)
+{
+	char name[16];
+	int ret;
+
+	snprintf(name, sizeof(name), "fz%d-%u", w->idx, pick(&w->rng, 1000));
+	ret = vr_spawn(w->fd, name);
+	if (ret > 0) {
+		struct own *o = &w->own[w->nown++];
+
+		memset(o, 0, sizeof(*o));
+		o->pid = ret;
+		model_verify(w, o, "spawn");
+		return;
+	}
+	if (ret == -ENOMEM)
+		n_enomem++;
+	if (faults)
+		EXPECT_IN(ret, "SPAWN", -EAGAIN, -ENOMEM);
+	else
+		EXPECT_IN(ret, "SPAWN", -EAGAIN);
+}
+
+/* A random range around the window: mostly inside, sometimes crossing out. */
+static void pick_range(struct worker *w, int *first, int *n)
+{
+	*first = pick(&w->rng, NPAGES);
+	*n = 1 + pick(&w->rng, pick(&w->rng, 4) ? 4 : NPAGES);
+	if (*first + *n > NPAGES && pick(&w->rng, 2))
+		*n = NPAGES - *first;
+}
+
+static void op_map(struct worker *w, struct own *o)
+{
+	int first, n, i, want = 0, ret;
+	unsigned int flags = pick(&w->rng, VMAR_RACE_MAP_FLAGS + 1);
+
+	pick_range(w, &first, &n);
+	if (first + n > NPAGES)		/* the model covers the window only */
+		n = NPAGES - first;
+	if (o->zombie)
+		want = -EINVAL;
+	else
+		for (i = first; i < first + n; i++)
+			if (o->map_id[i])
+				want = -EEXIST;
+	if (!want && model_nr_maps(o) >= MAX_MAPS)
+		want = -ENOMEM;
+	ret = vr_map_op(w->fd, VMAR_RACE_IOC_MAP, o->pid, flags, BASE + first * PG,
+			(unsigned long long)n * PG);
+	if (ret == -ENOMEM && faults && want != -EINVAL) {
+		n_enomem++;
+		return;
+	}
+	if (ret != want) {
+		violation("worker %d: MAP %d [%d,+%d) flags %#x: got %d want %d",
+			  w->idx, o->pid, first, n, flags, ret, want);
+		return;
+	}
+	if (ret)
+		return;
+	o->next_id++;
+	for (i = first; i < first + n; i++) {
+		o->map_id[i] = o->next_id;
+		o->file[i] = !!(flags & VMAR_RACE_MAP_FILE);
+		o->prot[i] = flags & 7;
+		o->resident[i] = 0;
+	}
+	model_verify(w, o, "map");
+}
+
+static void op_unmap(struct worker *w, struct own *o)
+{
+	int first, n, i, want = 0, ret;
+
+	pick_range(w, &first, &n);
+	if (o->zombie)
+		want = -EINVAL;
+	else if (first > 0 && first + n < NPAGES && o->map_id[first] &&
+		 o->map_id[first - 1] == o->map_id[first] &&
+		 o->map_id[first + n] == o->map_id[first] &&
+		 model_nr_maps(o) >= MAX_MAPS)
+		want = -ENOMEM;		/* the split would pass max_maps */
+	ret = vr_map_op(w->fd, VMAR_RACE_IOC_UNMAP, o->pid, 0, BASE + first * PG,
+			(unsigned long long)n * PG);
+	if (ret == -ENOMEM && faults && want != -EINVAL) {
+		n_enomem++;
+		return;
+	}
+	if (ret != want) {
+		violation("worker %d: UNMAP %d [%d,+%d): got %d want %d", w->idx,
+			  o->pid, first, n, ret, want);
+		return;
+	}
+	if (ret)
+		return;
+	for (i = first; i < first + n && i < NPAGES; i++) {
+		o->map_id[i] = 0;
+		o->resident[i] = 0;
+		o->file[i] = 0;
+		o->prot[i] = 0;
+	}
+	/* The part right of a punched hole is a mapping of its own. */
+	if (first + n < NPAGES && first > 0 && o->map_id[first + n] &&
+	    o->map_id[first + n] == o->map_id[first - 1]) {
+		unsigned short old = o->map_id[first + n];
+
+		o->next_id++;
+		for (i = first + n; i < NPAGES && o->map_id[i] == old; i++)
+			o->map_id[i] = o->next_id;
+	}
+	model_verify(w, o, "unmap");
+}
+
+static void op_touch(struct worker *w, struct own *o)
+{
+	int first, n, i, want = 0, ret;
+
+	pick_range(w, &first, &n);
+	if (o->zombie)
+		want = -EINVAL;
+	else
+		for (i = first; i < first + n; i++)
+			if (i >= NPAGES || !o->map_id[i])
+				want = -ENOMEM;
+	ret = vr_map_op(w->fd, VMAR_RACE_IOC_TOUCH, o->pid, 0, BASE + first * PG,
+			(unsigned long long)n * PG);
+	if (ret == -ENOMEM && faults && !want) {
+		/* Pages are faulted in address order: learn how far it got. */
+		char buf[1024];
+		struct status s;
+		long had = 0, got;
+
+		n_enomem++;
+		for (i = 0; i < NPAGES; i++)
+			had += o->resident[i];
+		if (status_get(o->pid, &s, buf, sizeof(buf)))
+			return;
+		got = s.rss / 4 - had;
+		for (i = first; i < first + n && got > 0; i++)
+			if (!o->resident[i]) {
+				o->resident[i] = 1;
+				got--;
+			}
+		model_verify(w, o, "failed touch");
+		return;
+	}
+	if (ret != want) {
+		violation("worker %d: TOUCH %d [%d,+%d): got %d want %d", w->idx,
+			  o->pid, first, n, ret, want);
+		return;
+	}
+	if (ret)
+		return;
+	for (i = first; i < first + n; i++)
+		o->resident[i] = 1;
+	model_verify(w, o, "touch");
+}
+
+static void op_exit(struct worker *w, struct own *o)
+{
+	int ret = vr_pid_op(w->fd, VMAR_RACE_IOC_EXIT, o->pid);
+	int want = o->zombie ? -EINVAL : 0;
+
+	if (ret != want) {
+		violation("worker %d: EXIT %d: got %d want %d", w->idx, o->pid, ret, want);
+		return;
+	}
+	o->zombie = true;
+	model_verify(w, o, "exit");
+}
+
+static void op_reap(struct worker *w, struct own *o)
+{
+	int ret = vr_pid_op(w->fd, VMAR_RACE_IOC_REAP, o->pid);
+	int want = o->zombie ? 0 : -EINVAL;
+
+	if (ret != want) {
+		violation("worker %d: REAP %d: got %d want %d", w->idx, o->pid, ret, want);
+		return;
+	}
+	if (!ret)
+		own_forget(w, o);	/* the pid may now be reused by anyone */
+}
+
+static void worker_step(struct worker *w)
+{
+	struct own *o = own_pick(w);
+	unsigned int r = pick(&w->rng, 100);
+
+	n_ops++;
+	if (!o || (r < 8 && w->nown < MAX_OWN))
+		op_spawn(w);
+	else if (r < 38)
+		op_map(w, o);
+	else if (r < 58)
+		op_unmap(w, o);
+	else if (r < 85)
+		op_touch(w, o);
+	else if (r < 93)
+		op_exit(w, o);
+	else
+		op_reap(w, o);
+}
+
+/* End of run: close the file (exits the running ones), reap the zombies. */
+static void worker_finish(struct worker *w)
+{
+	int fd = ctl_open();
+
+	close(w->fd);
+	while (w->nown) {
+		struct own *o = &w->own[0];
+		int ret = vr_pid_op(fd, VMAR_RACE_IOC_REAP, o->pid);
+
+		if (ret)
+			violation("worker %d: reap of %d after close: %s", w->idx,
+				  o->pid, strerror(-ret));
+		own_forget(w, o);
+	}
+	close(fd);
+}
+
+/* ---- chaos ---- */
+
+static int any_pid(__u64 *rng)
+{
+	static const int odd[] = { 0, -1, -2147483647 - 1, 2147483647, 4194304 };
+	DIR *d;
+	struct dirent *e;
+	int pids[64], n = 0;
+
+	if (pick(rng, 5) == 0)
+		return odd[pick(rng, 5)];
+	d = opendir(VMAR_RACE_PROC_ROOT);
+	if (!d)
+		return 1;
+	while ((e = readdir(d)) && n < 64)
+		if (e->d_name[0] >= '1' && e->d_name[0] <= '9')
+			pids[n++] = atoi(e->d_name);
+	closedir(d);
+	return n ? pids[pick(rng, n)] : 1 + (int)pick(rng, 100);
+}
+
+/* The chaos thread's own pprocs: its ioctls may succeed only on these. */
+struct pool { int fd, n, pid[4]; bool zombie[4]; };
+
+static int pool_pid(struct pool *p, __u64 *rng)
+{
+	static const int odd[] = { 0, -1, -2147483647 - 1, 2147483647, 4194304 };
+
+	if (!p->n || !pick(rng, 4))
+		return odd[pick(rng, 5)];
+	return p->pid[pick(rng, p->n)];
+}
+
+static void pool_drop(struct pool *p, int i)
+{
+	p->n--;
+	p->pid[i] = p->pid[p->n];
+	p->zombie[i] = p->zombie[p->n];
+}
+
+/* Spawn, exit or reap one of the pool's pprocs. */
+static void chaos_pool(struct pool *p, __u64 *rng)
+{
+	int i = p->n ? pick(rng, p->n) : 0, ret;
+
+	if (p->n < 4 && pick(rng, 2)) {
+		ret = vr_spawn(p->fd, "fzchaos");
+		if (ret > 0) {
+			p->pid[p->n] = ret;
+			p->zombie[p->n++] = false;
+		} else if (faults) {
+			EXPECT_IN(ret, "chaos SPAWN", -ENOMEM, -EAGAIN);
+		} else {
+			EXPECT_IN(ret, "chaos SPAWN", -EAGAIN);
+		}
+	} else if (p->n && !p->zombie[i]) {
+		ret = vr_pid_op(p->fd, VMAR_RACE_IOC_EXIT, p->pid[i]);
+		EXPECT_IN(ret, "chaos EXIT", 0);
+		p->zombie[i] = true;
+	} else if (p->n) {
+		ret = vr_pid_op(p->fd, VMAR_RACE_IOC_REAP, p->pid[i]);
+		EXPECT_IN(ret, "chaos REAP", 0);
+		pool_drop(p, i);
+	}
+}
+
+/* End: closing the file exits the running ones; reap them all. */
+static void pool_finish(struct pool *p)
+{
+	int fd = ctl_open();
+
+	close(p->fd);
+	while (p->n) {
+		int ret = vr_pid_op(fd, VMAR_RACE_IOC_REAP, p->pid[0]);
+
+		if (ret)
+			violation("chaos: reap of %d after close: %s", p->pid[0], strerror(-ret));
+		pool_drop(p, 0);
+	}
+	close(fd);
+}
+
+static void *ro_page;	/* a read-only page: copy_from_user works, put_user fails */
+
+static void chaos_garbage(struct pool *p, __u64 *rng)
+{
+	int fd = p->fd;
+	struct vmar_race_spawn sp;
+	struct vmar_race_map m;
+	unsigned long bad = pick(rng, 2) ? 0 : 1 + pick(rng, 4095);
+	static const unsigned long cmds[] = {
+		VMAR_RACE_IOC_SPAWN, VMAR_RACE_IOC_MAP, VMAR_RACE_IOC_UNMAP,
+		VMAR_RACE_IOC_TOUCH, VMAR_RACE_IOC_EXIT, VMAR_RACE_IOC_REAP,
+	};
+	int ret, i;
+
+	switch (pick(rng, 8)) {
+	case 0:		/* bad pointer to any command */
+		ret = vr_ioctl(fd, cmds[pick(rng, 6)], (void *)bad);
+		EXPECT_IN(ret, "ioctl with a bad pointer", -EFAULT);
+		break;
+	case 1:		/* unknown commands */
+		ret = vr_ioctl(fd, pick(rng, 2) ? _IO(VMAR_RACE_IOC_MAGIC, 7 + pick(rng, 200)) :
+			       _IOW(VMAR_RACE_IOC_MAGIC, 1, __u64), &m);
+		EXPECT_IN(ret, "unknown ioctl", -ENOTTY);
+		break;
+	case 2:		/* names: unterminated, unprintable; or flags */
+		memset(&sp, 0, sizeof(sp));
+		for (i = 0; i < VMAR_RACE_NAME_LEN; i++)
+			sp.name[i] = (char)('a' + pick(rng, 26));
+		switch (pick(rng, 3)) {
+		case 0:		/* no NUL: too long */
+			break;
+		case 1:
+			sp.name[VMAR_RACE_NAME_LEN - 1] = '\0';
+			sp.flags = 1u << pick(rng, 32);
+			break;
+		default:
+			sp.name[VMAR_RACE_NAME_LEN - 1] = '\0';
+			sp.name[pick(rng, VMAR_RACE_NAME_LEN - 1)] =
+				"\n\x7f\x01\x80\xff\t"[pick(rng, 6)];
+			break;
+		}
+		ret = vr_ioctl(fd, VMAR_RACE_IOC_SPAWN, &sp);
+		EXPECT_IN(ret, "SPAWN with a bad name or flags", -EINVAL);
+		break;
+	case 3:		/* spawn whose pid cannot be written back: undone */
+		ret = vr_ioctl(fd, VMAR_RACE_IOC_SPAWN, ro_page);
+		if (faults)
+			EXPECT_IN(ret, "SPAWN into a read-only struct", -EFAULT, -EAGAIN, -ENOMEM);
+		else
+			EXPECT_IN(ret, "SPAWN into a read-only struct", -EFAULT, -EAGAIN);
+		break;
+	case 4:		/* boundary ranges */
+		m.pid = pool_pid(p, rng);
+		m.flags = pick(rng, 4) ? pick(rng, 16) : (__u32)rnd(rng);
+		m.start = pick(rng, 2) ? rnd(rng) : (rnd(rng) & ~(PG - 1));
+		m.len = pick(rng, 3) ? (pick(rng, 64) * PG) : -(m.start) + (pick(rng, 2) ? PG : 0);
+		ret = vr_ioctl(fd, cmds[1 + pick(rng, 3)], &m);
+		EXPECT_IN(ret, "MAP/UNMAP/TOUCH with boundary arguments", 0, -EINVAL,
+			  -ESRCH, -EEXIST, -ENOMEM);
+		break;
+	case 5:
+		chaos_pool(p, rng);
+		break;
+	case 6:		/* EXIT or REAP of a pid that cannot exist */
+		ret = vr_pid_op(fd, pick(rng, 2) ? VMAR_RACE_IOC_EXIT : VMAR_RACE_IOC_REAP,
+				-(int)pick(rng, 3));
+		EXPECT_IN(ret, "EXIT/REAP of a pid <= 0", -ESRCH);
+		break;
+	default:	/* a pid nobody has: beyond pid_max */
+		ret = vr_map_op(fd, VMAR_RACE_IOC_TOUCH, 4194304 + pick(rng, 1000), 0, 0, PG);
+		EXPECT_IN(ret, "TOUCH of pid beyond pid_max", -ESRCH);
+		break;
+	}
+}
+
+/* Write a parameter; check the result and what reads back. */
+static char cur_mode[16] = "fixed", cur_delay[16] = "0";
+
+static void param_check(const char *name, const char *want)
+{
+	char path[128], buf[64];
+
+	snprintf(path, sizeof(path), VMAR_RACE_PARAMS "/%s", name);
+	if (vr_read_file(path, buf, sizeof(buf)) <= 0 || strncmp(buf, want, strlen(want)) ||
+	    buf[strlen(want)] != '\n')
+		violation("parameter %s reads '%s', want '%s'", name, buf, want);
+}
+
+static void chaos_param(__u64 *rng)
+{
+	static const char * const modes[] = { "checked", "fixed", "rcu" };
+	static const char * const bad_modes[] = { "fixedd", "FIXED", "buggy ", "rcu\n\n", "0" };
+	static const char * const bad_delay[] = { "-1", "1000001", "abc", "0x", "99999999999" };
+	static const char * const bad_maps[] = { "0", "16777217", "-1", "abc", "9999999999" };
+	char val[16];
+	int ret;
+
+	n_params++;
+	switch (pick(rng, 4)) {
+	case 0:
+		snprintf(cur_mode, sizeof(cur_mode), "%s", modes[pick(rng, 3)]);
+		ret = vr_param_write("mode", cur_mode);
+		EXPECT_IN(ret, "mode write", 0);
+		break;
+	case 1:
+		ret = vr_param_write("mode", bad_modes[pick(rng, 5)]);
+		EXPECT_IN(ret, "invalid mode write", -EINVAL);
+		break;
+	case 2:
+		snprintf(val, sizeof(val), "%u", pick(rng, 30));
+		ret = vr_param_write("race_delay_us", val);
+		EXPECT_IN(ret, "race_delay_us write", 0);
+		if (!ret)
+			snprintf(cur_delay, sizeof(cur_delay), "%s", val);
+		break;
+	default:
+		ret = pick(rng, 2) ? vr_param_write("race_delay_us", bad_delay[pick(rng, 5)]) :
+				     vr_param_write("max_maps", bad_maps[pick(rng, 5)]);
+		EXPECT_IN(ret, "invalid number write", -EINVAL);
+		break;
+	}
+	param_check("mode", cur_mode);
+	param_check("race_delay_us", cur_delay);
+	param_check("max_maps", "12");
+}
+
+/*
+ * A child spawns pprocs, maps and touches, reports the pids, then dies one
+ * of three ways; afterwards each of its pprocs must be a zombie.
+ */
+static void chaos_fork(__u64 *rng)
+{
+	int pfd[2], pids[4] = { 0 }, n, i, how = pick(rng, 3);
+	unsigned int nspawn = 1 + pick(rng, 3);
+	char buf[1024];
+	pid_t child;
+
+	if (pipe(pfd))
+		return;
+	n_forks++;
+	child = fork();
+	if (child < 0) {
+		close(pfd[0]);
+		close(pfd[1]);
+		return;
+	}
+	if (!child) {
+		int fd = open(VMAR_RACE_DEVICE, O_RDWR);
+
+		close(pfd[0]);
+		for (i = 0; fd >= 0 && i < (int)nspawn; i++) {
+			pids[i] = vr_spawn(fd, "fzchild");
+			if (pids[i] > 0) {
+				vr_map_op(fd, VMAR_RACE_IOC_MAP, pids[i], 3, BASE, 4 * PG);
+				vr_map_op(fd, VMAR_RACE_IOC_TOUCH, pids[i], 0, BASE, 2 * PG);
+			}
+		}
+		if (write(pfd[1], pids, sizeof(pids)) != sizeof(pids))
+			_exit(3);
+		if (how == 1)
+			close(fd);
+		if (how == 2)
+			pause();	/* killed */
+		_exit(0);
+	}
+	close(pfd[1]);
+	n = read(pfd[0], pids, sizeof(pids));
+	close(pfd[0]);
+	for (i = 0; n == sizeof(pids) && i < 4; i++)
+		if (pids[i] > 0) {
+			struct status s;
+
+			if (!status_get(pids[i], &s, buf, sizeof(buf)))
+				status_sane(pids[i], &s, buf);
+		}
+	if (n == sizeof(pids) && pids[0] > 0 && pick(rng, 2)) {
+		/* EXIT races the child's own exit: one of them wins. */
+		int fd = ctl_open();
+
+		EXPECT_IN(vr_pid_op(fd, VMAR_RACE_IOC_EXIT, pids[0]), "EXIT of a child's pproc",
+			  0, -EINVAL);
+		close(fd);
+	}
+	if (how == 2)
+		kill(child, SIGKILL);
+	waitpid(child, NULL, 0);
+	for (i = 0; n == sizeof(pids) && i < 4; i++) {
+		struct status s;
+		int ret, fd;
+
+		if (pids[i] <= 0)
+			continue;
+		ret = status_get(pids[i], &s, buf, sizeof(buf));
+		if (ret || s.running || s.vm)
+			violation("child pproc %d after the child's death: %s", pids[i],
+				  ret ? strerror(-ret) : buf);
+		fd = ctl_open();
+		ret = vr_pid_op(fd, VMAR_RACE_IOC_REAP, pids[i]);
+		close(fd);
+		if (ret)
+			violation("reap of dead child's pproc %d: %s", pids[i], strerror(-ret));
+	}
+}
+
+/* ---- readers ---- */
+
+static void read_one(__u64 *rng, bool tolerate_unload)
+{
+	int pid = any_pid(rng), ret;
+	char path[64], buf[8192];
+	struct status s;
+
+	n_reads++;
+	if (pick(rng, 2)) {
+		ret = status_get(pid, &s, buf, sizeof(buf));
+		if (!ret)
+			status_sane(pid, &s, buf);
+	} else {
+		snprintf(path, sizeof(path), VMAR_RACE_PROC_ROOT "/%d/maps", pid);
+		ret = vr_read_file(path, buf, sizeof(buf));
+		if (ret > 0 && !strstr(buf, "p 00000000 00:00 0"))
+			violation("maps of %d malformed: %.200s", pid, buf);
+	}
+	if (ret < 0 && ret != -ENOENT && ret != -EIO && !tolerate_unload)
+		violation("read of pid %d: %s", pid, strerror(-ret));
+}
+
+/* Readers-only mode: hold files open across the module's unload. */
+static void reader_hold(__u64 *rng)
+{
+	char path[64], buf[4096];
+	int fds[8], i;
+
+	for (i = 0; i < 8; i++) {
+		snprintf(path, sizeof(path), VMAR_RACE_PROC_ROOT "/%d/%s", any_pid(rng),
+			 pick(rng, 2) ? "status" : "maps");
+		fds[i] = open(path, O_RDONLY);
+	}
+	for (i = 0; i < 64; i++) {
+		int fd = fds[pick(rng, 8)];
+
+		if (fd >= 0 && pread(fd, buf, sizeof(buf), 0) < 0 &&
+		    errno != EIO && errno != ENOENT)
+			violation("pread of a held file: %s", strerror(errno));
+		n_reads++;
+	}
+	for (i = 0; i < 8; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+}
+
+/* ---- threads and epochs ---- */
+
+struct thread { pthread_t tid; int kind, idx; __u64 rng; struct worker w; };
+
+enum { T_WORKER, T_CHAOS, T_READER };
+
+static void *thread_main(void *arg)
+{
+	struct thread *t = arg;
+	struct pool pool = { .fd = -1 };
+
+	if (t->kind == T_WORKER) {
+		t->w.idx = t->idx;
+		t->w.rng = t->rng;
+		t->w.fd = ctl_open();
+	} else if (t->kind == T_CHAOS) {
+		pool.fd = ctl_open();
+	}
+	for (;;) {
+		pthread_barrier_wait(&epoch_start);
+		if (stop)
+			break;
+		for (double end = vr_now() + 1; vr_now() < end;) {
+			if (t->kind == T_WORKER && t->w.fd >= 0) {
+				worker_step(&t->w);
+			} else if (t->kind == T_CHAOS) {
+				unsigned int r = pick(&t->rng, 100);
+
+				n_ops++;
+				if (r < 70)
+					chaos_garbage(&pool, &t->rng);
+				else if (r < 90)
+					chaos_param(&t->rng);
+				else
+					chaos_fork(&t->rng);
+			} else if (t->kind == T_READER) {
+				read_one(&t->rng, false);
+			}
+		}
+		pthread_barrier_wait(&epoch_end);
+	}
+	if (t->kind == T_WORKER && t->w.fd >= 0)
+		worker_finish(&t->w);
+	if (t->kind == T_CHAOS)
+		pool_finish(&pool);
+	return NULL;
+}
+
+static void on_term(int sig)
+{
+	stop = 1;
+}
+
+static void print_usage(const char *argv0)
+{
+	fprintf(stderr,
+		"usage: %s [-s SEED] [-d SECONDS] [-t WORKERS] [-F] [-R] [-v]\n"
+		"  -s SEED     xorshift seed (default: from the clock; printed)\n"
+		"  -d SECONDS  how long (default 10)\n"
+		"  -t WORKERS  model workers, 1-%d (default 2); plus a chaos and a reader thread\n"
+		"  -F          failslab is on for the module's caches: ENOMEM is allowed\n"
+		"  -R          readers only, holding files open; the module may go away\n"
+		"              (SIGTERM ends the run with the summary line)\n",
+		argv0, MAX_THREADS - 2);
+	exit(2);
+}
+
+static void print_counts(void)
+{
+	printf("ops=%ld reads=%ld forks=%ld params=%ld enomem=%ld violations=%ld\n",
+	       (long)n_ops, (long)n_reads, (long)n_forks, (long)n_params,
+	       (long)n_enomem, (long)n_violations);
+}
+
+static void set_param(const char *name, const char *val)
+{
+	int ret = vr_param_write(name, val);
+
+	if (ret) {
+		fprintf(stderr, "fuzz: cannot set %s=%s: %s\n", name, val, strerror(-ret));
+		exit(2);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	struct thread th[MAX_THREADS];
+	char old_mode[16] = "", old_maps[16] = "", old_delay[16] = "";
+	double start = vr_now(), last = start;
+	int nthreads, opt, i;
+	char *end;
+
+	seed = (unsigned long long)time(NULL) ^ ((unsigned long long)getpid() << 32);
+	while ((opt = getopt(argc, argv, "s:d:t:FRvh")) != -1) {
+		switch (opt) {
+		case 's':
+			errno = 0;
+			seed = strtoull(optarg, &end, 0);
+			if (errno || *end || !seed)
+				print_usage(argv[0]);
+			break;
+		case 'd':
+			duration = strtod(optarg, &end);
+			if (*end || duration <= 0 || duration > 86400)
+				print_usage(argv[0]);
+			break;
+		case 't':
+			nworkers = strtol(optarg, &end, 10);
+			if (*end || nworkers < 1 || nworkers > MAX_THREADS - 2)
+				print_usage(argv[0]);
+			break;
+		case 'F':
+			faults = 1;
+			break;
+		case 'R':
+			readers_only = 1;
+			break;
+		case 'v':
+			verbose = 1;
+			break;
+		default:
+			print_usage(argv[0]);
+		}
+	}
+	if (optind != argc)
+		print_usage(argv[0]);
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	printf("fuzz: seed=%llu duration=%gs workers=%d faults=%s%s\n", seed, duration,
+	       nworkers, faults ? "on" : "off", readers_only ? " readers-only" : "");
+
+	if (readers_only) {
+		__u64 rng = seed;
+
+		signal(SIGTERM, on_term);
+		while (!stop && vr_now() - start < duration) {
+			reader_hold(&rng);
+			read_one(&rng, true);
+		}
+		printf("fuzz: seed=%llu reads=%ld violations=%ld\n", seed, n_reads,
+		       (long)n_violations);
+		return n_violations ? 1 : 0;
+	}
+
+	ro_page = mmap(NULL, PG, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (ro_page == MAP_FAILED || vr_read_file(VMAR_RACE_PARAMS "/mode", old_mode,
+						  sizeof(old_mode)) <= 0) {
+		fprintf(stderr, "fuzz: module not loaded? (%s)\n", VMAR_RACE_PARAMS);
+		return 2;
+	}
+	vr_read_file(VMAR_RACE_PARAMS "/max_maps", old_maps, sizeof(old_maps));
+	vr_read_file(VMAR_RACE_PARAMS "/race_delay_us", old_delay, sizeof(old_delay));
+	if (strcmp(old_mode, "fixed\n") && strcmp(old_mode, "checked\n") &&
+	    strcmp(old_mode, "rcu\n")) {
+		fprintf(stderr, "fuzz: mode is %.*s; the fuzzer runs the fixed modes only\n",
+			(int)strcspn(old_mode, "\n"), old_mode);
+		return 2;
+	}
+	snprintf(cur_mode, sizeof(cur_mode), "%.*s", (int)strcspn(old_mode, "\n"), old_mode);
+	set_param("race_delay_us", "0");
+	set_param("max_maps", "12");
+	if (stats_read(&base)) {
+		fprintf(stderr, "fuzz: cannot read %s (debugfs mounted?)\n", VMAR_RACE_STATS);
+		return 2;
+	}
+	check_invariants("start");
+
+	nthreads = nworkers + 2;
+	pthread_barrier_init(&epoch_start, NULL, nthreads + 1);
+	pthread_barrier_init(&epoch_end, NULL, nthreads + 1);
+	for (i = 0; i < nthreads; i++) {
+		th[i].idx = i;
+		th[i].kind = i < nworkers ? T_WORKER : i == nworkers ? T_CHAOS : T_READER;
+		th[i].rng = seed * 0x9e3779b97f4a7c15ull + i + 1;
+		memset(&th[i].w, 0, sizeof(th[i].w));
+		pthread_create(&th[i].tid, NULL, thread_main, &th[i]);
+	}
+	for (int epoch = 1; ; epoch++) {
+		char when[32];
+
+		pthread_barrier_wait(&epoch_start);
+		pthread_barrier_wait(&epoch_end);
+		snprintf(when, sizeof(when), "epoch %d", epoch);
+		check_invariants(when);
+		if (vr_now() - last >= 10) {
+			last = vr_now();
+			printf("fuzz: %.0fs ", last - start);
+			print_counts();
+		}
+		if (vr_now() - start >= duration)
+			break;
+	}
+	stop = 1;
+	pthread_barrier_wait(&epoch_start);
+	for (i = 0; i < nthreads; i++)
+		pthread_join(th[i].tid, NULL);
+	check_invariants("end");
+	vr_param_write("mode", strtok(old_mode, "\n"));
+	vr_param_write("max_maps", strtok(old_maps, "\n"));
+	vr_param_write("race_delay_us", strtok(old_delay, "\n"));
+	{
+		struct stats st;
+
+		if (!stats_read(&st) && (st.live != base.live || st.zombie != base.zombie))
+			violation("end: live %ld zombie %ld, want %ld and %ld as at start",
+				  st.live, st.zombie, base.live, base.zombie);
+	}
+	printf("fuzz: seed=%llu seconds=%.0f ", seed, vr_now() - start);
+	print_counts();
+	return n_violations ? 1 : 0;
+}

@@ -1,0 +1,61 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# Unload under load, CYCLES times: readers hold status and maps files open
+# and keep reading while writers spawn, exit and reap (or leave zombies);
+# rmmod is retried until the writers' control files are closed (each pins
+# the module) and then unloads under the readers' feet. Every cycle must
+# free everything; readers may only see ENOENT or EIO.
+#   unload_loop.sh [CYCLES]   (default 10)
+set -eo pipefail
+cd "$(dirname "$0")"
+cycles=${1:-10}
+case "$cycles" in ''|*[!0-9]*) echo "usage: unload_loop.sh [CYCLES]" >&2; exit 2 ;; esac
+mode=$(cat /sys/module/vmar_race/parameters/mode)
+i=0
+busy_total=0
+reads_total=0
+while [ $i -lt "$cycles" ]; do
+	i=$((i + 1))
+	[ -d /sys/module/vmar_race ] || insmod /lib/vmar_race/vmar_race.ko mode="$mode"
+	./fuzz -R -d 600 -s $i >/tmp/readers.out 2>&1 &
+	readers=$!
+	if [ $((i % 2)) -eq 1 ]; then
+		./repro -t 2 -k -d 1 -P 0 >/tmp/writer.out 2>&1 &
+	else
+		./repro -r 20 -L -P 0 >/tmp/writer.out 2>&1 &	# leaves 20 zombies
+	fi
+	writer=$!
+	n=0	# wait for the writer to open the control device
+	while [ "$(cat /sys/module/vmar_race/refcnt)" -eq 0 ]; do
+		n=$((n + 1))
+		[ $n -lt 1000 ] || { echo "unload_loop: writer never opened the device" >&2; exit 1; }
+		sleep 0.01
+	done
+	busy=0
+	until rmmod vmar_race 2>/dev/null; do
+		busy=$((busy + 1))
+		[ $busy -lt 100000 ] || { echo "unload_loop: rmmod never succeeded" >&2; exit 1; }
+	done
+	busy_total=$((busy_total + busy))
+	wait $writer || { echo "unload_loop: writer failed in cycle $i:" >&2; cat /tmp/writer.out >&2; exit 1; }
+	sleep 0.2	# readers run against the removed files
+	kill $readers	# SIGTERM: the readers print their summary
+	wait $readers || true
+	reads=$(sed -n 's/.* reads=\([0-9]*\) violations=0$/\1/p' /tmp/readers.out)
+	if [ -z "$reads" ]; then
+		echo "unload_loop: readers in cycle $i:" >&2
+		cat /tmp/readers.out >&2
+		exit 1
+	fi
+	reads_total=$((reads_total + reads))
+	line=$(dmesg | grep 'vmar_race: unloaded:' | tail -n1)
+	sp=$(echo "$line" | sed -n 's/.*spawned=\([0-9]*\).*/\1/p')
+	re=$(echo "$line" | sed -n 's/.*reaped=\([0-9]*\).*/\1/p')
+	case "$line" in
+	*vmars_alive=0) [ "$sp" = "$re" ] ;;
+	*) false ;;
+	esac || { echo "unload_loop: cycle $i leaked: $line" >&2; exit 1; }
+	[ $((i % 10)) -ne 0 ] || echo "unload_loop: $i/$cycles cycles, $line"
+done
+insmod /lib/vmar_race/vmar_race.ko mode="$mode"
+echo "unload_loop: ok: $cycles cycles, $reads_total reads across unloads, $busy_total rmmod attempts refused while in use"
