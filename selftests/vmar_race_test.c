@@ -508,10 +508,16 @@ TEST_F(ctl, unprivileged_may_read_but_not_control)
 			_exit(10);
 		if (open(VMAR_RACE_DEVICE, O_RDWR) >= 0 || errno != EACCES)
 			_exit(11);
-		if (vr_param_write("mode", "buggy") != -EACCES)
+		if (vr_param_write("mode", "buggy") != -EACCES ||
+		    vr_param_write("unwrap_fail", "warn") != -EACCES ||
+		    vr_param_write("race_delay_us", "1") != -EACCES ||
+		    vr_param_write("max_procs", "1") != -EACCES ||
+		    vr_param_write("max_maps", "1") != -EACCES)
 			_exit(12);
 		if (vr_read_status(self->pid, buf, sizeof(buf)) <= 0)
 			_exit(13);
+		if (vr_read_file(VMAR_RACE_STATS, buf, sizeof(buf)) >= 0)
+			_exit(14);	/* debugfs is root's */
 		_exit(0);
 	}
 	ASSERT_EQ(child, waitpid(child, &status, 0));
