@@ -5,6 +5,10 @@
 #   make demo            boot the test VM once per mode and compare them
 #   make check           every test layer; ends with "check: N passed, N failed"
 #   make bench           benchmarks (build/bench/)
+#   make install         modules_install + depmod (INSTALL_MOD_PATH honoured)
+#   make uninstall       remove what install put there
+#   make dkms-install    register with DKMS for every kernel with headers
+#   make dkms-uninstall  remove it from DKMS
 #   make soak DURATION=S hardening rows for longer: fuzz, failslab, stress
 #                        for S seconds each (default 600), 100 unload cycles
 #   make lint            checkpatch --strict, sparse (C=1) and W=1 on the module
@@ -13,6 +17,11 @@
 STOCK_RELEASE ?= $(shell ls /boot/vmlinuz-*-amd64 2>/dev/null | sed 's|/boot/vmlinuz-||' | sort -V | tail -n1)
 KDIR ?= /lib/modules/$(STOCK_RELEASE)/build
 MOD_W ?= 1
+# The release KDIR builds for: Debian's headers report their upstream
+# version to "make kernelrelease", so take it from the /lib/modules path.
+KRELEASE ?= $(if $(filter /lib/modules/%/build,$(KDIR)),$(patsubst /lib/modules/%/build,%,$(KDIR)),$(shell $(MAKE) -s -C $(KDIR) kernelrelease))
+DKMS_VERSION := $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' dkms.conf)
+DKMS_SRC := /usr/src/vmar_race-$(DKMS_VERSION)
 
 all: module
 
@@ -25,6 +34,27 @@ clean:
 
 deps:
 	scripts/deps.sh
+
+# Unsigned unless you sign it: the kernel's own signing key is not in the
+# headers (see README, "Secure Boot").
+install: module
+	$(MAKE) -C $(KDIR) M=$(CURDIR) CONFIG_MODULE_SIG_ALL= modules_install
+	depmod $(if $(INSTALL_MOD_PATH),-b $(INSTALL_MOD_PATH)) $(KRELEASE)
+
+uninstall:
+	rm -f $(INSTALL_MOD_PATH)/lib/modules/$(KRELEASE)/extra/vmar_race.ko
+	depmod $(if $(INSTALL_MOD_PATH),-b $(INSTALL_MOD_PATH)) $(KRELEASE)
+
+dkms-install:
+	rm -rf $(DKMS_SRC) && mkdir -p $(DKMS_SRC)
+	cp -r Kbuild dkms.conf module $(DKMS_SRC)/
+	dkms add -m vmar_race -v $(DKMS_VERSION)
+	dkms build -m vmar_race -v $(DKMS_VERSION) -k $(KRELEASE)
+	dkms install -m vmar_race -v $(DKMS_VERSION) -k $(KRELEASE)
+
+dkms-uninstall:
+	dkms remove -m vmar_race -v $(DKMS_VERSION) --all
+	rm -rf $(DKMS_SRC)
 
 selftests:
 	scripts/build-selftests.sh
@@ -47,4 +77,5 @@ soak:
 	scripts/check.sh --only ' (fuzz|faults|unloadloop|stress) ' \
 		--fuzz $(DURATION) --stress $(DURATION) --cycles $(CYCLES)
 
-.PHONY: all module clean deps selftests lint demo check bench soak
+.PHONY: all module clean deps install uninstall dkms-install dkms-uninstall selftests lint \
+	demo check bench soak

@@ -1,44 +1,49 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# build-kernel.sh FLAVOUR: build a test kernel from Debian's linux-source-6.1
-# (tinyconfig + scripts/kconfig/base.config + scripts/kconfig/FLAVOUR.config),
-# cached outside the clone. Prints the cache directory on stdout; it holds
-# bzImage and a tree that out-of-tree modules build against.
+# build-kernel.sh FLAVOUR [SERIES]: build a test kernel from Debian's
+# linux-source-SERIES (6.1, the default, or 6.12: see vr_fetch_612 in lib.sh)
+# with tinyconfig + scripts/kconfig/base.config + FLAVOUR.config (+
+# SERIES.config for 6.12), cached outside the clone. Prints the cache
+# directory on stdout; it holds bzImage and a tree that out-of-tree modules
+# build against.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-usage() { echo "usage: $0 debug|kcsan [--force]" >&2; exit 2; }
-[ $# -ge 1 ] || usage
-flavour=$1
-force=${2:-}
-case "$flavour" in
-debug|kcsan) ;;
-*) usage ;;
-esac
-[ -z "$force" ] || [ "$force" = --force ] || usage
+usage() { echo "usage: $0 debug|kcsan [6.1|6.12] [--force]" >&2; exit 2; }
+flavour= series=6.1 force=
+for a in "$@"; do
+	case "$a" in
+	debug|kcsan) [ -z "$flavour" ] || usage; flavour=$a ;;
+	6.1|6.12) series=$a ;;
+	--force) force=1 ;;
+	*) usage ;;
+	esac
+done
+[ -n "$flavour" ] || usage
 for tool in gcc make bc flex bison xz perl; do
 	command -v "$tool" >/dev/null || vr_die "missing '$tool'; run scripts/deps.sh"
 done
 [ -e /usr/include/libelf.h ] || vr_die "missing libelf-dev; run scripts/deps.sh"
-[ -r "$VR_SRC_TARBALL" ] || vr_die "missing $VR_SRC_TARBALL; run scripts/deps.sh"
+tarball=$(vr_src_tarball "$series")
+[ -r "$tarball" ] || vr_die "missing $tarball; run scripts/deps.sh"
+read -r -a frags < <(vr_fragments "$flavour" "$series" | tr '\n' ' ')
 
-dir=$(vr_kernel_dir "$flavour")
+dir=$(vr_kernel_dir "$flavour" "$series")
 if [ -e "$dir/.complete" ] && [ -z "$force" ]; then
-	vr_say "$flavour kernel cached in $dir"
+	vr_say "$flavour-$series kernel cached in $dir"
 	echo "$dir"
 	exit 0
 fi
 
 start=$(date +%s)
 rm -rf "$dir" && mkdir -p "$dir"
-vr_say "[1/4] extracting linux-source-6.1 into $dir"
-tar -xJf "$VR_SRC_TARBALL" -C "$dir" --strip-components=1
+vr_say "[1/4] extracting linux-source-$series into $dir"
+tar -xJf "$tarball" -C "$dir" --strip-components=1
 cd "$dir"
-vr_say "[2/4] configuring: tinyconfig + base + $flavour"
+vr_say "[2/4] configuring: tinyconfig + ${frags[*]##*/}"
 make -s tinyconfig >/dev/null
-scripts/kconfig/merge_config.sh -m .config "$VR_ROOT/scripts/kconfig/base.config" \
-	"$VR_ROOT/scripts/kconfig/$flavour.config" >/dev/null
+scripts/kconfig/merge_config.sh -m .config "${frags[@]}" >/dev/null
 make -s olddefconfig >/dev/null
 # Every option the fragments ask for must have survived olddefconfig.
 missing=0
@@ -48,8 +53,8 @@ while IFS= read -r line; do
 		echo "build-kernel.sh: $line did not take effect" >&2
 		missing=1
 	fi
-done < <(cat "$VR_ROOT/scripts/kconfig/base.config" "$VR_ROOT/scripts/kconfig/$flavour.config")
-[ $missing -eq 0 ] || vr_die "the $flavour fragment does not apply; see above"
+done < <(cat "${frags[@]}")
+[ $missing -eq 0 ] || vr_die "the $flavour fragments do not apply to $series; see above"
 
 jobs=$(nproc)
 vr_say "[3/4] building bzImage and modules with -j$jobs (about 8-12 minutes on 2 cores)"
@@ -69,5 +74,5 @@ vr_say "[4/4] preparing the tree for external modules"
 make -s modules_prepare >>"$log" 2>&1
 cp arch/x86/boot/bzImage "$dir/bzImage"
 touch "$dir/.complete"
-vr_say "$flavour kernel built in $(( $(date +%s) - start ))s: $dir/bzImage"
+vr_say "$flavour-$series kernel built in $(( $(date +%s) - start ))s: $dir/bzImage"
 echo "$dir"

@@ -48,9 +48,9 @@ echo "check: [1/4] dependencies"
 "$VR_ROOT/scripts/deps.sh" || vr_die "dependencies could not be installed"
 
 echo "check: [2/4] kernels (cached in $VR_CACHE/kernels; a cold build takes ~10 min each)"
-for k in debug kcsan; do
-	printf '%s\n' "${rows[@]}" | grep -q "^$k " || continue
-	if ! "$VR_ROOT/scripts/build-kernel.sh" "$k" >/dev/null; then
+for k in $(printf '%s\n' "${rows[@]}" | awk '$1 != "stock" { print $1 }' | sort -u); do
+	read -r flavour series < <(vr_kernel_name "$k") || { fail "unknown kernel $k"; continue; }
+	if ! "$VR_ROOT/scripts/build-kernel.sh" "$flavour" "$series" >/dev/null; then
 		fail "kernel build: $k"
 	fi
 done
@@ -84,7 +84,7 @@ scenario_boot() {
 
 scenario_cmd() {
 	case "$1" in
-	suite) echo "/selftests/run_selftests.sh" ;;
+	suite|dkms) echo "/selftests/run_selftests.sh" ;;
 	unload) echo "/selftests/unload.sh" ;;
 	repro) echo "/selftests/repro -r 1000 -P 10" ;;
 	stress) echo "/selftests/repro -t 2 -d $stress -P 10 && /selftests/repro -r 100 -P 10" ;;
@@ -111,6 +111,11 @@ for row in "${rows[@]}"; do
 	args=(--kernel "$kernel" --quiet --timeout $limit)
 	[ "$mode" = - ] || args+=(--mode "$mode")
 	boot=$(scenario_boot "$scenario")
+	if [ "$scenario" = dkms ]; then
+		ko=$("$VR_ROOT/scripts/dkms-build.sh" 2>"$outdir/dkms.err") ||
+			{ fail "$name: DKMS build failed ($(tail -n1 "$outdir/dkms.err"))"; continue; }
+		args+=(--ko "$ko")
+	fi
 	if [ "$params" != - ]; then
 		IFS=, read -r -a ps <<<"$params"
 		for p in "${ps[@]}"; do
@@ -136,7 +141,7 @@ for row in "${rows[@]}"; do
 		why="the report has no vmar_race frame"
 	fi
 	# kselftest TAP totals.
-	if [ "$scenario" = suite ]; then
+	if [ "$scenario" = suite ] || [ "$scenario" = dkms ]; then
 		tot=$(grep -a '^# Totals:' "$log" | tail -n1)
 		if [ -n "$tot" ]; then
 			p=$(grep -oE ' pass:[0-9]+' <<<"$tot" | cut -d: -f2)

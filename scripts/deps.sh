@@ -8,7 +8,7 @@ pkgs=(
 	qemu-system-x86 busybox-static linux-image-amd64 linux-headers-amd64
 	linux-source-6.1 build-essential libc6-dev bc bison flex libelf-dev
 	libssl-dev cpio gzip xz-utils rsync kmod sparse python3 perl gnuplot-nox
-	dwarves
+	dwarves dkms
 )
 
 if ! [ -r /etc/debian_version ] || ! command -v dpkg-query >/dev/null; then

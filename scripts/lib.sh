@@ -19,16 +19,98 @@ vr_stock_release() {
 	echo "$v"
 }
 
-# Cache directory of a debug kernel flavour, keyed by source version and the
-# fragments that configure it. Prints the path (existing or not).
+# Kernel source series: 6.1 is Debian 12's linux-source-6.1 (installed by
+# deps.sh); 6.12 is Debian 13's linux-source-6.12, downloaded through a
+# private apt state whose one source is this machine's own Debian entry with
+# suite trixie, and unpacked (never installed) under $VR_CACHE/apt-trixie.
+vr_series_check() {
+	case "$1" in 6.1|6.12) ;; *) vr_die "unknown kernel series '$1' (6.1 or 6.12)" ;; esac
+}
+
+vr_fetch_612() {
+	local d="$VR_CACHE/apt-trixie" uri deb
+	[ -e "$d/pkg/.complete" ] && return 0
+	uri=$(awk '/^URIs:/ { print $2; exit }' /etc/apt/sources.list.d/debian.sources 2>/dev/null)
+	[ -n "$uri" ] || uri=$(awk '$1 == "deb" && $3 ~ /^bookworm$/ { print $2; exit }' \
+		/etc/apt/sources.list 2>/dev/null)
+	[ -n "$uri" ] || vr_die "no Debian archive entry in /etc/apt to derive the trixie source from"
+	vr_say "fetching linux-source-6.12 from $uri trixie (once) into $d"
+	rm -rf "$d" && mkdir -p "$d/lists/partial" "$d/archives/partial" "$d/pkg"
+	echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $uri trixie main" \
+		>"$d/sources.list"
+	local opts=(-o Dir::State="$d" -o Dir::State::Lists="$d/lists" -o Dir::Cache="$d"
+		-o Dir::Cache::Archives="$d/archives" -o Dir::Etc::SourceList="$d/sources.list"
+		-o Dir::Etc::SourceParts=/dev/null -o Dir::State::status=/dev/null
+		-o Debug::NoLocking=1 -o APT::Sandbox::User=root -o APT::Architecture=amd64)
+	apt-get "${opts[@]}" -qq update >&2 || vr_die "apt-get update for trixie failed"
+	(cd "$d/pkg" && apt-get "${opts[@]}" -qq download linux-source-6.12) >&2 ||
+		vr_die "apt-get download linux-source-6.12 failed"
+	deb=$(ls "$d"/pkg/linux-source-6.12_*_all.deb | head -n1)
+	dpkg-deb -x "$deb" "$d/pkg/root" || vr_die "cannot unpack $deb"
+	basename "$deb" | sed 's/^linux-source-6.12_\(.*\)_all\.deb$/\1/' >"$d/pkg/version"
+	rm -f "$deb"
+	touch "$d/pkg/.complete"
+}
+
+# Debian version of a series' source package.
+vr_src_version() {
+	vr_series_check "$1"
+	if [ "$1" = 6.12 ]; then
+		vr_fetch_612
+		cat "$VR_CACHE/apt-trixie/pkg/version"
+	else
+		dpkg-query -W -f '${Version}' linux-source-6.1 2>/dev/null ||
+			vr_die "linux-source-6.1 is not installed; run scripts/deps.sh"
+	fi
+}
+
+# The source tarball of a series.
+vr_src_tarball() {
+	vr_series_check "$1"
+	if [ "$1" = 6.12 ]; then
+		vr_fetch_612
+		echo "$VR_CACHE/apt-trixie/pkg/root/usr/src/linux-source-6.12.tar.xz"
+	else
+		echo "$VR_SRC_TARBALL"
+	fi
+}
+
+# The config fragments of a flavour on a series, in merge order.
+vr_fragments() {
+	local k="$VR_ROOT/scripts/kconfig"
+	echo "$k/base.config $k/$1.config"
+	[ "$2" = 6.1 ] || echo "$k/$2.config"
+}
+
+# Cache directory of a debug kernel flavour on a series (default 6.1), keyed
+# by source version and the fragments that configure it. Prints the path
+# (existing or not).
 vr_kernel_dir() {
-	local flavour=$1 ver key
-	ver=$(dpkg-query -W -f '${Version}' linux-source-6.1 2>/dev/null) ||
-		vr_die "linux-source-6.1 is not installed; run scripts/deps.sh"
-	key=$(cat "$VR_ROOT/scripts/kconfig/base.config" \
-		"$VR_ROOT/scripts/kconfig/$flavour.config" |
+	local flavour=$1 series=${2:-6.1} ver key
+	ver=$(vr_src_version "$series")
+	# shellcheck disable=SC2046
+	key=$(cat $(vr_fragments "$flavour" "$series") |
 		{ cat; echo "recipe=$VR_KERNEL_RECIPE"; } | sha256sum | cut -c1-12)
-	echo "$VR_CACHE/kernels/$flavour-6.1-$ver-$key"
+	echo "$VR_CACHE/kernels/$flavour-$series-$ver-$key"
+}
+
+# The cache directory of a test kernel if it is built (never fetches).
+vr_kernel_built() {
+	local flavour series d
+	read -r flavour series < <(vr_kernel_name "$1") || return 1
+	[ "$series" = 6.1 ] || [ -e "$VR_CACHE/apt-trixie/pkg/.complete" ] || return 1
+	d=$(vr_kernel_dir "$flavour" "$series")
+	[ -e "$d/.complete" ] && echo "$d"
+}
+
+# Split a test kernel name (debug, kcsan, debug-6.12, ...) into
+# "flavour series".
+vr_kernel_name() {
+	local flavour=${1%%-*} series=6.1
+	[ "$1" = "$flavour" ] || series=${1#*-}
+	case "$flavour" in debug|kcsan) ;; *) vr_die "unknown kernel '$1'" ;; esac
+	vr_series_check "$series"
+	echo "$flavour $series"
 }
 
 # The parts of Debian's linux-source-6.1 the project uses at build time
@@ -53,7 +135,7 @@ vr_linux_src() {
 
 # Resolve a --kernel argument to "name bzImage kdir".
 vr_kernel_resolve() {
-	local k=$1 rel dir
+	local k=$1 rel dir flavour series
 	case "$k" in
 	stock)
 		rel=$(vr_stock_release)
@@ -61,10 +143,11 @@ vr_kernel_resolve() {
 			vr_die "no headers for $rel; run scripts/deps.sh"
 		echo "stock /boot/vmlinuz-$rel /lib/modules/$rel/build"
 		;;
-	debug|kcsan)
-		dir=$(vr_kernel_dir "$k")
+	debug|kcsan|debug-*|kcsan-*)
+		read -r flavour series < <(vr_kernel_name "$k") || exit 2
+		dir=$(vr_kernel_dir "$flavour" "$series")
 		[ -e "$dir/.complete" ] ||
-			vr_die "the $k kernel is not built yet: run scripts/build-kernel.sh $k (about 10 minutes)"
+			vr_die "the $k kernel is not built yet: run scripts/build-kernel.sh $flavour $series (about 10 minutes)"
 		echo "$k $dir/bzImage $dir"
 		;;
 	*)

@@ -17,9 +17,8 @@ result() { # name rc logfile
 }
 
 trees=("stock $(vr_kernel_resolve stock | cut -d' ' -f3)")
-for f in debug kcsan; do
-	d=$(vr_kernel_dir "$f")
-	[ -e "$d/.complete" ] && trees+=("$f $d")
+for k in debug kcsan debug-6.12; do
+	d=$(vr_kernel_built "$k") && trees+=("$k $d")
 done
 for t in "${trees[@]}"; do
 	read -r name kdir <<<"$t"

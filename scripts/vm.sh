@@ -9,17 +9,21 @@ set -euo pipefail
 
 usage() {
 	cat >&2 <<'EOT'
-usage: scripts/vm.sh [--kernel stock|debug|kcsan|PATH-TO-bzImage] [--mode MODE]
+usage: scripts/vm.sh [--kernel stock|debug|kcsan|debug-6.12|PATH-TO-bzImage] [--mode MODE]
                      [--param NAME=VALUE]... [--add FILE]... [--no-module]
                      [--smp N] [--mem MB] [--timeout SECONDS] [--log FILE]
-                     [--append KERNEL-ARGS] [--quiet] [-- COMMAND [ARG...]]
-  --kernel   stock Debian kernel (default), a debug kernel from
-             scripts/build-kernel.sh, or a bzImage inside a built tree
+                     [--append KERNEL-ARGS] [--ko FILE] [--quiet]
+                     [-- COMMAND [ARG...]]
+  --kernel   stock Debian kernel (default), a test kernel from
+             scripts/build-kernel.sh (debug, kcsan: 6.1; debug-6.12: 6.12),
+             or a bzImage inside a built tree
   --mode     buggy|checked|uaf|fixed|rcu (module parameter mode)
   --param    another module parameter, e.g. --param unwrap_fail=warn
   --add      copy FILE into the guest's /root
   --no-module  boot without loading vmar_race (baseline runs)
   --append   extra kernel command line arguments
+  --ko       load this vmar_race.ko (e.g. built by DKMS) instead of
+             building one for the kernel
   --quiet    do not stream the guest's output to the terminal
   COMMAND    runs in the guest (busybox sh); default: the selftests
 Exit: 0 ok, 1 command failed, 2 kernel report, 3 kernel panic, 124 timeout.
@@ -28,7 +32,7 @@ EOT
 }
 
 kernel=stock mode= params=() adds=() load=1 smp=2 mem=1024 timeout=600
-log= append= quiet=0 cmd=()
+log= append= quiet=0 ko= cmd=()
 need() { [ $# -ge 2 ] || { echo "vm.sh: $1 needs a value" >&2; usage; }; }
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -42,6 +46,7 @@ while [ $# -gt 0 ]; do
 	--timeout) need "$@"; timeout=$2; shift 2 ;;
 	--log) need "$@"; log=$2; shift 2 ;;
 	--append) need "$@"; append=$2; shift 2 ;;
+	--ko) need "$@"; ko=$2; shift 2 ;;
 	--quiet) quiet=1; shift ;;
 	--) shift; cmd=("$@"); break ;;
 	-h|--help) usage ;;
@@ -60,6 +65,11 @@ for f in "${adds[@]+"${adds[@]}"}"; do
 	[ -f "$f" ] || vr_die "--add: no such file: $f"
 done
 [ $load -eq 1 ] || [ -z "$mode" ] || vr_die "--mode makes no sense with --no-module"
+if [ -n "$ko" ]; then
+	[ -f "$ko" ] || vr_die "--ko: no such file: $ko"
+	[ $load -eq 1 ] || vr_die "--ko makes no sense with --no-module"
+	modinfo -F name "$ko" 2>/dev/null | grep -qx vmar_race || vr_die "--ko: $ko is not vmar_race.ko"
+fi
 command -v qemu-system-x86_64 >/dev/null || vr_die "qemu-system-x86_64 missing; run scripts/deps.sh"
 [ -x /bin/busybox ] || vr_die "busybox-static missing; run scripts/deps.sh"
 
@@ -69,7 +79,7 @@ mode_label=${mode:-fixed}
 [ $load -eq 1 ] || mode_label=none
 
 # Module and selftests for this kernel (quick when up to date).
-if [ $load -eq 1 ]; then
+if [ $load -eq 1 ] && [ -z "$ko" ]; then
 	modout=$(vr_build_module "$kname" "$kdir")
 fi
 selftests="$VR_ROOT/build/selftests"
@@ -82,7 +92,9 @@ run="$VR_ROOT/build/vm/run.$$"
 rm -rf "$run" && mkdir -p "$run/root/bin" "$run/root/root" "$run/root/lib/vmar_race"
 trap 'rm -rf "$run"' EXIT
 cp /bin/busybox "$run/root/bin/busybox"
-if [ $load -eq 1 ]; then
+if [ -n "$ko" ]; then
+	cp "$ko" "$run/root/lib/vmar_race/vmar_race.ko"
+elif [ $load -eq 1 ]; then
 	cp "$modout"/*.ko "$run/root/lib/vmar_race/"
 fi
 [ -d "$selftests" ] && cp -r "$selftests" "$run/root/selftests"
