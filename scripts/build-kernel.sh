@@ -27,7 +27,7 @@ done
 [ -e /usr/include/libelf.h ] || vr_die "missing libelf-dev; run scripts/deps.sh"
 tarball=$(vr_src_tarball "$series")
 [ -r "$tarball" ] || vr_die "missing $tarball; run scripts/deps.sh"
-read -r -a frags < <(vr_fragments "$flavour" "$series" | tr '\n' ' ')
+read -r -a frags <<<"$(vr_fragments "$flavour" "$series" | tr "\n" " ")"
 
 dir=$(vr_kernel_dir "$flavour" "$series")
 if [ -e "$dir/.complete" ] && [ -z "$force" ]; then

@@ -8,22 +8,25 @@
 # row, kselftest case and KUnit case counts once).
 #
 #   scripts/check.sh [--only REGEX] [--stress SECONDS] [--fuzz SECONDS]
-#                    [--cycles N] [--list]
+#                    [--cycles N] [--jobs N] [--list]
 # --stress: threaded reproducer time of the stress rows (default 30);
 # --fuzz: fuzzer time of the fuzz and faults rows (default 30); --cycles:
 # insmod/rmmod cycles of the unloadloop rows (default 10). make soak raises
-# them.
+# them. --jobs: VMs at once (default 2 on 2 or more CPUs: most rows wait on
+# fixed durations, so two overlap well on 2 cores).
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
 only= stress=${VMAR_RACE_STRESS_SECS:-30} fuzz=30 cycles=10 list=0
-usage="usage: $0 [--only REGEX] [--stress SECONDS] [--fuzz SECONDS] [--cycles N] [--list]"
+jobs=$(( $(nproc) >= 2 ? 2 : 1 ))
+usage="usage: $0 [--only REGEX] [--stress SECONDS] [--fuzz SECONDS] [--cycles N] [--jobs N] [--list]"
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--only) [ $# -ge 2 ] || vr_die "--only needs a regex"; only=$2; shift 2 ;;
 	--stress) [[ "${2:-}" =~ ^[1-9][0-9]*$ ]] || vr_die "--stress needs seconds"; stress=$2; shift 2 ;;
 	--fuzz) [[ "${2:-}" =~ ^[1-9][0-9]*$ && $2 -ge 10 ]] || vr_die "--fuzz needs seconds (at least 10)"; fuzz=$2; shift 2 ;;
 	--cycles) [[ "${2:-}" =~ ^[1-9][0-9]*$ ]] || vr_die "--cycles needs a positive count"; cycles=$2; shift 2 ;;
+	--jobs) [[ "${2:-}" =~ ^[1-9]$ ]] || vr_die "--jobs needs 1-9"; jobs=$2; shift 2 ;;
 	--list) list=1; shift ;;
 	*) vr_die "$usage" ;;
 	esac
@@ -98,14 +101,25 @@ scenario_cmd() {
 	esac
 }
 
-echo "check: [4/4] ${#rows[@]} VM verdict rows ($(elapsed))"
-i=0
-for row in "${rows[@]}"; do
-	i=$((i + 1))
+# One row: boots its VM and records its results in $outdir/$i.res ("pass
+# MSG", "fail MSG", "ksft PASS FAIL SKIP", "kunit PASS FAIL"); rows run
+# $jobs at a time, so everything a row writes is its own.
+run_row() {
+	local i=$1 row=$2 kernel mode scenario params want sig name cmd limit
+	local args boot ko ps p f s log out verdict first secs why tot kres kp kf
+	local resfile="$outdir/$i.res"
+	: >"$resfile"
+	res() {
+		echo "$1 $2" >>"$resfile"
+		case "$1" in
+		pass) echo "check: PASS $2" ;;
+		fail) echo "check: FAIL $2" ;;
+		esac
+	}
 	read -r kernel mode scenario params want sig <<<"$row"
 	name="$kernel $mode $scenario${params:+ $params}"
 	name=${name% -}
-	cmd=$(scenario_cmd "$scenario") || { fail "$name: unknown scenario"; continue; }
+	cmd=$(scenario_cmd "$scenario") || { res fail "$name: unknown scenario"; return; }
 	limit=$([ "$kernel" = stock ] && echo 600 || echo 1200)
 	limit=$((limit + 2 * (stress > fuzz ? stress : fuzz) + 20 * cycles))
 	args=(--kernel "$kernel" --quiet --timeout $limit)
@@ -113,7 +127,7 @@ for row in "${rows[@]}"; do
 	boot=$(scenario_boot "$scenario")
 	if [ "$scenario" = dkms ]; then
 		ko=$("$VR_ROOT/scripts/dkms-build.sh" 2>"$outdir/dkms.err") ||
-			{ fail "$name: DKMS build failed ($(tail -n1 "$outdir/dkms.err"))"; continue; }
+			{ res fail "$name: DKMS build failed ($(tail -n1 "$outdir/dkms.err"))"; return; }
 		args+=(--ko "$ko")
 	fi
 	if [ "$params" != - ]; then
@@ -147,8 +161,7 @@ for row in "${rows[@]}"; do
 			p=$(grep -oE ' pass:[0-9]+' <<<"$tot" | cut -d: -f2)
 			f=$(grep -oE ' fail:[0-9]+' <<<"$tot" | cut -d: -f2)
 			s=$(grep -oE ' skip:[0-9]+' <<<"$tot" | cut -d: -f2)
-			ksft_pass=$((ksft_pass + p)) ksft_fail=$((ksft_fail + f)) ksft_skip=$((ksft_skip + s))
-			passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
+			res ksft "$p $f $s"
 			echo "check:   kselftest $tot"
 			grep -a '^not ok' "$log" | sed 's/^/check:   /'
 		elif [ "$want" = ok ]; then
@@ -164,19 +177,55 @@ for row in "${rows[@]}"; do
 		else
 			why="${why:-kunit.py parse reports failures}"
 		fi
-		res=$(grep -aE 'Testing complete\. Ran [0-9]+ tests' "$log.kunit" | tail -n1)
-		kp=$(grep -oE 'passed: [0-9]+' <<<"$res" | grep -oE '[0-9]+' || echo 0)
-		kf=$(grep -oE 'failed: [0-9]+' <<<"$res" | grep -oE '[0-9]+' || echo 0)
-		kunit_pass=$((kunit_pass + kp)) kunit_fail=$((kunit_fail + kf))
-		passed=$((passed + kp)) failed=$((failed + kf))
-		echo "check:   kunit.py: ${res:-no result}"
-		[ -n "$res" ] || why="${why:-kunit.py found no results}"
+		kres=$(grep -aE 'Testing complete\. Ran [0-9]+ tests' "$log.kunit" | tail -n1)
+		kp=$(grep -oE 'passed: [0-9]+' <<<"$kres" | grep -oE '[0-9]+' || echo 0)
+		kf=$(grep -oE 'failed: [0-9]+' <<<"$kres" | grep -oE '[0-9]+' || echo 0)
+		res kunit "$kp $kf"
+		echo "check:   kunit.py: ${kres:-no result}"
+		[ -n "$kres" ] || why="${why:-kunit.py found no results}"
 	fi
 	if [ -z "$why" ]; then
-		pass "$name: $verdict${first:+ ($first)} in ${secs}s"
+		res pass "$name: $verdict${first:+ ($first)} in ${secs}s"
 	else
-		fail "$name: $why; log $log"
+		res fail "$name: $why; log $log"
 	fi
+}
+
+echo "check: [4/4] ${#rows[@]} VM verdict rows, $jobs at a time ($(elapsed))"
+# Build each kernel's module once, before rows share it.
+for k in $(printf '%s\n' "${rows[@]}" | awk '{ print $1 }' | sort -u); do
+	read -r kname _ kdir < <(vr_kernel_resolve "$k") || { fail "kernel $k: not available"; continue; }
+	vr_build_module "$kname" "$kdir" >/dev/null || fail "module build for $k"
+done
+export VMAR_RACE_NO_SELFTESTS=1 VMAR_RACE_MODULE_BUILT=1
+i=0
+for row in "${rows[@]}"; do
+	i=$((i + 1))
+	if [ "$jobs" -gt 1 ]; then
+		while [ "$(jobs -rp | wc -l)" -ge "$jobs" ]; do wait -n; done
+		run_row $i "$row" &
+	else
+		run_row $i "$row"
+	fi
+done
+wait
+for ((j = 1; j <= ${#rows[@]}; j++)); do
+	while read -r kind rest; do
+		case "$kind" in
+		pass) passed=$((passed + 1)) ;;
+		fail) failed=$((failed + 1)); failures+=("$rest") ;;
+		ksft)
+			read -r p f s <<<"$rest"
+			ksft_pass=$((ksft_pass + p)) ksft_fail=$((ksft_fail + f)) ksft_skip=$((ksft_skip + s))
+			passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
+			;;
+		kunit)
+			read -r p f <<<"$rest"
+			kunit_pass=$((kunit_pass + p)) kunit_fail=$((kunit_fail + f))
+			passed=$((passed + p)) failed=$((failed + f))
+			;;
+		esac
+	done <"$outdir/$j.res"
 done
 
 echo "check: kselftest TAP totals: pass:$ksft_pass fail:$ksft_fail skip:$ksft_skip; KUnit: pass:$kunit_pass fail:$kunit_fail"

@@ -80,7 +80,12 @@ mode_label=${mode:-fixed}
 
 # Module and selftests for this kernel (quick when up to date).
 if [ $load -eq 1 ] && [ -z "$ko" ]; then
-	modout=$(vr_build_module "$kname" "$kdir")
+	# check.sh builds each module once before running VMs side by side.
+	if [ -n "${VMAR_RACE_MODULE_BUILT:-}" ] && [ -e "$VR_ROOT/build/kbuild/$kname/vmar_race.ko" ]; then
+		modout="$VR_ROOT/build/kbuild/$kname"
+	else
+		modout=$(vr_build_module "$kname" "$kdir")
+	fi
 fi
 selftests="$VR_ROOT/build/selftests"
 if [ ${#cmd[@]} -eq 0 ] || [ -z "${VMAR_RACE_NO_SELFTESTS:-}" ]; then
