@@ -15,7 +15,7 @@
 #include "vmar_race.h"
 
 struct vr_stats vr_stats;
-EXPORT_SYMBOL_NS_GPL(vr_stats, VMAR_RACE_TEST);
+EXPORT_SYMBOL_NS_GPL(vr_stats, VR_NS);
 
 /* mode: the read path of every status and maps read (modes.c). */
 static const struct vr_read_mode *vr_mode;
@@ -140,7 +140,7 @@ int vr_test_set_limit(const char *name, unsigned int val)
 	WRITE_ONCE(p->val, val);
 	return 0;
 }
-EXPORT_SYMBOL_NS_GPL(vr_test_set_limit, VMAR_RACE_TEST);
+EXPORT_SYMBOL_NS_GPL(vr_test_set_limit, VR_NS);
 #endif
 
 unsigned int vr_current_delay_us(void)
@@ -152,13 +152,13 @@ unsigned int vr_max_procs_get(void)
 {
 	return READ_ONCE(vr_p_max_procs.val);
 }
-EXPORT_SYMBOL_NS_GPL(vr_max_procs_get, VMAR_RACE_TEST);
+EXPORT_SYMBOL_NS_GPL(vr_max_procs_get, VR_NS);
 
 unsigned int vr_max_maps_get(void)
 {
 	return READ_ONCE(vr_p_max_maps.val);
 }
-EXPORT_SYMBOL_NS_GPL(vr_max_maps_get, VMAR_RACE_TEST);
+EXPORT_SYMBOL_NS_GPL(vr_max_maps_get, VR_NS);
 
 /* /sys/kernel/debug/vmar_race/stats */
 static int vr_stats_show(struct seq_file *m, void *unused)

@@ -144,7 +144,7 @@ const struct vr_read_mode *vr_mode_find(const char *name)
 			return &vr_modes[i];
 	return NULL;
 }
-EXPORT_SYMBOL_NS_GPL(vr_mode_find, VMAR_RACE_TEST);
+EXPORT_SYMBOL_NS_GPL(vr_mode_find, VR_NS);
 
 const struct vr_read_mode *vr_mode_by_index(unsigned int i)
 {

@@ -61,7 +61,7 @@ put:
 	atomic_long_inc(&vr_stats.status_reads);
 	return ret;
 }
-EXPORT_SYMBOL_NS_GPL(vr_render_status, VMAR_RACE_TEST);
+EXPORT_SYMBOL_NS_GPL(vr_render_status, VR_NS);
 
 static int vr_status_show(struct seq_file *m, void *unused)
 {

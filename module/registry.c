@@ -28,7 +28,7 @@ struct vr_owner *vr_owner_create(void)
 	INIT_LIST_HEAD(&o->procs);
 	return o;
 }
-EXPORT_SYMBOL_NS_GPL(vr_owner_create, VMAR_RACE_TEST);
+EXPORT_SYMBOL_NS_GPL(vr_owner_create, VR_NS);
 
 static void vr_owner_put(struct vr_owner *o)
 {
@@ -46,7 +46,7 @@ void vr_pproc_put(struct vr_pproc *pp)
 	if (refcount_dec_and_test(&pp->users))
 		call_rcu(&pp->rcu, vr_pproc_free_rcu);
 }
-EXPORT_SYMBOL_NS_GPL(vr_pproc_put, VMAR_RACE_TEST);
+EXPORT_SYMBOL_NS_GPL(vr_pproc_put, VR_NS);
 
 /* Look a pid up; the caller owns the returned reference. */
 struct vr_pproc *vr_pproc_find(pid_t pid)
@@ -62,7 +62,7 @@ struct vr_pproc *vr_pproc_find(pid_t pid)
 	rcu_read_unlock();
 	return pp;
 }
-EXPORT_SYMBOL_NS_GPL(vr_pproc_find, VMAR_RACE_TEST);
+EXPORT_SYMBOL_NS_GPL(vr_pproc_find, VR_NS);
 
 /*
  * The running pproc's VMAR with a reference; NULL once exited. Like Linux's
@@ -80,7 +80,7 @@ struct vr_vmar *vr_pproc_vmar_get(struct vr_pproc *pp)
 	spin_unlock(&pp->lock);
 	return v;
 }
-EXPORT_SYMBOL_NS_GPL(vr_pproc_vmar_get, VMAR_RACE_TEST);
+EXPORT_SYMBOL_NS_GPL(vr_pproc_vmar_get, VR_NS);
 
 int vr_spawn(struct vr_owner *o, const char *name, pid_t ppid, pid_t *pid)
 {
@@ -142,7 +142,7 @@ out_count:
 	atomic_dec(&vr_nr_procs);
 	return ret;
 }
-EXPORT_SYMBOL_NS_GPL(vr_spawn, VMAR_RACE_TEST);
+EXPORT_SYMBOL_NS_GPL(vr_spawn, VR_NS);
 
 /*
  * Exit: clear the slot under pp->lock (the NULL is published to RCU
@@ -181,7 +181,7 @@ int vr_exit(struct vr_pproc *pp)
 	atomic_long_inc(&vr_stats.exited);
 	return 0;
 }
-EXPORT_SYMBOL_NS_GPL(vr_exit, VMAR_RACE_TEST);
+EXPORT_SYMBOL_NS_GPL(vr_exit, VR_NS);
 
 /* The spawning file is closing: exit every pproc it still runs. */
 void vr_owner_release(struct vr_owner *o)
@@ -202,7 +202,7 @@ void vr_owner_release(struct vr_owner *o)
 	}
 	vr_owner_put(o);
 }
-EXPORT_SYMBOL_NS_GPL(vr_owner_release, VMAR_RACE_TEST);
+EXPORT_SYMBOL_NS_GPL(vr_owner_release, VR_NS);
 
 /* Remove a DEAD pproc whose directory is gone; drops the registry's ref. */
 static void vr_unpublish(struct vr_pproc *pp)
@@ -241,7 +241,7 @@ int vr_reap(pid_t pid)
 	vr_pproc_put(pp);
 	return ret;
 }
-EXPORT_SYMBOL_NS_GPL(vr_reap, VMAR_RACE_TEST);
+EXPORT_SYMBOL_NS_GPL(vr_reap, VR_NS);
 
 int vr_registry_init(struct proc_dir_entry *root)
 {

@@ -28,7 +28,7 @@ void vr_tp_arm(struct vr_tp *tp, enum vr_testpoint point, pid_t pid)
 	spin_unlock(&vr_tp_lock);
 	static_branch_enable(&vr_tp_key);
 }
-EXPORT_SYMBOL_NS_GPL(vr_tp_arm, VMAR_RACE_TEST);
+EXPORT_SYMBOL_NS_GPL(vr_tp_arm, VR_NS);
 
 void vr_tp_disarm(struct vr_tp *tp)
 {
@@ -38,7 +38,7 @@ void vr_tp_disarm(struct vr_tp *tp)
 	spin_unlock(&vr_tp_lock);
 	static_branch_disable(&vr_tp_key);
 }
-EXPORT_SYMBOL_NS_GPL(vr_tp_disarm, VMAR_RACE_TEST);
+EXPORT_SYMBOL_NS_GPL(vr_tp_disarm, VR_NS);
 
 void vr_testpoint(enum vr_testpoint point, struct vr_pproc *pp)
 {

@@ -42,7 +42,7 @@ int vr_range_check(u64 start, u64 len)
 		return -EINVAL;
 	return 0;
 }
-EXPORT_SYMBOL_NS_GPL(vr_range_check, VMAR_RACE_TEST);
+EXPORT_SYMBOL_NS_GPL(vr_range_check, VR_NS);
 
 struct vr_vmar *vr_vmar_create(void)
 {
@@ -58,13 +58,13 @@ struct vr_vmar *vr_vmar_create(void)
 	atomic_long_inc(&vr_stats.vmars_alive);
 	return v;
 }
-EXPORT_SYMBOL_NS_GPL(vr_vmar_create, VMAR_RACE_TEST);
+EXPORT_SYMBOL_NS_GPL(vr_vmar_create, VR_NS);
 
 void vr_vmar_get(struct vr_vmar *v)
 {
 	refcount_inc(&v->users);
 }
-EXPORT_SYMBOL_NS_GPL(vr_vmar_get, VMAR_RACE_TEST);
+EXPORT_SYMBOL_NS_GPL(vr_vmar_get, VR_NS);
 
 static void vr_vmar_free_rcu(struct rcu_head *rcu)
 {
@@ -93,7 +93,7 @@ void vr_vmar_put(struct vr_vmar *v)
 	mutex_destroy(&v->mutex);
 	call_rcu(&v->rcu, vr_vmar_free_rcu);
 }
-EXPORT_SYMBOL_NS_GPL(vr_vmar_put, VMAR_RACE_TEST);
+EXPORT_SYMBOL_NS_GPL(vr_vmar_put, VR_NS);
 
 /* First mapping that ends above addr, or NULL. Caller holds mutex or lock. */
 struct vr_mapping *vr_vmar_first_from(struct vr_vmar *v, u64 addr)
@@ -113,7 +113,7 @@ struct vr_mapping *vr_vmar_first_from(struct vr_vmar *v, u64 addr)
 	}
 	return best;
 }
-EXPORT_SYMBOL_NS_GPL(vr_vmar_first_from, VMAR_RACE_TEST);
+EXPORT_SYMBOL_NS_GPL(vr_vmar_first_from, VR_NS);
 
 static struct vr_mapping *vr_next(struct vr_mapping *m)
 {
@@ -172,7 +172,7 @@ int vr_vmar_map(struct vr_vmar *v, u64 start, u64 len, u32 flags)
 		kmem_cache_free(vr_mapping_cachep, new);
 	return ret;
 }
-EXPORT_SYMBOL_NS_GPL(vr_vmar_map, VMAR_RACE_TEST);
+EXPORT_SYMBOL_NS_GPL(vr_vmar_map, VR_NS);
 
 /* Forget touched pages of [start, end) in m; returns how many there were. */
 static unsigned long vr_drop_resident(struct vr_vmar *v, u64 start, u64 end)
@@ -256,7 +256,7 @@ out:
 		kmem_cache_free(vr_mapping_cachep, split);
 	return ret;
 }
-EXPORT_SYMBOL_NS_GPL(vr_vmar_unmap, VMAR_RACE_TEST);
+EXPORT_SYMBOL_NS_GPL(vr_vmar_unmap, VR_NS);
 
 /* Is [start, end) covered by mappings with no gap? Caller holds v->mutex. */
 static bool vr_covered(struct vr_vmar *v, u64 start, u64 end)
@@ -325,4 +325,4 @@ out:
 	mutex_unlock(&v->mutex);
 	return ret;
 }
-EXPORT_SYMBOL_NS_GPL(vr_vmar_touch, VMAR_RACE_TEST);
+EXPORT_SYMBOL_NS_GPL(vr_vmar_touch, VR_NS);

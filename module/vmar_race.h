@@ -43,6 +43,7 @@
 #include <linux/types.h>
 #include <linux/xarray.h>
 
+#include "compat.h"
 #include "uapi/vmar_race.h"
 
 #define VR_PAGE_SHIFT	12

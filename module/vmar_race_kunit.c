@@ -601,4 +601,4 @@ kunit_test_suite(vr_suite);
 
 MODULE_LICENSE("GPL");
 MODULE_DESCRIPTION("KUnit tests for vmar_race");
-MODULE_IMPORT_NS(VMAR_RACE_TEST);
+MODULE_IMPORT_NS(VR_NS);
