@@ -7,6 +7,8 @@ set -euo pipefail
 src=$(vr_linux_src)
 out="$VR_ROOT/build/selftests"
 mkdir -p "$out"
+exec {lock}>"$out.lock"		# one build at a time when VMs start side by side
+flock "$lock"
 [ -e /usr/lib/x86_64-linux-gnu/libc.a ] || vr_die "static libc missing (libc6-dev); run scripts/deps.sh"
 make -s -C "$VR_ROOT/selftests" KSFT_DIR="$src/tools/testing/selftests" OUTPUT="$out" all
 echo "$out"

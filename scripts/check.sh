@@ -195,7 +195,7 @@ echo "check: [4/4] ${#rows[@]} VM verdict rows, $jobs at a time ($(elapsed))"
 # Build each kernel's module once, before rows share it.
 for k in $(printf '%s\n' "${rows[@]}" | awk '{ print $1 }' | sort -u); do
 	read -r kname _ kdir < <(vr_kernel_resolve "$k") || { fail "kernel $k: not available"; continue; }
-	vr_build_module "$kname" "$kdir" >/dev/null || fail "module build for $k"
+	(vr_build_module "$kname" "$kdir" >/dev/null) || fail "module build for $k"
 done
 export VMAR_RACE_NO_SELFTESTS=1 VMAR_RACE_MODULE_BUILT=1
 

@@ -164,8 +164,12 @@ vr_kernel_resolve() {
 # Build vmar_race.ko (and vmar_race_kunit.ko when the tree has KUnit) for one
 # kernel tree into build/kbuild/NAME/; prints that directory.
 vr_build_module() {
-	local name=$1 kdir=$2 out="$VR_ROOT/build/kbuild/$1"
+	local name=$1 kdir=$2 out="$VR_ROOT/build/kbuild/$1" lock
 	mkdir -p "$out"
+	# VMs may start side by side: one build per tree at a time (the lock
+	# goes with this function's caller, a $(...) subshell).
+	exec {lock}>"$out.lock"
+	flock "$lock"
 	rsync -a --delete --exclude '*.o' --exclude '*.ko' --exclude '.*.cmd' \
 		"$VR_ROOT/Kbuild" "$VR_ROOT/module" "$out/" 2>/dev/null ||
 		{ cp "$VR_ROOT/Kbuild" "$out/" && cp -r "$VR_ROOT/module" "$out/"; }
