@@ -20,15 +20,13 @@ while [ $i -lt "$cycles" ]; do
 	./fuzz -R -d 600 -s $i >/tmp/readers.out 2>&1 &
 	readers=$!
 	if [ $((i % 2)) -eq 1 ]; then
-		./repro -t 2 -k -d 1 -P 0 >/tmp/writer.out 2>&1 &
+		./repro -t 2 -k -d 2 -P 0 >/tmp/writer.out 2>&1 &
 	else
 		./repro -r 20 -L -P 0 >/tmp/writer.out 2>&1 &	# leaves 20 zombies
 	fi
 	writer=$!
-	n=0	# wait for the writer to open the control device
-	while [ "$(cat /sys/module/vmar_race/refcnt)" -eq 0 ]; do
-		n=$((n + 1))
-		[ $n -lt 1000 ] || { echo "unload_loop: writer never opened the device" >&2; exit 1; }
+	# Let the writer open the control device (or finish, on a slow guest).
+	while [ "$(cat /sys/module/vmar_race/refcnt)" -eq 0 ] && kill -0 $writer 2>/dev/null; do
 		sleep 0.01
 	done
 	busy=0
