@@ -23,6 +23,9 @@
  *   protects the mapping tree and RSS counters for readers. Lock order:
  *   pp->lock -> v->lock; v->mutex -> v->lock. Never sleep under a spinlock:
  *   long output (maps) is rendered a buffer at a time.
+ * - pprocs, owners, VMARs and mappings come from the module's own slab
+ *   caches (vr_pproc, vr_owner, vr_vmar, vr_mapping: failslab can target
+ *   them); unload destroys them after rcu_barrier().
  * - /proc/vmar_race/<pid>/ files point at their pproc; reap removes the
  *   directory (proc_remove() waits for readers and cuts open files off with
  *   -EIO) before the registry drops its reference.
