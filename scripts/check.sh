@@ -148,6 +148,9 @@ run_row() {
 	secs=$(sed -n 's/.* seconds=\([0-9]*\) .*/\1/p' <<<"$out")
 	why=
 	if [ "$verdict" != "$want" ]; then
+		# Without a kernel message, say what the guest command printed last.
+		[ -n "$first" ] || first=$(grep -av '^\[' "$log" |
+			grep -a -B1 '^vm-guest: command exit status' | head -n1 | tr -d '\r')
 		why="verdict $verdict, expected $want${first:+ ($first)}"
 	elif [ "$sig" != - ] && ! grep -qE -- "$sig" <<<"$first"; then
 		why="signature '$first' does not match /$sig/"
