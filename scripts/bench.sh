@@ -52,14 +52,17 @@ for spec in "buggy stock 0" "buggy stock 1000" "uaf debug 0" "uaf debug 50000"; 
 			--quiet --timeout 300 --log "$log" -- "${cmd[@]}" 2>&1)
 		verdict=$(sed -n 's/^vm: verdict=\([a-z]*\) .*/\1/p' <<<"$res")
 		first=$(sed -n 's/^vm: kernel: //p' <<<"$res")
-		start=$(sed -n 's/.*command starts at uptime \([0-9.]*\).*/\1/p' "$log" | head -n1)
 		t=-1
 		if [ "$verdict" = panic ] || [ "$verdict" = report ]; then
-			ts=$(grep -a -m1 -F -- "$first" "$log" | sed -n 's/^\[ *\([0-9.]*\)\].*/\1/p')
-			[ -n "$ts" ] && [ -n "$start" ] && t=$(awk -v a="$ts" -v b="$start" 'BEGIN { printf "%.3f", a - b }')
+			t=$(vr_secs_to "$log" "$first")
+			t=${t:--1}
 		fi
 		printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$mode" "$kernel" "$delay" "$b" "$verdict" "$t" >>"$out/repro.tsv"
-		echo "bench:   $mode/$kernel race_delay_us=$delay boot $b: $verdict${t:+ after ${t}s}"
+		case "$verdict:$t" in
+		ok:*) echo "bench:   $mode/$kernel race_delay_us=$delay boot $b: no report in ${cap}s" ;;
+		*:-1) echo "bench:   $mode/$kernel race_delay_us=$delay boot $b: $verdict (no timestamp)" ;;
+		*) echo "bench:   $mode/$kernel race_delay_us=$delay boot $b: $verdict after ${t}s" ;;
+		esac
 	done
 done
 

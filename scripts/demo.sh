@@ -53,7 +53,6 @@ for m in $modes; do
 	verdict=$(sed -n 's/^vm: verdict=\([a-z]*\) .*/\1/p' <<<"$res")
 	msg=$(sed -n 's/^vm: kernel: //p' <<<"$res")
 	secs=$(sed -n 's/.* seconds=\([0-9]*\) .*/\1/p' <<<"$res")
-	start=$(sed -n 's/.*command starts at uptime \([0-9.]*\).*/\1/p' "$log" | head -n1)
 	final=$(grep -a '^repro: rounds=' "$log" | tail -n1)
 	if [ "$verdict" = ok ] || [ -z "$msg" ]; then
 		survived=$(sed -n 's/.*rounds=\([0-9]*\).*/\1/p' <<<"$final")
@@ -65,9 +64,9 @@ for m in $modes; do
 		crash_r=$(awk -v m="$msg" 'index($0, m) { exit } /^repro: round / { r = $3 } END { print r }' "$log")
 		survived=$(( ${crash_r:-1} - 1 ))
 		zreads=-
-		ts=$(grep -a -m1 -F -- "$msg" "$log" | sed -n 's/^\[ *\([0-9.]*\)\].*/\1/p')
-		crash_t=-
-		[ -n "$ts" ] && [ -n "$start" ] && crash_t=$(awk -v a="$ts" -v b="$start" 'BEGIN { printf "%.2fs", a - b }')
+		crash_t=$(vr_secs_to "$log" "$msg")
+		crash_t=${crash_t:+${crash_t}s}
+		crash_t=${crash_t:--}
 	fi
 	short=$(sed -E 's/^Kernel panic - not syncing: vmar_race: called `Option::unwrap\(\)` on a `None` value: /panic: unwrap() on None: /; s/ read through .*//' <<<"$msg")
 	short=${short:0:62}

@@ -183,3 +183,15 @@ vr_build_module() {
 	fi
 	echo "$out"
 }
+
+# Seconds from the guest command's start (vm.sh's /dev/kmsg marker) to the
+# first console line holding TEXT, both read off the printk clock; prints
+# nothing when either line is missing.
+vr_secs_to() {
+	local log=$1 text=$2 a b
+	a=$(grep -a -m1 '^\[ *[0-9.]*\] vm-guest: command starts' "$log" |
+		sed -n 's/^\[ *\([0-9.]*\)\].*/\1/p')
+	b=$(grep -a -m1 -F -- "$text" "$log" | sed -n 's/^\[ *\([0-9.]*\)\].*/\1/p')
+	[ -n "$a" ] && [ -n "$b" ] || return 0
+	awk -v a="$a" -v b="$b" 'BEGIN { printf "%.3f", b - a }'
+}

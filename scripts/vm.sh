@@ -132,6 +132,7 @@ if [ $load -eq 1 ]; then
 fi
 cd /root
 echo "vm-guest: command starts at uptime \$(cut -d' ' -f1 /proc/uptime)"
+echo "vm-guest: command starts" >/dev/kmsg	# on the printk clock, to the us
 sh -c "\$(cat /command)" </dev/null
 rc=\$?
 if [ -e /sys/kernel/debug/kmemleak ]; then
