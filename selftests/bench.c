@@ -5,7 +5,7 @@
  * with their unit); progress goes to stderr.
  *
  *   bench [-d SECONDS] [-s SCALES] [-q]
- *   -d  seconds per throughput measurement (default 2; 5 rounds each)
+ *   -d  seconds per throughput measurement (default 2; 7 rounds each)
  *   -s  comma-separated pproc populations for the scaling test
  *       (default 10,1000,100000)
  *   -q  quick: 0.3 s measurements, populations 10,1000
@@ -18,7 +18,9 @@
 
 #include "vr_util.h"
 
-#define ROUNDS 5		/* turns of the throughput readers */
+#define ROUNDS 7		/* turns of the throughput readers */
+#define BATCHES 5		/* scaling test: median of 5 batches */
+#define BATCH_OPS 200		/* of 200 operations of each kind */
 
 static double secs = 2;
 static char scales[128] = "10,1000,100000";
@@ -178,6 +180,44 @@ static int populate(int *pids, int from, int to)
 	return 0;
 }
 
+/*
+ * One batch of the scaling test at population n: spawn k pprocs, read the
+ * status of k pprocs spread over the population twice, exit and reap the k.
+ * The first read pass makes procfs build dentries and inodes, a one-off
+ * cost of any /proc lookup; the second is the steady state. Costs per
+ * operation in us: spawn, first read, read, exit, reap.
+ */
+static void scale_batch(const int *pop, int n, int *ops, int k, int b,
+			double cost[5])
+{
+	double t0;
+	int i, pass;
+
+	t0 = vr_now();
+	if (populate(ops, 0, k))
+		die("spawn", errno);
+	cost[0] = (vr_now() - t0) / k * 1e6;
+	for (pass = 0; pass < 2; pass++) {
+		t0 = vr_now();
+		for (i = 0; i < k; i++) {
+			char p[64];
+
+			snprintf(p, sizeof(p), VMAR_RACE_PROC_ROOT "/%d/status",
+				 pop[((long)b * k + i) * 7919L % n]);
+			read_once(p);
+		}
+		cost[1 + pass] = (vr_now() - t0) / k * 1e6;
+	}
+	t0 = vr_now();
+	for (i = 0; i < k; i++)
+		vr_pid_op(ctl, VMAR_RACE_IOC_EXIT, ops[i]);
+	cost[3] = (vr_now() - t0) / k * 1e6;
+	t0 = vr_now();
+	for (i = 0; i < k; i++)
+		vr_pid_op(ctl, VMAR_RACE_IOC_REAP, ops[i]);
+	cost[4] = (vr_now() - t0) / k * 1e6;
+}
+
 int main(int argc, char **argv)
 {
 	static const char * const modes[] = { "buggy", "checked", "fixed", "rcu" };
@@ -274,8 +314,8 @@ int main(int argc, char **argv)
 	/* 3. Per-operation cost at each population. */
 	vr_param_write("mode", "fixed");
 	for (tok = strtok(scales, ","); tok; tok = strtok(NULL, ",")) {
-		int n = atoi(tok), k = 1000, *ops, pass;
-		double t0, sp, st = 0, cold = 0, ex, rp;
+		int n = atoi(tok), k = BATCH_OPS, *ops, b, c;
+		double cost[BATCHES][5], med[5];
 
 		if (n < 1 || n > 1000000)
 			die("-s wants populations of 1-1000000", EINVAL);
@@ -294,41 +334,20 @@ int main(int argc, char **argv)
 		if (populate(pop, have, n))
 			die("populate", errno);
 		have = n;
-		t0 = vr_now();
-		if (populate(ops, 0, k))
-			die("spawn", errno);
-		sp = (vr_now() - t0) / k * 1e6;
-		/*
-		 * Status reads of k pprocs spread over the population. The
-		 * first pass is untimed: it makes procfs build the dentries
-		 * and inodes, a one-off cost of any /proc lookup, so the timed
-		 * pass compares steady-state reads at both populations.
-		 */
-		for (pass = 0; pass < 2; pass++) {
-			t0 = vr_now();
-			for (i = 0; i < k; i++) {
-				char p[64];
+		for (b = 0; b < BATCHES; b++)
+			scale_batch(pop, n, ops, k, b, cost[b]);
+		for (c = 0; c < 5; c++) {
+			double col[BATCHES];
 
-				snprintf(p, sizeof(p), VMAR_RACE_PROC_ROOT "/%d/status",
-					 pop[(i * 7919L) % n]);
-				read_once(p);
-			}
-			st = (vr_now() - t0) / k * 1e6;
-			if (!pass)
-				cold = st;
+			for (b = 0; b < BATCHES; b++)
+				col[b] = cost[b][c];
+			qsort(col, BATCHES, sizeof(col[0]), cmp_double);
+			med[c] = col[BATCHES / 2];
 		}
-		t0 = vr_now();
-		for (i = 0; i < k; i++)
-			vr_pid_op(ctl, VMAR_RACE_IOC_EXIT, ops[i]);
-		ex = (vr_now() - t0) / k * 1e6;
-		t0 = vr_now();
-		for (i = 0; i < k; i++)
-			vr_pid_op(ctl, VMAR_RACE_IOC_REAP, ops[i]);
-		rp = (vr_now() - t0) / k * 1e6;
 		printf("  \"scale_%d_spawn_us\": %.2f,\n  \"scale_%d_status_read_us\": %.2f,\n"
 		       "  \"scale_%d_status_first_read_us\": %.2f,\n"
 		       "  \"scale_%d_exit_us\": %.2f,\n  \"scale_%d_reap_us\": %.2f,\n",
-		       n, sp, n, st, n, cold, n, ex, n, rp);
+		       n, med[0], n, med[2], n, med[1], n, med[3], n, med[4]);
 		free(ops);
 	}
 	kill(child, SIGKILL);
