@@ -52,6 +52,7 @@ for spec in "buggy stock 0" "buggy stock 1000" "uaf debug 0" "uaf debug 50000"; 
 			--quiet --timeout 300 --log "$log" -- "${cmd[@]}" 2>&1)
 		verdict=$(sed -n 's/^vm: verdict=\([a-z]*\) .*/\1/p' <<<"$res")
 		first=$(sed -n 's/^vm: kernel: //p' <<<"$res")
+		[ -n "$verdict" ] || vr_die "$mode/$kernel boot $b did not run: $(tail -n3 <<<"$res")"
 		t=-1
 		if [ "$verdict" = panic ] || [ "$verdict" = report ]; then
 			t=$(vr_secs_to "$log" "$first")

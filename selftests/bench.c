@@ -21,6 +21,7 @@
 #define ROUNDS 7		/* turns of the throughput readers */
 #define BATCHES 5		/* scaling test: median of 5 batches */
 #define BATCH_OPS 200		/* of 200 operations of each kind */
+#define MAX_SCALES 8
 
 static double secs = 2;
 static char scales[128] = "10,1000,100000";
@@ -222,9 +223,11 @@ int main(int argc, char **argv)
 {
 	static const char * const modes[] = { "buggy", "checked", "fixed", "rcu" };
 	char path[64], self_path[] = "/proc/self/status", child_path[64];
-	int opt, pid, i, m, th, *pop = NULL, have = 0;
+	int opt, pid, i, j, m, th, b, s, *pop, *ops, have = 0;
+	int ns[MAX_SCALES], nscale = 0, maxn = 0;
+	double cost[MAX_SCALES][BATCHES][5];
 	pid_t child;
-	char *tok;
+	char *tok, *end;
 
 	while ((opt = getopt(argc, argv, "d:s:q")) != -1) {
 		switch (opt) {
@@ -245,6 +248,19 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
+	for (tok = strtok(scales, ","); tok; tok = strtok(NULL, ",")) {
+		long n = strtol(tok, &end, 10);
+
+		if (*end || n < 1 || n > 1000000 || nscale == MAX_SCALES)
+			die("-s wants up to 8 populations of 1-1000000", EINVAL);
+		for (i = 0; i < nscale; i++)
+			if (ns[i] == n)
+				die("-s lists a population twice", EINVAL);
+		ns[nscale++] = n;
+		maxn = n > maxn ? n : maxn;
+	}
+	if (!nscale)
+		die("-s wants up to 8 populations of 1-1000000", EINVAL);
 	ctl = open(VMAR_RACE_DEVICE, O_RDWR);
 	if (ctl < 0)
 		die("open " VMAR_RACE_DEVICE, errno);
@@ -272,20 +288,28 @@ int main(int argc, char **argv)
 	 */
 	printf("  \"throughput_rounds\": %d,\n", ROUNDS);
 	for (th = 1; th <= 2; th++) {
-		const char *names[6] = { "linux_self", "linux_child" };
+		const char *names[6] = { "linux_self", "linux_child", "buggy",
+					 "checked", "fixed", "rcu" };
 		double tp[6][ROUNDS];
 		int r;
 
 		for (r = 0; r < ROUNDS; r++) {
-			fprintf(stderr, "bench: status reads, %d thread(s), round %d/%d\n",
-				th, r + 1, ROUNDS);
-			tp[0][r] = throughput(self_path, th, 0);
-			tp[1][r] = throughput(child_path, th, 0);
-			for (m = 0; m < 4; m++) {
-				names[m + 2] = modes[m];
-				vr_param_write("mode", modes[m]);
-				tp[m + 2][r] = throughput(path, th, 0);
+			/* Each round starts with a different reader. */
+			for (j = 0; j < 6; j++) {
+				i = (j + r) % 6;
+				if (i < 2) {
+					tp[i][r] = throughput(i ? child_path : self_path,
+							      th, 0);
+					continue;
+				}
+				vr_param_write("mode", modes[i - 2]);
+				tp[i][r] = throughput(path, th, 0);
 			}
+			fprintf(stderr, "bench: status reads/s, %d thread(s), round %d/%d:",
+				th, r + 1, ROUNDS);
+			for (i = 0; i < 6; i++)
+				fprintf(stderr, " %s %.0f", names[i], tp[i][r]);
+			fputc('\n', stderr);
 		}
 		for (i = 0; i < 6; i++) {
 			qsort(tp[i], ROUNDS, sizeof(tp[i][0]), cmp_double);
@@ -311,47 +335,55 @@ int main(int argc, char **argv)
 			printf("  \"%s_exit_with_%dt_readers_p99_us\": %.2f,\n", modes[m], th, p99);
 		}
 	}
-	/* 3. Per-operation cost at each population. */
+	/*
+	 * 3. Per-operation cost at each population. The populations take
+	 * turns (grown and shrunk between batches), so that TCG's drift
+	 * falls on all of them alike; each figure is the median batch.
+	 */
 	vr_param_write("mode", "fixed");
-	for (tok = strtok(scales, ","); tok; tok = strtok(NULL, ",")) {
-		int n = atoi(tok), k = BATCH_OPS, *ops, b, c;
-		double cost[BATCHES][5], med[5];
-
-		if (n < 1 || n > 1000000)
-			die("-s wants populations of 1-1000000", EINVAL);
-		fprintf(stderr, "bench: scaling at %d pprocs\n", n);
-		pop = realloc(pop, sizeof(*pop) * n);
-		ops = malloc(sizeof(*ops) * k);
-		if (!pop || !ops)
-			die("malloc", ENOMEM);
-		if (have > n) {		/* shrink: reap the surplus */
-			for (i = n; i < have; i++) {
+	pop = malloc(sizeof(*pop) * maxn);
+	ops = malloc(sizeof(*ops) * BATCH_OPS);
+	if (!pop || !ops)
+		die("malloc", ENOMEM);
+	for (b = 0; b < BATCHES; b++) {
+		for (s = 0; s < nscale; s++) {
+			fprintf(stderr, "bench: scaling, batch %d/%d, %d pprocs\n",
+				b + 1, BATCHES, ns[s]);
+			for (i = ns[s]; i < have; i++) {	/* shrink */
 				vr_pid_op(ctl, VMAR_RACE_IOC_EXIT, pop[i]);
 				vr_pid_op(ctl, VMAR_RACE_IOC_REAP, pop[i]);
 			}
-			have = n;
+			if (populate(pop, have < ns[s] ? have : ns[s], ns[s]))
+				die("populate", errno);
+			have = ns[s];
+			scale_batch(pop, have, ops, BATCH_OPS, b, cost[s][b]);
 		}
-		if (populate(pop, have, n))
-			die("populate", errno);
-		have = n;
-		for (b = 0; b < BATCHES; b++)
-			scale_batch(pop, n, ops, k, b, cost[b]);
+	}
+	for (s = 0; s < nscale; s++) {
+		double med[5];
+		int c;
+
 		for (c = 0; c < 5; c++) {
 			double col[BATCHES];
 
 			for (b = 0; b < BATCHES; b++)
-				col[b] = cost[b][c];
+				col[b] = cost[s][b][c];
 			qsort(col, BATCHES, sizeof(col[0]), cmp_double);
 			med[c] = col[BATCHES / 2];
 		}
 		printf("  \"scale_%d_spawn_us\": %.2f,\n  \"scale_%d_status_read_us\": %.2f,\n"
 		       "  \"scale_%d_status_first_read_us\": %.2f,\n"
 		       "  \"scale_%d_exit_us\": %.2f,\n  \"scale_%d_reap_us\": %.2f,\n",
-		       n, med[0], n, med[2], n, med[1], n, med[3], n, med[4]);
-		free(ops);
+		       ns[s], med[0], ns[s], med[2], ns[s], med[1], ns[s], med[3],
+		       ns[s], med[4]);
 	}
+	free(ops);
+	free(pop);
 	kill(child, SIGKILL);
 	waitpid(child, NULL, 0);
-	printf("  \"scales\": \"%s\"\n}\n", argc > 0 ? "see scale_* keys" : "");
+	printf("  \"scales\": \"");
+	for (s = 0; s < nscale; s++)
+		printf("%s%d", s ? "," : "", ns[s]);
+	printf("\"\n}\n");
 	return 0;
 }
