@@ -8,15 +8,17 @@
 # reproduction sample capped at 10 s) to prove that it works.
 #
 #   scripts/bench.sh [--quick] [--boots N] [--seconds S]
+#   --seconds: time per throughput figure, taken in 0.25 s turns (default 12)
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
-quick=0 boots=10 secs=2 cap=60
+quick=0 boots=10 secs=12 cap=60
 while [ $# -gt 0 ]; do
 	case "$1" in
-	--quick) quick=1 boots=1 secs=0.3 cap=10; shift ;;
+	--quick) quick=1 boots=1 cap=10; shift ;;
 	--boots) [[ "${2:-}" =~ ^[1-9][0-9]*$ ]] || vr_die "--boots needs a positive number"; boots=$2; shift 2 ;;
-	--seconds) [[ "${2:-}" =~ ^[0-9]+(\.[0-9]+)?$ ]] || vr_die "--seconds needs a number"; secs=$2; shift 2 ;;
+	--seconds) [[ "${2:-}" =~ ^[0-9]+$ ]] && [ "$2" -ge 1 ] && [ "$2" -le 60 ] ||
+		vr_die "--seconds needs whole seconds, 1-60"; secs=$2; shift 2 ;;
 	*) vr_die "usage: $0 [--quick] [--boots N] [--seconds S]" ;;
 	esac
 done

@@ -4,11 +4,17 @@
  * compare like with like. Prints one JSON object on stdout (figures named
  * with their unit); progress goes to stderr.
  *
+ * TCG's speed drifts by tens of percent over seconds (and with the host's
+ * load), so nothing is measured in one piece: the readers, the writer's
+ * conditions and the populations take turns in short slices, and every
+ * goal ratio is also given as the median of per-round ratios, each taken
+ * from slices a second or so apart.
+ *
  *   bench [-d SECONDS] [-s SCALES] [-q]
- *   -d  seconds per throughput measurement (default 2; 7 rounds each)
+ *   -d  seconds per throughput figure, in 0.25 s slices (default 12)
  *   -s  comma-separated pproc populations for the scaling test
  *       (default 10,1000,100000)
- *   -q  quick: 0.3 s measurements, populations 10,1000
+ *   -q  quick: 1.2 s figures in 0.1 s slices, populations 10,1000
  */
 #include <getopt.h>
 #include <pthread.h>
@@ -18,12 +24,14 @@
 
 #include "vr_util.h"
 
-#define ROUNDS 7		/* turns of the throughput readers */
-#define BATCHES 5		/* scaling test: median of 5 batches */
-#define BATCH_OPS 200		/* of 200 operations of each kind */
+#define MAX_ROUNDS 240	/* slices per figure */
+#define MAX_BATCHES 11		/* scaling test: rounds of batches */
+#define BATCH_OPS 1000		/* of 1000 operations of each kind */
 #define MAX_SCALES 8
+#define LAT_MAX (1 << 20)	/* exit latencies kept per condition */
 
-static double secs = 2;
+static double secs = 12, slice = 0.25;
+static int batches = MAX_BATCHES;
 static char scales[128] = "10,1000,100000";
 static atomic_int stop, writer_pid;
 static int ctl;
@@ -67,8 +75,8 @@ static void *reader(void *p)
 	return NULL;
 }
 
-/* Reads per second of path with n threads over secs seconds. */
-static double throughput(const char *path, int n, int follow)
+/* Reads per second of path with n threads over dur seconds. */
+static double throughput(const char *path, int n, double dur)
 {
 	struct reader_arg a[8];
 	pthread_t t[8];
@@ -79,12 +87,11 @@ static double throughput(const char *path, int n, int follow)
 	stop = 0;
 	for (i = 0; i < n; i++) {
 		memset(&a[i], 0, sizeof(a[i]));
-		snprintf(a[i].path, sizeof(a[i].path), "%s", path ? path : "");
-		a[i].follow = follow;
+		snprintf(a[i].path, sizeof(a[i].path), "%s", path);
 		pthread_create(&t[i], NULL, reader, &a[i]);
 	}
 	t0 = vr_now();
-	usleep(secs * 1e6);
+	usleep(dur * 1e6);
 	stop = 1;
 	el = vr_now() - t0;
 	for (i = 0; i < n; i++) {
@@ -101,15 +108,25 @@ static int cmp_double(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* Spawn, exit, reap for secs seconds; EXIT latencies in microseconds. */
-static void writer_loop(double *median, double *p99, long *cycles)
+static double median_of(double *v, int n)
 {
-	static double lat[200000];
+	qsort(v, n, sizeof(v[0]), cmp_double);
+	return n ? v[n / 2] : 0;
+}
+
+/* EXIT latencies in microseconds, pooled over the rounds of a condition. */
+struct lat {
+	double *v;
+	long n;
+};
+
+/* Spawn, map, touch, exit, reap for dur seconds; record EXIT latencies. */
+static void writer_loop(double dur, struct lat *l)
+{
 	double t0 = vr_now(), a;
-	long n = 0;
 	int pid;
 
-	while (vr_now() - t0 < secs && n < 200000) {
+	while (vr_now() - t0 < dur && l->n < LAT_MAX) {
 		pid = vr_spawn(ctl, "bw");
 		if (pid < 0)
 			die("spawn", pid);
@@ -120,34 +137,22 @@ static void writer_loop(double *median, double *p99, long *cycles)
 		a = vr_now();
 		if (vr_pid_op(ctl, VMAR_RACE_IOC_EXIT, pid))
 			die("exit", errno);
-		lat[n++] = (vr_now() - a) * 1e6;
+		l->v[l->n++] = (vr_now() - a) * 1e6;
 		if (vr_pid_op(ctl, VMAR_RACE_IOC_REAP, pid))
 			die("reap", errno);
 	}
-	qsort(lat, n, sizeof(lat[0]), cmp_double);
-	*median = n ? lat[n / 2] : 0;
-	*p99 = n ? lat[(long)(n * 0.99)] : 0;
-	*cycles = n;
 }
 
-static void *writer_thread(void *p)
-{
-	double *out = p;
-	long n;
-
-	writer_loop(&out[0], &out[1], &n);
-	out[2] = n;
-	stop = 1;
-	return NULL;
-}
-
-/* Readers follow the writer's pproc while it spawns, exits and reaps. */
-static void contended(int n, double *reads, double *med, double *p99)
+/*
+ * The writer for dur seconds with n readers (0-2) following its pproc
+ * while it spawns, exits and reaps. Adds the readers' reads and the
+ * elapsed time to *reads and *el.
+ */
+static void contended(int n, double dur, struct lat *l, double *reads, double *el)
 {
 	struct reader_arg a[8];
-	pthread_t t[8], w;
-	double out[3], t0;
-	long total = 0;
+	pthread_t t[8];
+	double t0;
 	int i;
 
 	stop = 0;
@@ -158,15 +163,13 @@ static void contended(int n, double *reads, double *med, double *p99)
 		pthread_create(&t[i], NULL, reader, &a[i]);
 	}
 	t0 = vr_now();
-	pthread_create(&w, NULL, writer_thread, out);
-	pthread_join(w, NULL);
+	writer_loop(dur, l);
+	stop = 1;
+	*el += vr_now() - t0;
 	for (i = 0; i < n; i++) {
 		pthread_join(t[i], NULL);
-		total += a[i].ops;
+		*reads += a[i].ops;
 	}
-	*reads = total / (vr_now() - t0);
-	*med = out[0];
-	*p99 = out[1];
 }
 
 static int populate(int *pids, int from, int to)
@@ -219,28 +222,181 @@ static void scale_batch(const int *pop, int n, int *ops, int k, int b,
 	cost[4] = (vr_now() - t0) / k * 1e6;
 }
 
+/* Median over rounds of num[r] / den[r]. */
+static double paired(const double *num, const double *den, int n)
+{
+	double q[MAX_ROUNDS];
+	int i;
+
+	for (i = 0; i < n; i++)
+		q[i] = den[i] > 0 ? num[i] / den[i] : 0;
+	return median_of(q, n);
+}
+
+/*
+ * 1. Status reads per second of a running pproc per mode, next to Linux's
+ * own, with th threads. The six readers take turns in slices; each figure
+ * is the median slice.
+ */
+static void read_throughput(int th, const char *path, const char *self_path,
+			    const char *child_path, int rounds)
+{
+	static const char * const names[6] = { "linux_self", "linux_child",
+		"buggy", "checked", "fixed", "rcu" };
+	static double tp[6][MAX_ROUNDS];
+	double v[MAX_ROUNDS];
+	int i, j, r;
+
+	for (r = 0; r < rounds; r++) {
+		if (r % 10 == 0)
+			fprintf(stderr, "bench: status reads, %d thread(s), round %d/%d\n",
+				th, r + 1, rounds);
+		for (j = 0; j < 6; j++) {	/* each round starts elsewhere */
+			i = (j + r) % 6;
+			if (i >= 2)
+				vr_param_write("mode", names[i]);
+			tp[i][r] = throughput(i == 0 ? self_path :
+					      i == 1 ? child_path : path, th, slice);
+		}
+	}
+	for (i = 0; i < 6; i++) {
+		memcpy(v, tp[i], sizeof(double) * rounds);
+		printf("  \"%s_status_%dt_reads_per_s\": %.0f,\n", names[i], th,
+		       median_of(v, rounds));
+	}
+	printf("  \"fixed_vs_buggy_status_%dt_ratio\": %.3f,\n", th,
+	       paired(tp[4], tp[2], rounds));
+	printf("  \"rcu_vs_buggy_status_%dt_ratio\": %.3f,\n", th,
+	       paired(tp[5], tp[2], rounds));
+	printf("  \"fixed_vs_linux_self_status_%dt_ratio\": %.3f,\n", th,
+	       paired(tp[4], tp[0], rounds));
+}
+
+/*
+ * 2. The writer alone, with one and with two readers following its pproc,
+ * in turns; latencies are pooled per condition.
+ */
+static void exit_latency(const char *mode, int rounds)
+{
+	static struct lat l[3];
+	double reads[3] = { 0 }, el[3] = { 0 };
+	int c, j, r;
+
+	vr_param_write("mode", mode);
+	fprintf(stderr, "bench: writer exit latency, %s\n", mode);
+	for (c = 0; c < 3; c++) {
+		if (!l[c].v)
+			l[c].v = malloc(sizeof(double) * LAT_MAX);
+		if (!l[c].v)
+			die("malloc", ENOMEM);
+		l[c].n = 0;
+	}
+	for (r = 0; r < rounds; r++)
+		for (j = 0; j < 3; j++) {
+			c = (j + r) % 3;
+			contended(c, slice, &l[c], &reads[c], &el[c]);
+		}
+	for (c = 0; c < 3; c++) {
+		qsort(l[c].v, l[c].n, sizeof(double), cmp_double);
+		if (!l[c].n)
+			die("writer made no progress", EIO);
+	}
+	printf("  \"%s_exit_alone_median_us\": %.2f,\n  \"%s_exit_alone_p99_us\": %.2f,\n",
+	       mode, l[0].v[l[0].n / 2], mode, l[0].v[(long)(l[0].n * 0.99)]);
+	for (c = 1; c < 3; c++) {
+		printf("  \"%s_contended_%dt_reads_per_s\": %.0f,\n", mode, c,
+		       reads[c] / el[c]);
+		printf("  \"%s_exit_with_%dt_readers_median_us\": %.2f,\n", mode, c,
+		       l[c].v[l[c].n / 2]);
+		printf("  \"%s_exit_with_%dt_readers_p99_us\": %.2f,\n", mode, c,
+		       l[c].v[(long)(l[c].n * 0.99)]);
+	}
+}
+
+/*
+ * 3. Per-operation cost at each population, in fixed mode. The
+ * populations take turns (grown and shrunk between batches); each figure
+ * is the median batch, and each goal ratio the median of per-round ratios.
+ */
+static void scaling(const int *ns, int nscale, int maxn)
+{
+	static const char * const ops_names[5] = { "spawn", "status_first_read",
+		"status_read", "exit", "reap" };
+	static double cost[MAX_SCALES][5][MAX_BATCHES];
+	int *pop, *ops, have = 0, lo = 0, hi = 0, b, c, i, s;
+	double v[MAX_BATCHES];
+
+	vr_param_write("mode", "fixed");
+	pop = malloc(sizeof(*pop) * maxn);
+	ops = malloc(sizeof(*ops) * BATCH_OPS);
+	if (!pop || !ops)
+		die("malloc", ENOMEM);
+	for (b = 0; b < batches; b++) {
+		fprintf(stderr, "bench: scaling, round %d/%d\n", b + 1, batches);
+		for (s = 0; s < nscale; s++) {
+			double one[5];
+
+			for (i = ns[s]; i < have; i++) {	/* shrink */
+				vr_pid_op(ctl, VMAR_RACE_IOC_EXIT, pop[i]);
+				vr_pid_op(ctl, VMAR_RACE_IOC_REAP, pop[i]);
+			}
+			if (populate(pop, have < ns[s] ? have : ns[s], ns[s]))
+				die("populate", errno);
+			have = ns[s];
+			/*
+			 * Let the resize's RCU frees run first (the stats
+			 * file waits for them) so the batch does not pay.
+			 */
+			if (read_once(VMAR_RACE_STATS))
+				die("read " VMAR_RACE_STATS, EIO);
+			usleep(100000);
+			scale_batch(pop, have, ops, BATCH_OPS, b, one);
+			for (c = 0; c < 5; c++)
+				cost[s][c][b] = one[c];
+		}
+	}
+	for (s = 0; s < nscale; s++) {
+		lo = ns[s] < ns[lo] ? s : lo;
+		hi = ns[s] > ns[hi] ? s : hi;
+		for (c = 0; c < 5; c++) {
+			memcpy(v, cost[s][c], sizeof(double) * batches);
+			printf("  \"scale_%d_%s_us\": %.2f,\n", ns[s], ops_names[c],
+			       median_of(v, batches));
+		}
+	}
+	for (c = 0; c < 5; c++) {
+		for (b = 0; b < batches; b++)
+			v[b] = cost[hi][c][b] / cost[lo][c][b];
+		if (lo != hi)
+			printf("  \"scale_%d_vs_%d_%s_ratio\": %.3f,\n", ns[hi], ns[lo],
+			       ops_names[c], median_of(v, batches));
+	}
+	free(ops);
+	free(pop);
+}
+
 int main(int argc, char **argv)
 {
-	static const char * const modes[] = { "buggy", "checked", "fixed", "rcu" };
+	static const char * const exit_modes[] = { "checked", "fixed", "rcu" };
 	char path[64], self_path[] = "/proc/self/status", child_path[64];
-	int opt, pid, i, j, m, th, b, s, *pop, *ops, have = 0;
-	int ns[MAX_SCALES], nscale = 0, maxn = 0;
-	double cost[MAX_SCALES][BATCHES][5];
+	int opt, pid, i, m, th, rounds, ns[MAX_SCALES], nscale = 0, maxn = 0;
 	pid_t child;
 	char *tok, *end;
 
 	while ((opt = getopt(argc, argv, "d:s:q")) != -1) {
 		switch (opt) {
 		case 'd':
-			secs = atof(optarg);
-			if (secs <= 0 || secs > 600)
-				die("-d wants 0-600 seconds", EINVAL);
+			secs = strtod(optarg, &end);
+			if (*end || !(secs >= 1 && secs <= 60))
+				die("-d wants 1-60 seconds", EINVAL);
 			break;
 		case 's':
 			snprintf(scales, sizeof(scales), "%s", optarg);
 			break;
 		case 'q':
-			secs = 0.3;
+			secs = 1.2;
+			slice = 0.1;
+			batches = 3;
 			snprintf(scales, sizeof(scales), "10,1000");
 			break;
 		default:
@@ -248,6 +404,7 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
+	rounds = secs / slice + 0.5;
 	for (tok = strtok(scales, ","); tok; tok = strtok(NULL, ",")) {
 		long n = strtol(tok, &end, 10);
 
@@ -280,110 +437,20 @@ int main(int argc, char **argv)
 	}
 	snprintf(child_path, sizeof(child_path), "/proc/%d/status", child);
 
-	printf("{\n  \"seconds_per_measurement\": %.2f,\n", secs);
-	/*
-	 * 1. Read throughput of a running pproc, next to Linux's own. TCG
-	 * timing drifts over seconds, so the six readers take turns for
-	 * ROUNDS rounds and each figure is its median round.
-	 */
-	printf("  \"throughput_rounds\": %d,\n", ROUNDS);
-	for (th = 1; th <= 2; th++) {
-		const char *names[6] = { "linux_self", "linux_child", "buggy",
-					 "checked", "fixed", "rcu" };
-		double tp[6][ROUNDS];
-		int r;
-
-		for (r = 0; r < ROUNDS; r++) {
-			/* Each round starts with a different reader. */
-			for (j = 0; j < 6; j++) {
-				i = (j + r) % 6;
-				if (i < 2) {
-					tp[i][r] = throughput(i ? child_path : self_path,
-							      th, 0);
-					continue;
-				}
-				vr_param_write("mode", modes[i - 2]);
-				tp[i][r] = throughput(path, th, 0);
-			}
-			fprintf(stderr, "bench: status reads/s, %d thread(s), round %d/%d:",
-				th, r + 1, ROUNDS);
-			for (i = 0; i < 6; i++)
-				fprintf(stderr, " %s %.0f", names[i], tp[i][r]);
-			fputc('\n', stderr);
-		}
-		for (i = 0; i < 6; i++) {
-			qsort(tp[i], ROUNDS, sizeof(tp[i][0]), cmp_double);
-			printf("  \"%s_status_%dt_reads_per_s\": %.0f,\n", names[i], th,
-			       tp[i][ROUNDS / 2]);
-		}
-	}
-	/* 2. With a writer exiting the pprocs being read (not buggy: it panics). */
-	for (m = 1; m < 4; m++) {
-		double reads, med, p99;
-		long n;
-
-		vr_param_write("mode", modes[m]);
-		fprintf(stderr, "bench: writer exit latency, %s\n", modes[m]);
-		writer_loop(&med, &p99, &n);
-		printf("  \"%s_exit_alone_median_us\": %.2f,\n  \"%s_exit_alone_p99_us\": %.2f,\n",
-		       modes[m], med, modes[m], p99);
-		for (th = 1; th <= 2; th++) {
-			contended(th, &reads, &med, &p99);
-			printf("  \"%s_contended_%dt_reads_per_s\": %.0f,\n", modes[m], th, reads);
-			printf("  \"%s_exit_with_%dt_readers_median_us\": %.2f,\n",
-			       modes[m], th, med);
-			printf("  \"%s_exit_with_%dt_readers_p99_us\": %.2f,\n", modes[m], th, p99);
-		}
-	}
-	/*
-	 * 3. Per-operation cost at each population. The populations take
-	 * turns (grown and shrunk between batches), so that TCG's drift
-	 * falls on all of them alike; each figure is the median batch.
-	 */
-	vr_param_write("mode", "fixed");
-	pop = malloc(sizeof(*pop) * maxn);
-	ops = malloc(sizeof(*ops) * BATCH_OPS);
-	if (!pop || !ops)
-		die("malloc", ENOMEM);
-	for (b = 0; b < BATCHES; b++) {
-		for (s = 0; s < nscale; s++) {
-			fprintf(stderr, "bench: scaling, batch %d/%d, %d pprocs\n",
-				b + 1, BATCHES, ns[s]);
-			for (i = ns[s]; i < have; i++) {	/* shrink */
-				vr_pid_op(ctl, VMAR_RACE_IOC_EXIT, pop[i]);
-				vr_pid_op(ctl, VMAR_RACE_IOC_REAP, pop[i]);
-			}
-			if (populate(pop, have < ns[s] ? have : ns[s], ns[s]))
-				die("populate", errno);
-			have = ns[s];
-			scale_batch(pop, have, ops, BATCH_OPS, b, cost[s][b]);
-		}
-	}
-	for (s = 0; s < nscale; s++) {
-		double med[5];
-		int c;
-
-		for (c = 0; c < 5; c++) {
-			double col[BATCHES];
-
-			for (b = 0; b < BATCHES; b++)
-				col[b] = cost[s][b][c];
-			qsort(col, BATCHES, sizeof(col[0]), cmp_double);
-			med[c] = col[BATCHES / 2];
-		}
-		printf("  \"scale_%d_spawn_us\": %.2f,\n  \"scale_%d_status_read_us\": %.2f,\n"
-		       "  \"scale_%d_status_first_read_us\": %.2f,\n"
-		       "  \"scale_%d_exit_us\": %.2f,\n  \"scale_%d_reap_us\": %.2f,\n",
-		       ns[s], med[0], ns[s], med[2], ns[s], med[1], ns[s], med[3],
-		       ns[s], med[4]);
-	}
-	free(ops);
-	free(pop);
+	printf("{\n  \"seconds_per_figure\": %.2f,\n  \"slice_seconds\": %.2f,\n"
+	       "  \"rounds\": %d,\n  \"scaling_rounds\": %d,\n",
+	       secs, slice, rounds, batches);
+	for (th = 1; th <= 2; th++)
+		read_throughput(th, path, self_path, child_path, rounds);
+	/* Not buggy: its reader of an exited pproc panics. */
+	for (m = 0; m < 3; m++)
+		exit_latency(exit_modes[m], rounds);
+	scaling(ns, nscale, maxn);
 	kill(child, SIGKILL);
 	waitpid(child, NULL, 0);
 	printf("  \"scales\": \"");
-	for (s = 0; s < nscale; s++)
-		printf("%s%d", s ? "," : "", ns[s]);
+	for (i = 0; i < nscale; i++)
+		printf("%s%d", i ? "," : "", ns[i]);
 	printf("\"\n}\n");
 	return 0;
 }
