@@ -28,7 +28,7 @@
 #define MAX_BATCHES 11		/* scaling test: rounds of batches */
 #define BATCH_OPS 1000		/* of 1000 operations of each kind */
 #define MAX_SCALES 8
-#define LAT_MAX (1 << 20)	/* exit latencies kept per condition */
+#define LAT_MAX 1048576		/* exit latencies kept per condition */
 
 static double secs = 12, slice = 0.25;
 static int batches = MAX_BATCHES;
@@ -332,7 +332,7 @@ static void scaling(const int *ns, int nscale, int maxn)
 	if (!pop || !ops)
 		die("malloc", ENOMEM);
 	for (b = 0; b < batches; b++) {
-		fprintf(stderr, "bench: scaling, round %d/%d\n", b + 1, batches);
+		fprintf(stderr, "bench: per-operation costs, round %d/%d\n", b + 1, batches);
 		for (s = 0; s < nscale; s++) {
 			double one[5];
 
