@@ -18,6 +18,7 @@
  */
 #include <getopt.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <sys/wait.h>
@@ -34,7 +35,7 @@ static double secs = 12, slice = 0.25;
 static int batches = MAX_BATCHES;
 static char scales[128] = "10,1000,100000";
 static atomic_int stop, writer_pid;
-static int ctl;
+static int ctl, ncpus;
 
 static void die(const char *what, int err)
 {
@@ -143,12 +144,37 @@ static void writer_loop(double dur, struct lat *l)
 	}
 }
 
+static void pin_self(int cpu)
+{
+	cpu_set_t set;
+	int i;
+
+	CPU_ZERO(&set);
+	if (cpu >= 0)
+		CPU_SET(cpu, &set);
+	else
+		for (i = 0; i < CPU_SETSIZE; i++)
+			CPU_SET(i, &set);
+	/* Unpinning to every CPU may name absent ones; that is allowed. */
+	if (sched_setaffinity(0, sizeof(set), &set))
+		die("sched_setaffinity", errno);
+}
+
+static void *pinned_reader(void *p)
+{
+	pin_self(1);
+	return reader(p);
+}
+
 /*
  * The writer for dur seconds with n readers (0-2) following its pproc
- * while it spawns, exits and reaps. Adds the readers' reads and the
- * elapsed time to *reads and *el.
+ * while it spawns, exits and reaps. With pin, the writer keeps CPU 0 and
+ * the readers share CPU 1, so that the writer's latency shows what the
+ * readers cost it through the module, not through the scheduler. Adds the
+ * readers' reads and the elapsed time to *reads and *el.
  */
-static void contended(int n, double dur, struct lat *l, double *reads, double *el)
+static void contended(int n, bool pin, double dur, struct lat *l, double *reads,
+		      double *el)
 {
 	struct reader_arg a[8];
 	pthread_t t[8];
@@ -157,10 +183,12 @@ static void contended(int n, double dur, struct lat *l, double *reads, double *e
 
 	stop = 0;
 	writer_pid = 1;
+	if (pin)
+		pin_self(0);
 	for (i = 0; i < n; i++) {
 		memset(&a[i], 0, sizeof(a[i]));
 		a[i].follow = 1;
-		pthread_create(&t[i], NULL, reader, &a[i]);
+		pthread_create(&t[i], NULL, pin ? pinned_reader : reader, &a[i]);
 	}
 	t0 = vr_now();
 	writer_loop(dur, l);
@@ -170,6 +198,8 @@ static void contended(int n, double dur, struct lat *l, double *reads, double *e
 		pthread_join(t[i], NULL);
 		*reads += a[i].ops;
 	}
+	if (pin)
+		pin_self(-1);
 }
 
 static int populate(int *pids, int from, int to)
@@ -274,17 +304,21 @@ static void read_throughput(int th, const char *path, const char *self_path,
 
 /*
  * 2. The writer alone, with one and with two readers following its pproc,
- * in turns; latencies are pooled per condition.
+ * and (given 2 CPUs) with two readers confined to the CPU the writer does
+ * not use, in turns; latencies are pooled per condition.
  */
 static void exit_latency(const char *mode, int rounds)
 {
-	static struct lat l[3];
-	double reads[3] = { 0 }, el[3] = { 0 };
-	int c, j, r;
+	static const char * const cond[4] = { "alone", "with_1t_readers",
+		"with_2t_readers", "with_2t_readers_other_cpu" };
+	static const char * const readers[4] = { "", "1t", "2t", "2t_other_cpu" };
+	static struct lat l[4];
+	double reads[4] = { 0 }, el[4] = { 0 };
+	int c, j, r, nc = ncpus >= 2 ? 4 : 3;
 
 	vr_param_write("mode", mode);
 	fprintf(stderr, "bench: writer exit latency, %s\n", mode);
-	for (c = 0; c < 3; c++) {
+	for (c = 0; c < nc; c++) {
 		if (!l[c].v)
 			l[c].v = malloc(sizeof(double) * LAT_MAX);
 		if (!l[c].v)
@@ -292,23 +326,20 @@ static void exit_latency(const char *mode, int rounds)
 		l[c].n = 0;
 	}
 	for (r = 0; r < rounds; r++)
-		for (j = 0; j < 3; j++) {
-			c = (j + r) % 3;
-			contended(c, slice, &l[c], &reads[c], &el[c]);
+		for (j = 0; j < nc; j++) {
+			c = (j + r) % nc;
+			contended(c == 3 ? 2 : c, c == 3, slice, &l[c], &reads[c], &el[c]);
 		}
-	for (c = 0; c < 3; c++) {
+	for (c = 0; c < nc; c++) {
 		qsort(l[c].v, l[c].n, sizeof(double), cmp_double);
 		if (!l[c].n)
 			die("writer made no progress", EIO);
-	}
-	printf("  \"%s_exit_alone_median_us\": %.2f,\n  \"%s_exit_alone_p99_us\": %.2f,\n",
-	       mode, l[0].v[l[0].n / 2], mode, l[0].v[(long)(l[0].n * 0.99)]);
-	for (c = 1; c < 3; c++) {
-		printf("  \"%s_contended_%dt_reads_per_s\": %.0f,\n", mode, c,
-		       reads[c] / el[c]);
-		printf("  \"%s_exit_with_%dt_readers_median_us\": %.2f,\n", mode, c,
+		if (c)
+			printf("  \"%s_contended_%s_reads_per_s\": %.0f,\n", mode,
+			       readers[c], reads[c] / el[c]);
+		printf("  \"%s_exit_%s_median_us\": %.2f,\n", mode, cond[c],
 		       l[c].v[l[c].n / 2]);
-		printf("  \"%s_exit_with_%dt_readers_p99_us\": %.2f,\n", mode, c,
+		printf("  \"%s_exit_%s_p99_us\": %.2f,\n", mode, cond[c],
 		       l[c].v[(long)(l[c].n * 0.99)]);
 	}
 }
@@ -418,6 +449,7 @@ int main(int argc, char **argv)
 	}
 	if (!nscale)
 		die("-s wants up to 8 populations of 1-1000000", EINVAL);
+	ncpus = sysconf(_SC_NPROCESSORS_ONLN);
 	ctl = open(VMAR_RACE_DEVICE, O_RDWR);
 	if (ctl < 0)
 		die("open " VMAR_RACE_DEVICE, errno);
