@@ -346,15 +346,16 @@ static void exit_latency(const char *mode, int rounds)
 
 /*
  * 3. Per-operation cost at each population, in fixed mode. The
- * populations take turns (grown and shrunk between batches); each figure
- * is the median batch, and each goal ratio the median of per-round ratios.
+ * populations take turns, in a rotating order (grown and shrunk between
+ * batches); each figure is the median batch, and each goal ratio the
+ * median of per-round ratios.
  */
 static void scaling(const int *ns, int nscale, int maxn)
 {
 	static const char * const ops_names[5] = { "spawn", "status_first_read",
 		"status_read", "exit", "reap" };
 	static double cost[MAX_SCALES][5][MAX_BATCHES];
-	int *pop, *ops, have = 0, lo = 0, hi = 0, b, c, i, s;
+	int *pop, *ops, have = 0, lo = 0, hi = 0, b, c, i, j, s;
 	double v[MAX_BATCHES];
 
 	vr_param_write("mode", "fixed");
@@ -364,8 +365,10 @@ static void scaling(const int *ns, int nscale, int maxn)
 		die("malloc", ENOMEM);
 	for (b = 0; b < batches; b++) {
 		fprintf(stderr, "bench: per-operation costs, round %d/%d\n", b + 1, batches);
-		for (s = 0; s < nscale; s++) {
+		for (j = 0; j < nscale; j++) {
 			double one[5];
+
+			s = (j + b) % nscale;	/* each follows a grow and a shrink */
 
 			for (i = ns[s]; i < have; i++) {	/* shrink */
 				vr_pid_op(ctl, VMAR_RACE_IOC_EXIT, pop[i]);
@@ -384,6 +387,10 @@ static void scaling(const int *ns, int nscale, int maxn)
 			scale_batch(pop, have, ops, BATCH_OPS, b, one);
 			for (c = 0; c < 5; c++)
 				cost[s][c][b] = one[c];
+			fprintf(stderr, "bench:   %d pprocs, us: spawn %.2f read1 %.2f",
+				ns[s], one[0], one[1]);
+			fprintf(stderr, " read %.2f exit %.2f reap %.2f\n", one[2],
+				one[3], one[4]);
 		}
 	}
 	for (s = 0; s < nscale; s++) {
