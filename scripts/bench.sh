@@ -7,19 +7,21 @@
 # --quick (short measurements, populations 10 and 1000, one boot per
 # reproduction sample capped at 10 s) to prove that it works.
 #
-#   scripts/bench.sh [--quick] [--boots N] [--seconds S]
+#   scripts/bench.sh [--quick] [--boots N] [--seconds S] [--smp N]
 #   --seconds: time per throughput figure, taken in 0.25 s turns (default 12)
+#   --smp: vCPUs of the throughput boot (default 2; reproduction boots keep 2)
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
-quick=0 boots=10 secs=12 cap=60
+quick=0 boots=10 secs=12 cap=60 smp=2
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--quick) quick=1 boots=1 cap=10; shift ;;
 	--boots) [[ "${2:-}" =~ ^[1-9][0-9]*$ ]] || vr_die "--boots needs a positive number"; boots=$2; shift 2 ;;
 	--seconds) [[ "${2:-}" =~ ^[0-9]+$ ]] && [ "$2" -ge 1 ] && [ "$2" -le 60 ] ||
 		vr_die "--seconds needs whole seconds, 1-60"; secs=$2; shift 2 ;;
-	*) vr_die "usage: $0 [--quick] [--boots N] [--seconds S]" ;;
+	--smp) [[ "${2:-}" =~ ^[1-8]$ ]] || vr_die "--smp needs 1-8 vCPUs"; smp=$2; shift 2 ;;
+	*) vr_die "usage: $0 [--quick] [--boots N] [--seconds S] [--smp N]" ;;
 	esac
 done
 "$VR_ROOT/scripts/deps.sh" || vr_die "dependencies could not be installed"
@@ -31,7 +33,7 @@ rm -rf "$out" && mkdir -p "$out/logs"
 bargs=(-d "$secs")
 [ $quick -eq 0 ] || bargs=(-q)
 echo "bench: [1/2] read throughput, exit latency, scaling (one boot of the stock kernel)"
-"$VR_ROOT/scripts/vm.sh" --kernel stock --quiet --timeout 1800 --mem 2048 \
+"$VR_ROOT/scripts/vm.sh" --kernel stock --smp "$smp" --quiet --timeout 1800 --mem 2048 \
 	--log "$out/logs/throughput.log" -- \
 	sh -c "echo BENCH-JSON-BEGIN; /selftests/bench ${bargs[*]}; echo BENCH-JSON-END" | tail -n1
 sed -n '/^BENCH-JSON-BEGIN/,/^BENCH-JSON-END/p' "$out/logs/throughput.log" | sed '1d;$d' |

@@ -13,6 +13,7 @@ def main():
     out, cpus = sys.argv[1], int(sys.argv[2])
     with open(os.path.join(out, "throughput.json")) as f:
         t = json.load(f)
+    vcpus = t.pop("cpus", 2)
     repro = []
     with open(os.path.join(out, "repro.tsv")) as f:
         for line in f:
@@ -56,9 +57,9 @@ def main():
     # oversubscribe them, and p99 then shows the scheduler's time slices;
     # the third figure keeps both readers off the writer's CPU. Latencies
     # are pooled over the interleaved rounds: no per-round ratio.
-    for cond, what in (("1t_readers", "1 reader (2 threads on 2 vCPUs)"),
-                       ("2t_readers", "2 readers (3 threads on 2 vCPUs)"),
-                       ("2t_readers_other_cpu", "2 readers sharing the other vCPU")):
+    for cond, what in (("1t_readers", "1 reader (2 threads on %d vCPUs)" % vcpus),
+                       ("2t_readers", "2 readers (3 threads on %d vCPUs)" % vcpus),
+                       ("2t_readers_other_cpu", "2 readers sharing another vCPU")):
         goal("rcu exit p99 with %s vs alone" % what,
              "rcu_exit_with_%s_p99_us" % cond, "rcu_exit_alone_p99_us", 1.2, higher=False)
 
@@ -77,13 +78,14 @@ def main():
         }
     res = {
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        "host_cpus": cpus, "vm_cpus": 2, "kernel_throughput": "stock",
+        "host_cpus": cpus, "vm_cpus": vcpus, "kernel_throughput": "stock",
         "throughput": t, "reproduction": speed, "goals": goals,
     }
     with open(os.path.join(out, "results.json"), "w") as f:
         json.dump(res, f, indent=2)
 
-    md = ["# vmar_race benchmark (%s, %d host cpus, 2 vCPUs, TCG unless KVM)" % (res["date"], cpus), "",
+    md = ["# vmar_race benchmark (%s, %d host cpus, %d vCPUs, TCG unless KVM)"
+          % (res["date"], cpus, vcpus), "",
           "## Status reads per second (open+read+close), one boot of the stock kernel", "",
           "| reader | 1 thread | 2 threads |", "|---|---|---|"]
     for name, key in [("Linux /proc/self/status", "linux_self_status"),
@@ -95,7 +97,7 @@ def main():
     md += ["", "## With a writer exiting the pprocs being read", "",
            "| mode | reads/s 1t | reads/s 2t | exit median us alone | exit p99 us alone "
            "| exit p99 us 1 reader | exit p99 us 2 readers "
-           "| exit p99 us 2 readers on the other vCPU |",
+           "| exit p99 us 2 readers on another vCPU |",
            "|---|---|---|---|---|---|---|---|"]
     for m in ("checked", "fixed", "rcu"):
         md.append("| %s | %s | %s | %s | %s | %s | %s | %s |" % (
@@ -139,9 +141,12 @@ def main():
         for i, (key, v) in enumerate(speed.items()):
             for s in v["seconds_to_report"]:
                 f.write("%d %s %s\n" % (i, s if s >= 0 else "NaN", key))
-    labels = ", ".join('"%s" %d' % (k.replace("_", " "), i) for i, k in enumerate(speed))
+    # Three-line tick labels: mode and kernel, race_delay_us, boots that reproduced.
+    labels = ", ".join('"%s, %s\\ndelay %s us\\n%d/%d boots" %d' % (
+        k.split("_")[0], k.split("_")[1], k.split("_")[2][5:], v["reproduced_within_60s"],
+        v["boots"], i) for i, (k, v) in enumerate(speed.items()))
     with open(os.path.join(out, "plot.gp"), "w") as f:
-        f.write("""set terminal png size 1200,500
+        f.write("""set terminal png size 1200,560
 set output '%(o)s/results.png'
 set multiplot layout 1,2
 set title 'status reads per second (stock kernel, one boot)'
@@ -149,13 +154,16 @@ set style data histograms
 set style fill solid 0.8
 set yrange [0:*]
 set xtics rotate by -30
+set key top left
 plot '%(o)s/throughput.dat' using 2:xtic(1) title '1 thread', '' using 3 title '2 threads'
 set title 'seconds from reproducer start to kernel report'
 set style data points
-set xtics (%(labels)s) rotate by -20
+set xtics (%(labels)s) norotate
 set xrange [-0.5:%(n)d-0.5]
 set yrange [0:*]
-plot '%(o)s/repro.dat' using 1:2 pt 7 ps 1.5 title 'one boot'
+set ylabel 'one dot per boot'
+set bmargin 6
+plot '%(o)s/repro.dat' using 1:2 pt 7 ps 1.5 notitle
 unset multiplot
 """ % {"o": out, "labels": labels, "n": max(len(speed), 1)})
     for g in goals:

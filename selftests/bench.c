@@ -476,9 +476,9 @@ int main(int argc, char **argv)
 	}
 	snprintf(child_path, sizeof(child_path), "/proc/%d/status", child);
 
-	printf("{\n  \"seconds_per_figure\": %.2f,\n  \"slice_seconds\": %.2f,\n"
-	       "  \"rounds\": %d,\n  \"scaling_rounds\": %d,\n",
-	       secs, slice, rounds, batches);
+	printf("{\n  \"cpus\": %d,\n  \"seconds_per_figure\": %.2f,\n"
+	       "  \"slice_seconds\": %.2f,\n  \"rounds\": %d,\n  \"scaling_rounds\": %d,\n",
+	       ncpus, secs, slice, rounds, batches);
 	for (th = 1; th <= 2; th++)
 		read_throughput(th, path, self_path, child_path, rounds);
 	/* Not buggy: its reader of an exited pproc panics. */
