@@ -69,6 +69,7 @@ def main():
         hits = [r[4] for r in rows if r[3] in ("panic", "report") and 0 <= r[4] <= 60]
         key = "%s_%s_delay%d" % (mode, kernel, delay)
         speed[key] = {
+            "mode": mode, "kernel": kernel, "race_delay_us": delay,
             "boots": len(rows),
             "reproduced_within_60s": len(hits),
             "fraction_within_60s": round(len(hits) / len(rows), 3) if rows else 0,
@@ -117,10 +118,9 @@ def main():
     md += ["", "## Reproduction speed (one boot per sample, reproducer from its start)", "",
            "| mode | kernel | race_delay_us | boots | within 60 s | median s | max s |",
            "|---|---|---|---|---|---|---|"]
-    for key, v in speed.items():
-        mode, kernel, delay = key.split("_")
+    for v in speed.values():
         md.append("| %s | %s | %s | %d | %d | %s | %s |" % (
-            mode, kernel, delay[5:], v["boots"], v["reproduced_within_60s"],
+            v["mode"], v["kernel"], v["race_delay_us"], v["boots"], v["reproduced_within_60s"],
             v["median_seconds_to_report"], v["max_seconds_to_report"]))
     md += ["", "## Goals (ratios measured in one run)", "",
            "| goal | ratio (median of rounds) | ratio of medians | limit | |",
@@ -143,8 +143,8 @@ def main():
                 f.write("%d %s %s\n" % (i, s if s >= 0 else "NaN", key))
     # Three-line tick labels: mode and kernel, race_delay_us, boots that reproduced.
     labels = ", ".join('"%s, %s\\ndelay %s us\\n%d/%d boots" %d' % (
-        k.split("_")[0], k.split("_")[1], k.split("_")[2][5:], v["reproduced_within_60s"],
-        v["boots"], i) for i, (k, v) in enumerate(speed.items()))
+        v["mode"], v["kernel"], v["race_delay_us"], v["reproduced_within_60s"], v["boots"], i)
+        for i, v in enumerate(speed.values()))
     with open(os.path.join(out, "plot.gp"), "w") as f:
         f.write("""set terminal png size 1200,560
 set output '%(o)s/results.png'

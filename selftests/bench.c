@@ -109,10 +109,11 @@ static int cmp_double(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static double median_of(double *v, int n)
+/* The q-quantile (0.5: median) of v[0..n), sorting v. */
+static double quantile(double *v, long n, double q)
 {
 	qsort(v, n, sizeof(v[0]), cmp_double);
-	return n ? v[n / 2] : 0;
+	return n ? v[(long)(n * q)] : 0;
 }
 
 /* EXIT latencies in microseconds, pooled over the rounds of a condition. */
@@ -144,19 +145,17 @@ static void writer_loop(double dur, struct lat *l)
 	}
 }
 
+static cpu_set_t all_cpus;	/* the affinity bench started with */
+
+/* Run the calling thread on cpu only, or (cpu < 0) where it started. */
 static void pin_self(int cpu)
 {
-	cpu_set_t set;
-	int i;
+	cpu_set_t one;
 
-	CPU_ZERO(&set);
+	CPU_ZERO(&one);
 	if (cpu >= 0)
-		CPU_SET(cpu, &set);
-	else
-		for (i = 0; i < CPU_SETSIZE; i++)
-			CPU_SET(i, &set);
-	/* Unpinning to every CPU may name absent ones; that is allowed. */
-	if (sched_setaffinity(0, sizeof(set), &set))
+		CPU_SET(cpu, &one);
+	if (sched_setaffinity(0, sizeof(one), cpu >= 0 ? &one : &all_cpus))
 		die("sched_setaffinity", errno);
 }
 
@@ -260,7 +259,7 @@ static double paired(const double *num, const double *den, int n)
 
 	for (i = 0; i < n; i++)
 		q[i] = den[i] > 0 ? num[i] / den[i] : 0;
-	return median_of(q, n);
+	return quantile(q, n, 0.5);
 }
 
 /*
@@ -292,7 +291,7 @@ static void read_throughput(int th, const char *path, const char *self_path,
 	for (i = 0; i < 6; i++) {
 		memcpy(v, tp[i], sizeof(double) * rounds);
 		printf("  \"%s_status_%dt_reads_per_s\": %.0f,\n", names[i], th,
-		       median_of(v, rounds));
+		       quantile(v, rounds, 0.5));
 	}
 	printf("  \"fixed_vs_buggy_status_%dt_ratio\": %.3f,\n", th,
 	       paired(tp[4], tp[2], rounds));
@@ -309,12 +308,19 @@ static void read_throughput(int th, const char *path, const char *self_path,
  */
 static void exit_latency(const char *mode, int rounds)
 {
-	static const char * const cond[4] = { "alone", "with_1t_readers",
-		"with_2t_readers", "with_2t_readers_other_cpu" };
-	static const char * const readers[4] = { "", "1t", "2t", "2t_other_cpu" };
+	static const struct {
+		const char *name, *readers;	/* JSON key parts */
+		int n;
+		bool pin;
+	} cond[4] = {
+		{ "alone", "", 0, false },
+		{ "with_1t_readers", "1t", 1, false },
+		{ "with_2t_readers", "2t", 2, false },
+		{ "with_2t_readers_other_cpu", "2t_other_cpu", 2, true },
+	};
 	static struct lat l[4];
 	double reads[4] = { 0 }, el[4] = { 0 };
-	int c, j, r, nc = ncpus >= 2 ? 4 : 3;
+	int c, j, r, nc = ncpus >= 2 ? 4 : 3;	/* pinning needs 2 CPUs */
 
 	vr_param_write("mode", mode);
 	fprintf(stderr, "bench: writer exit latency, %s\n", mode);
@@ -328,19 +334,18 @@ static void exit_latency(const char *mode, int rounds)
 	for (r = 0; r < rounds; r++)
 		for (j = 0; j < nc; j++) {
 			c = (j + r) % nc;
-			contended(c == 3 ? 2 : c, c == 3, slice, &l[c], &reads[c], &el[c]);
+			contended(cond[c].n, cond[c].pin, slice, &l[c], &reads[c], &el[c]);
 		}
 	for (c = 0; c < nc; c++) {
-		qsort(l[c].v, l[c].n, sizeof(double), cmp_double);
 		if (!l[c].n)
 			die("writer made no progress", EIO);
-		if (c)
+		if (cond[c].n)
 			printf("  \"%s_contended_%s_reads_per_s\": %.0f,\n", mode,
-			       readers[c], reads[c] / el[c]);
-		printf("  \"%s_exit_%s_median_us\": %.2f,\n", mode, cond[c],
-		       l[c].v[l[c].n / 2]);
-		printf("  \"%s_exit_%s_p99_us\": %.2f,\n", mode, cond[c],
-		       l[c].v[(long)(l[c].n * 0.99)]);
+			       cond[c].readers, reads[c] / el[c]);
+		printf("  \"%s_exit_%s_median_us\": %.2f,\n", mode, cond[c].name,
+		       quantile(l[c].v, l[c].n, 0.5));
+		printf("  \"%s_exit_%s_p99_us\": %.2f,\n", mode, cond[c].name,
+		       quantile(l[c].v, l[c].n, 0.99));
 	}
 }
 
@@ -399,16 +404,12 @@ static void scaling(const int *ns, int nscale, int maxn)
 		for (c = 0; c < 5; c++) {
 			memcpy(v, cost[s][c], sizeof(double) * batches);
 			printf("  \"scale_%d_%s_us\": %.2f,\n", ns[s], ops_names[c],
-			       median_of(v, batches));
+			       quantile(v, batches, 0.5));
 		}
 	}
-	for (c = 0; c < 5; c++) {
-		for (b = 0; b < batches; b++)
-			v[b] = cost[hi][c][b] / cost[lo][c][b];
-		if (lo != hi)
-			printf("  \"scale_%d_vs_%d_%s_ratio\": %.3f,\n", ns[hi], ns[lo],
-			       ops_names[c], median_of(v, batches));
-	}
+	for (c = 0; lo != hi && c < 5; c++)
+		printf("  \"scale_%d_vs_%d_%s_ratio\": %.3f,\n", ns[hi], ns[lo],
+		       ops_names[c], paired(cost[hi][c], cost[lo][c], batches));
 	free(ops);
 	free(pop);
 }
@@ -457,6 +458,8 @@ int main(int argc, char **argv)
 	if (!nscale)
 		die("-s wants up to 8 populations of 1-1000000", EINVAL);
 	ncpus = sysconf(_SC_NPROCESSORS_ONLN);
+	if (sched_getaffinity(0, sizeof(all_cpus), &all_cpus))
+		die("sched_getaffinity", errno);
 	ctl = open(VMAR_RACE_DEVICE, O_RDWR);
 	if (ctl < 0)
 		die("open " VMAR_RACE_DEVICE, errno);
