@@ -33,9 +33,11 @@ rm -rf "$out" && mkdir -p "$out/logs"
 bargs=(-d "$secs")
 [ $quick -eq 0 ] || bargs=(-q)
 echo "bench: [1/2] read throughput, exit latency, scaling (one boot of the stock kernel)"
-"$VR_ROOT/scripts/vm.sh" --kernel stock --smp "$smp" --quiet --timeout 1800 --mem 2048 \
+res=$("$VR_ROOT/scripts/vm.sh" --kernel stock --smp "$smp" --quiet --timeout 1800 --mem 2048 \
 	--log "$out/logs/throughput.log" -- \
-	sh -c "echo BENCH-JSON-BEGIN; /selftests/bench ${bargs[*]}; echo BENCH-JSON-END" | tail -n1
+	sh -c "echo BENCH-JSON-BEGIN; /selftests/bench ${bargs[*]}; echo BENCH-JSON-END" 2>&1)
+tail -n1 <<<"$res"
+case "$res" in *"verdict=ok "*) ;; *) vr_die "the throughput boot failed: $(grep '^vm: ' <<<"$res" | head -n2)" ;; esac
 sed -n '/^BENCH-JSON-BEGIN/,/^BENCH-JSON-END/p' "$out/logs/throughput.log" | sed '1d;$d' |
 	grep -v -e '^\[' -e '^bench:' >"$out/throughput.json"
 
@@ -53,10 +55,11 @@ for spec in "buggy stock 0" "buggy stock 1000" "uaf debug 0" "uaf debug 50000"; 
 	for b in $(seq 1 "$boots"); do
 		log="$out/logs/repro-$mode-$delay-$b.log"
 		res=$("$VR_ROOT/scripts/vm.sh" --kernel "$kernel" --mode "$mode" "${params[@]}" \
-			--quiet --timeout 300 --log "$log" -- "${cmd[@]}" 2>&1)
+			--quiet --stop-on-report --timeout 300 --log "$log" -- "${cmd[@]}" 2>&1)
 		verdict=$(sed -n 's/^vm: verdict=\([a-z]*\) .*/\1/p' <<<"$res")
 		first=$(sed -n 's/^vm: kernel: //p' <<<"$res")
 		[ -n "$verdict" ] || vr_die "$mode/$kernel boot $b did not run: $(tail -n3 <<<"$res")"
+		[ "$verdict" != boot ] || vr_die "$mode/$kernel boot $b: the guest did not boot: $(sed -n 's/^vm: boot: //p' <<<"$res")"
 		t=-1
 		if [ "$verdict" = panic ] || [ "$verdict" = report ]; then
 			t=$(vr_secs_to "$log" "$first")

@@ -32,11 +32,15 @@ fi
 
 out="$VR_ROOT/build/demo"
 rm -rf "$out" && mkdir -p "$out"
-n=$(wc -w <<<"$modes") i=0
-rows=()
-for m in $modes; do
-	i=$((i + 1))
-	kernel=stock params=() cmd=(/selftests/repro -r "$rounds" -R -P 0)
+read -r accel _ < <("$VR_ROOT/scripts/accel.sh") || vr_die "no usable QEMU accelerator"
+jobs=$(( $(nproc) >= 2 ? 2 : 1 ))
+n=$(wc -w <<<"$modes")
+echo "demo: accelerator $accel (VMAR_RACE_ACCEL=kvm|tcg overrides); $n rows, $jobs VMs at a time; each stops at its first kernel report"
+
+# One row: boot a VM for mode $2, write its table row to $out/$1.row.
+run_mode() {
+	local i=$1 m=$2 kernel=stock params=() cmd=(/selftests/repro -r "$rounds" -R -P 0)
+	local log res verdict msg secs final survived zreads crash_t crash_r short
 	case "$m" in
 	buggy) params=(--param unwrap_fail=panic) ;;
 	uaf)
@@ -49,12 +53,13 @@ for m in $modes; do
 	log="$out/$m.log"
 	echo "demo: [$i/$n] $m on the $kernel kernel: ${cmd[*]#/selftests/} ..."
 	res=$("$VR_ROOT/scripts/vm.sh" --kernel "$kernel" --mode "$m" "${params[@]}" --quiet \
-		--timeout 900 --log "$log" -- "${cmd[@]}" 2>&1)
+		--stop-on-report --timeout 900 --log "$log" -- "${cmd[@]}" 2>&1)
 	verdict=$(sed -n 's/^vm: verdict=\([a-z]*\) .*/\1/p' <<<"$res")
 	msg=$(sed -n 's/^vm: kernel: //p' <<<"$res")
+	[ "$verdict" != boot ] || msg=$(sed -n 's/^vm: boot: //p' <<<"$res")
 	secs=$(sed -n 's/.* seconds=\([0-9]*\) .*/\1/p' <<<"$res")
 	final=$(grep -a '^repro: rounds=' "$log" | tail -n1)
-	if [ "$verdict" = ok ] || [ -z "$msg" ]; then
+	if [ "$verdict" = ok ] || [ "$verdict" = boot ] || [ -z "$msg" ]; then
 		survived=$(sed -n 's/.*rounds=\([0-9]*\).*/\1/p' <<<"$final")
 		zreads=$(sed -n 's/.*zombie_reads=\([0-9]*\).*/\1/p' <<<"$final")
 		crash_t=- crash_r=-
@@ -70,8 +75,20 @@ for m in $modes; do
 	fi
 	short=$(sed -E 's/^Kernel panic - not syncing: vmar_race: called `Option::unwrap\(\)` on a `None` value: /panic: unwrap() on None: /; s/ read through .*//' <<<"$msg")
 	short=${short:0:62}
-	rows+=("$m|$kernel|${verdict:-?}|${short:--}|$crash_t|$crash_r|$survived|$zreads")
+	echo "$m|$kernel|${verdict:-?}|${short:--}|$crash_t|$crash_r|${survived:--}|${zreads:--}" >"$out/$i.row"
 	echo "demo:       $m: verdict ${verdict:-?} after ${secs}s${msg:+: $short}"
+}
+
+i=0
+for m in $modes; do
+	i=$((i + 1))
+	while [ "$(jobs -rp | wc -l)" -ge "$jobs" ]; do wait -n; done
+	run_mode $i "$m" &
+done
+wait
+rows=()
+for ((j = 1; j <= n; j++)); do
+	rows+=("$(cat "$out/$j.row" 2>/dev/null || echo "?|?|?|row did not run|-|-|-|-")")
 done
 
 echo

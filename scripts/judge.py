@@ -16,7 +16,9 @@ REPORT = re.compile(
     r"possible circular locking|inconsistent lock state|possible recursive locking|"
     r"suspicious RCU usage|refcount_t: |unreferenced object|"
     r"kmemleak: \d+ new suspected memory leaks|UBSAN: |"
-    r"sleeping function called from invalid context|lock held when returning")
+    r"sleeping function called from invalid context|lock held when returning|"
+    r"INFO: task .* blocked for more than|rcu: INFO: .*detected stalls? on|"
+    r"rcu: INFO: .*self-detected stall")
 TS = re.compile(r"^\[\s*\d+\.\d+\]\s?")
 MODULE_FRAME = re.compile(r"\[vmar_race|\bvr_[a-z_]+\+0x|vmar_race")
 

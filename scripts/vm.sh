@@ -3,7 +3,8 @@
 #
 # vm.sh: boot a test VM with vmar_race loaded, run a command, judge the run.
 # See usage() and README.md. Exit status: 0 ok, 1 the command failed,
-# 2 the kernel reported something, 3 it panicked, 124 timeout.
+# 2 the kernel reported something, 3 it panicked, 4 it did not boot,
+# 124 timeout.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -13,6 +14,7 @@ usage: scripts/vm.sh [--kernel stock|debug|kcsan|debug-6.12|PATH-TO-bzImage] [--
                      [--param NAME=VALUE]... [--add FILE]... [--no-module]
                      [--smp N] [--mem MB] [--timeout SECONDS] [--log FILE]
                      [--append KERNEL-ARGS] [--ko FILE] [--quiet]
+                     [--accel kvm|tcg] [--stop-on-report]
                      [-- COMMAND [ARG...]]
   --kernel   stock Debian kernel (default), a test kernel from
              scripts/build-kernel.sh (debug, kcsan: 6.1; debug-6.12: 6.12),
@@ -25,14 +27,23 @@ usage: scripts/vm.sh [--kernel stock|debug|kcsan|debug-6.12|PATH-TO-bzImage] [--
   --ko       load this vmar_race.ko (e.g. built by DKMS) instead of
              building one for the kernel
   --quiet    do not stream the guest's output to the terminal
+  --accel    kvm|tcg: override the probed accelerator (scripts/accel.sh;
+             also VMAR_RACE_ACCEL)
+  --stop-on-report  stop the VM once the kernel's first report is complete
+             (the verdict is the same; rows that wait for a report end early)
   COMMAND    runs in the guest (busybox sh); default: the selftests
-Exit: 0 ok, 1 command failed, 2 kernel report, 3 kernel panic, 124 timeout.
+Boot watchdog: a guest that prints no kernel line within VMAR_RACE_BOOT_SECS
+(default 45) of QEMU's start, or no output for VMAR_RACE_STALL_SECS (default
+180) before the command starts, is stopped with verdict boot.
+Exit: 0 ok, 1 command failed, 2 kernel report, 3 kernel panic, 4 boot (the
+guest did not boot), 124 timeout.
 EOT
 	exit 2
 }
 
 kernel=stock mode= params=() adds=() load=1 smp=2 mem=1024 timeout=600
-log= append= quiet=0 ko= cmd=()
+log= append= quiet=0 ko= cmd=() accel_opt= stop_on_report=0
+boot_secs=${VMAR_RACE_BOOT_SECS:-45} stall_secs=${VMAR_RACE_STALL_SECS:-180}
 need() { [ $# -ge 2 ] || { echo "vm.sh: $1 needs a value" >&2; usage; }; }
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -48,6 +59,8 @@ while [ $# -gt 0 ]; do
 	--append) need "$@"; append=$2; shift 2 ;;
 	--ko) need "$@"; ko=$2; shift 2 ;;
 	--quiet) quiet=1; shift ;;
+	--accel) need "$@"; accel_opt=$2; shift 2 ;;
+	--stop-on-report) stop_on_report=1; shift ;;
 	--) shift; cmd=("$@"); break ;;
 	-h|--help) usage ;;
 	*) echo "vm.sh: unknown option '$1'" >&2; usage ;;
@@ -61,6 +74,9 @@ done
 [[ "$smp" =~ ^[1-9][0-9]?$ ]] || vr_die "--smp must be 1-99 (got '$smp')"
 [[ "$mem" =~ ^[1-9][0-9]{2,5}$ ]] || vr_die "--mem must be megabytes, 100-999999 (got '$mem')"
 [[ "$timeout" =~ ^[1-9][0-9]*$ ]] || vr_die "--timeout must be a positive number of seconds (got '$timeout')"
+case "$accel_opt" in ''|kvm|tcg) ;; *) vr_die "--accel must be kvm or tcg (got '$accel_opt')" ;; esac
+[[ "$boot_secs" =~ ^[1-9][0-9]*$ ]] || vr_die "VMAR_RACE_BOOT_SECS must be a positive number of seconds"
+[[ "$stall_secs" =~ ^[1-9][0-9]*$ ]] || vr_die "VMAR_RACE_STALL_SECS must be a positive number of seconds"
 for f in "${adds[@]+"${adds[@]}"}"; do
 	[ -f "$f" ] || vr_die "--add: no such file: $f"
 done
@@ -147,37 +163,102 @@ chmod +x "$run/root/init"
 mkdir -p "$run/root/proc" "$run/root/sys" "$run/root/dev" "$run/root/tmp"
 (cd "$run/root" && find . | cpio -o -H newc --quiet | gzip -1) >"$run/initrd.gz"
 
-accel="tcg,thread=multi"
-if [ -w /dev/kvm ] && [ -r /dev/kvm ]; then accel=kvm; fi
+read -r accel cpu < <("$VR_ROOT/scripts/accel.sh" ${accel_opt:+--accel "$accel_opt"}) || exit 2
+[ -n "${accel:-}" ] || exit 2
+accel_label=$accel
+qaccel=$accel
+[ "$accel" != tcg ] || qaccel="tcg,thread=multi"
+qcpu=()
+[ "$cpu" = - ] || { qcpu=(-cpu "$cpu"); accel_label="$accel, -cpu $cpu"; }
 mkdir -p "$VR_ROOT/build/logs"
 [ -n "$log" ] || log="$VR_ROOT/build/logs/vm-$kname-$mode_label-$(date +%Y%m%d-%H%M%S)-$$.log"
 mkdir -p "$(dirname "$log")"
 : >"$log"
 kargs="console=ttyS0,115200 panic=-1 loglevel=7 printk.time=1 rdinit=/init $append"
 
-vr_say "booting $kname kernel ($accel, $smp cpus, ${mem}M), mode=$mode_label, log $log"
+vr_say "booting $kname kernel ($accel_label, $smp cpus, ${mem}M), mode=$mode_label, log $log"
 start=$(date +%s)
-set +e
-timeout --foreground -k 5 "$timeout" qemu-system-x86_64 -accel "$accel" -smp "$smp" -m "$mem" \
-	-kernel "$kimage" -initrd "$run/initrd.gz" -append "$kargs" \
-	-display none -nodefaults -no-user-config -no-reboot -serial stdio -monitor none 2>&1 </dev/null |
-	sed -u 's/\r$//' | tee "$log" |
+# QEMU runs in the background; the watchdog below reads its log.
+(
+	set +e
+	timeout --foreground -k 5 "$timeout" qemu-system-x86_64 -accel "$qaccel" "${qcpu[@]+"${qcpu[@]}"}" \
+		-smp "$smp" -m "$mem" -kernel "$kimage" -initrd "$run/initrd.gz" -append "$kargs" \
+		-display none -nodefaults -no-user-config -no-reboot -serial stdio -monitor none \
+		-pidfile "$run/qemu.pid" 2>&1 </dev/null
+	echo $? >"$run/qrc"
+) | sed -u 's/\r$//' | tee "$log" |
 	if [ $quiet -eq 1 ]; then cat >/dev/null; else
 		grep --line-buffered -vE '^\[ *[0-9]+\.[0-9]+\] ' ||:
+	fi &
+qemu_job=$!
+
+# stop REASON: end the VM now; REASON becomes the verdict's explanation.
+stop() {
+	echo "$1" >"$run/stop"
+	[ -s "$run/qemu.pid" ] && kill "$(cat "$run/qemu.pid")" 2>/dev/null
+}
+# The first lines that make judge.py report (cheap pre-filter, then judge).
+report_re='Kernel panic|BUG: |WARNING: |Oops|general protection fault|kernel BUG at|INFO: task .* blocked for more than|rcu: INFO: |possible (circular|recursive) locking|inconsistent lock state|suspicious RCU usage|refcount_t: |UBSAN: |sleeping function called'
+booted=0 started=0 size=0 last_change=$SECONDS t_start=$SECONDS report_line=
+while kill -0 $qemu_job 2>/dev/null && [ ! -e "$run/stop" ]; do
+	sleep 0.5
+	n=$(stat -c %s "$log")
+	[ "$n" = "$size" ] || { size=$n; last_change=$SECONDS; }
+	if [ $booted -eq 0 ]; then
+		if grep -qaE '^\[ *[0-9]+\.[0-9]+\] ' "$log"; then
+			booted=1
+		elif (( SECONDS - t_start >= boot_secs )); then
+			stop "no kernel output within ${boot_secs}s of QEMU's start under $accel_label"
+		fi
+		continue
 	fi
-qrc=${PIPESTATUS[0]}
-set -e
+	if [ $started -eq 0 ]; then
+		if grep -qa '^vm-guest: command starts' "$log"; then
+			started=1
+		elif (( SECONDS - last_change >= stall_secs )); then
+			stop "the kernel printed nothing for ${stall_secs}s before the command started under $accel_label"
+		fi
+	fi
+	[ $stop_on_report -eq 1 ] || continue
+	if [ -z "$report_line" ] && grep -qaE "$report_re" "$log"; then
+		v=$("$VR_ROOT/scripts/judge.py" "$log" 2>/dev/null | head -n1 || true)
+		if [ "$v" = report ] || [ "$v" = panic ]; then
+			report_line=$(grep -naE "$report_re" "$log" | head -n1 | cut -d: -f1)
+			report_at=$SECONDS
+		fi
+	fi
+	# Complete: the report's closing rule or end-of-trace line, or 10 s.
+	if [ -n "$report_line" ] &&
+		{ tail -n +$((report_line + 1)) "$log" | grep -qaE '^\[ *[0-9.]+\] (={20,}|---\[ end trace)' ||
+			(( SECONDS - report_at >= 10 )); }; then
+		sleep 0.5	# let the serial line drain
+		echo "report" >"$run/stop"
+		kill "$(cat "$run/qemu.pid")" 2>/dev/null
+	fi
+done
+wait $qemu_job || true
+qrc=$(cat "$run/qrc" 2>/dev/null || echo 1)
 secs=$(( $(date +%s) - start ))
+stopped=$(cat "$run/stop" 2>/dev/null || true)
 
 { read -r verdict; read -r first; read -r ignored; } < <("$VR_ROOT/scripts/judge.py" "$log")
 rc=0
 case "$verdict" in
 ok) rc=0 ;; fail) rc=1 ;; report) rc=2 ;; panic) rc=3 ;;
 esac
-if [ "$qrc" -eq 124 ] && [ "$verdict" != panic ]; then
+if [ -n "$stopped" ] && [ "$stopped" != report ]; then
+	verdict=boot rc=4
+	hint=
+	[ "$accel" != kvm ] || hint="; VMAR_RACE_ACCEL=tcg forces software emulation"
+	echo "vm: boot: $stopped (exit 4$hint)"
+elif [ $booted -eq 0 ] && [ "$verdict" = fail ]; then
+	verdict=boot rc=4
+	echo "vm: boot: QEMU ended (status $qrc) before the kernel printed anything under $accel_label: $(head -n1 "$log")"
+elif [ "$qrc" -eq 124 ] && [ "$verdict" != panic ]; then
 	verdict=timeout rc=124
 fi
+[ "$stopped" != report ] || echo "vm: stopped at the first report (--stop-on-report)"
 [ "${ignored:-0}" = 0 ] || echo "vm: ignored $ignored KCSAN report(s) without vmar_race frames (core-kernel races)"
 [ -z "$first" ] || echo "vm: kernel: $first"
-echo "vm: verdict=$verdict kernel=$kname mode=$mode_label seconds=$secs log=$log"
+echo "vm: verdict=$verdict kernel=$kname mode=$mode_label seconds=$secs accel=$accel log=$log"
 exit $rc
