@@ -3,14 +3,14 @@
  * /dev/vmar_race: the control ioctls of uapi/vmar_race.h. Each open file is
  * an owner; closing it exits the pprocs it spawned and still runs.
  */
+#include "vmar_race.h"
+
 #include <linux/compat.h>
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
 #include <linux/sched.h>
 #include <linux/uaccess.h>
-
-#include "vmar_race.h"
 
 static int vr_ctl_open(struct inode *inode, struct file *file)
 {
@@ -41,30 +41,24 @@ static int vr_name_valid(const char *name)
 	return 0;
 }
 
+/* The pproc is published only once its pid reached the caller. */
 static long vr_ioc_spawn(struct vr_owner *o, struct vmar_race_spawn __user *up)
 {
 	struct vmar_race_spawn s;
-	pid_t pid;
-	int ret;
+	struct vr_pproc *pp;
 
 	if (copy_from_user(&s, up, sizeof(s)))
 		return -EFAULT;
 	if (s.flags || vr_name_valid(s.name))
 		return -EINVAL;
-	ret = vr_spawn(o, s.name, task_tgid_vnr(current), &pid);
-	if (ret)
-		return ret;
-	if (put_user(pid, &up->pid)) {
-		struct vr_pproc *pp = vr_pproc_find(pid);
-
-		/* Nobody can know the pid: undo the spawn entirely. */
-		if (pp) {
-			vr_exit(pp);
-			vr_pproc_put(pp);
-			vr_reap(pid);
-		}
+	pp = vr_pproc_spawn(o, s.name, task_tgid_vnr(current));
+	if (IS_ERR(pp))
+		return PTR_ERR(pp);
+	if (put_user(pp->pid, &up->pid)) {
+		vr_pproc_abort(pp);
 		return -EFAULT;
 	}
+	vr_pproc_publish(pp);
 	return 0;
 }
 
@@ -115,7 +109,7 @@ static long vr_ioc_exit(s32 __user *up)
 	pp = vr_pproc_find(pid);
 	if (!pp)
 		return -ESRCH;
-	ret = vr_exit(pp);
+	ret = vr_pproc_exit(pp);
 	vr_pproc_put(pp);
 	return ret;
 }
@@ -126,7 +120,7 @@ static long vr_ioc_reap(s32 __user *up)
 
 	if (get_user(pid, up))
 		return -EFAULT;
-	return vr_reap(pid);
+	return vr_pproc_reap(pid);
 }
 
 static long vr_ctl_ioctl(struct file *file, unsigned int cmd, unsigned long arg)

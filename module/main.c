@@ -4,7 +4,7 @@
  * unwraps an exited process's VMAR) in Linux, with the buggy and fixed read
  * paths selectable at run time. This file: parameters, stats, load, unload.
  */
-#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+#include "vmar_race.h"
 
 #include <linux/debugfs.h>
 #include <linux/kernel.h>
@@ -12,10 +12,8 @@
 #include <linux/module.h>
 #include <linux/moduleparam.h>
 
-#include "vmar_race.h"
-
 struct vr_stats vr_stats;
-EXPORT_SYMBOL_NS_GPL(vr_stats, VR_NS);
+EXPORT_SYMBOL_IF_VR_TESTS(vr_stats);
 
 /* mode: the read path of every status and maps read (modes.c). */
 static const struct vr_read_mode *vr_mode;
@@ -46,7 +44,7 @@ const struct vr_read_mode *vr_current_mode(void)
 {
 	const struct vr_read_mode *mode = READ_ONCE(vr_mode);
 
-	return mode ?: vr_mode_find("fixed");
+	return mode ?: vr_mode_by_id(VR_MODE_FIXED);
 }
 
 /* unwrap_fail: what buggy does on a None VMAR. */
@@ -128,19 +126,26 @@ module_param_cb(max_maps, &vr_uint_ops, &vr_p_max_maps, 0644);
 MODULE_PARM_DESC(max_maps,
 		 "most mappings per VMAR (1-16777216, default 65530, like vm.max_map_count)");
 
+/* Bounds TOUCH, UNMAP and teardown: each does per-page work. */
+static struct vr_uint_param vr_p_max_pages = { 1, 16777216, 65536 };
+module_param_cb(max_pages, &vr_uint_ops, &vr_p_max_pages, 0644);
+MODULE_PARM_DESC(max_pages,
+		 "most mapped 4 KiB pages per VMAR, like RLIMIT_AS (1-16777216, default 65536: 256 MiB)");
+
 #ifdef VMAR_RACE_TESTPOINTS
 /* KUnit: set max_procs or max_maps within their bounds. */
 int vr_test_set_limit(const char *name, unsigned int val)
 {
 	struct vr_uint_param *p = !strcmp(name, "max_procs") ? &vr_p_max_procs :
-				  !strcmp(name, "max_maps") ? &vr_p_max_maps : NULL;
+				  !strcmp(name, "max_maps") ? &vr_p_max_maps :
+				  !strcmp(name, "max_pages") ? &vr_p_max_pages : NULL;
 
 	if (!p || val < p->min || val > p->max)
 		return -EINVAL;
 	WRITE_ONCE(p->val, val);
 	return 0;
 }
-EXPORT_SYMBOL_NS_GPL(vr_test_set_limit, VR_NS);
+EXPORT_SYMBOL_IF_VR_TESTS(vr_test_set_limit);
 #endif
 
 unsigned int vr_current_delay_us(void)
@@ -152,13 +157,19 @@ unsigned int vr_max_procs_get(void)
 {
 	return READ_ONCE(vr_p_max_procs.val);
 }
-EXPORT_SYMBOL_NS_GPL(vr_max_procs_get, VR_NS);
+EXPORT_SYMBOL_IF_VR_TESTS(vr_max_procs_get);
 
 unsigned int vr_max_maps_get(void)
 {
 	return READ_ONCE(vr_p_max_maps.val);
 }
-EXPORT_SYMBOL_NS_GPL(vr_max_maps_get, VR_NS);
+EXPORT_SYMBOL_IF_VR_TESTS(vr_max_maps_get);
+
+unsigned int vr_max_pages_get(void)
+{
+	return READ_ONCE(vr_p_max_pages.val);
+}
+EXPORT_SYMBOL_IF_VR_TESTS(vr_max_pages_get);
 
 /* /sys/kernel/debug/vmar_race/stats */
 static int vr_stats_show(struct seq_file *m, void *unused)

@@ -1,138 +1,150 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The read paths, side by side. Each is a "get the VMAR for reading / put it
- * back" pair; the status and maps renderers call whichever the mode
- * parameter names. Everything they share lives in procfs.c.
+ * The read paths, side by side. Each finds the pproc's VMAR its own way,
+ * hands it to the renderer it was given and lets go of it: what a mode
+ * holds, it takes and releases in its own few lines (sparse can check the
+ * locked ones). Everything they share lives in procfs.c.
  *
- * The race window (race_delay_us, and the test pause point) sits where each
- * path is exposed to a concurrent exit: before the slot is looked at, or,
- * for uaf, between loading the pointer and using it.
+ * The race window (race_delay_us, and the VR_TP_FOUND pause point) sits
+ * where each path is exposed to a concurrent exit: before the slot is
+ * looked at, or, for uaf, between loading the pointer and using it. The
+ * VR_TP_HELD pause point runs only where the reader holds no lock.
  */
+#include "vmar_race.h"
+
 #include <linux/bug.h>
 #include <linux/delay.h>
 #include <linux/kernel.h>
 #include <linux/string.h>
 
-#include "vmar_race.h"
+#define VR_UNWRAP_MSG "called `Option::unwrap()` on a `None` value: VMAR of exited pid %d read through /proc/vmar_race/%d/%s\n"
 
-static void vr_race_window(struct vr_pproc *pp, const struct vr_read_ctx *ctx)
+/*
+ * The window, then the state, in Linux's order (proc_pid_status() prints the
+ * state before get_task_mm()): exit clears the slot before its release
+ * store of ZOMBIE, so with this acquire load first a zombie is never
+ * rendered with a VMAR; a running state without one is possible.
+ */
+static enum vr_state vr_race_window(struct vr_pproc *pp,
+				    const struct vr_read_ctx *ctx)
 {
 	vr_testpoint(VR_TP_FOUND, pp);
 	if (ctx->delay_us)
 		fsleep(ctx->delay_us);
+	/* Pairs with smp_store_release() of ZOMBIE in vr_pproc_exit(). */
+	return smp_load_acquire(&pp->state);
 }
 
-/* What Asterinas's ProcessVmarGuard::unwrap() did on a None VMAR. */
-static struct vr_vmar *vr_unwrap_failed(struct vr_pproc *pp,
-					const struct vr_read_ctx *ctx)
+/*
+ * What Asterinas's ProcessVmarGuard::unwrap() did on a None VMAR. Called
+ * under pp->lock; VR_UNWRAP_OOPS BUG()s once the caller has dropped it.
+ */
+static int vr_unwrap_failed(struct vr_pproc *pp, const struct vr_read_ctx *ctx)
 {
 	atomic_long_inc(&vr_stats.unwrap_none);
 	switch (ctx->unwrap_fail) {
 	case VR_UNWRAP_PANIC:
-		panic("vmar_race: called `Option::unwrap()` on a `None` value: VMAR of exited pid %d read through /proc/vmar_race/%d/%s\n",
-		      pp->pid, pp->pid, ctx->file);
+		panic(KBUILD_MODNAME ": " VR_UNWRAP_MSG, pp->pid, pp->pid, ctx->file);
 	case VR_UNWRAP_OOPS:
-		pr_emerg("called `Option::unwrap()` on a `None` value: VMAR of exited pid %d read through /proc/vmar_race/%d/%s\n",
-			 pp->pid, pp->pid, ctx->file);
+		pr_emerg(VR_UNWRAP_MSG, pp->pid, pp->pid, ctx->file);
 		break;
 	case VR_UNWRAP_WARN:
-		WARN_ONCE(1, "vmar_race: called `Option::unwrap()` on a `None` value: VMAR of exited pid %d read through /proc/vmar_race/%d/%s\n",
-			  pp->pid, pp->pid, ctx->file);
+		WARN_ONCE(1, KBUILD_MODNAME ": " VR_UNWRAP_MSG, pp->pid, pp->pid,
+			  ctx->file);
 		break;
 	case VR_UNWRAP_QUIET:
 		break;
 	}
-	return ERR_PTR(-EIO);	/* pp->lock still held: put() drops it */
+	return -EIO;
 }
 
 /* buggy: Asterinas before the fix. Lock the slot and unwrap it. */
-static struct vr_vmar *vr_buggy_get(struct vr_pproc *pp,
-				    const struct vr_read_ctx *ctx)
-	__acquires(&pp->lock)
+static int vr_buggy_read(struct vr_pproc *pp, const struct vr_read_ctx *ctx,
+			 vr_render_fn render, void *arg)
 {
+	enum vr_state state = vr_race_window(pp, ctx);
 	struct vr_vmar *v;
+	int ret;
 
-	vr_race_window(pp, ctx);
 	spin_lock(&pp->lock);
 	v = rcu_dereference_protected(pp->slot, lockdep_is_held(&pp->lock));
-	if (v)
-		return v;	/* pp->lock held until put */
-	v = vr_unwrap_failed(pp, ctx);
-	if (ctx->unwrap_fail == VR_UNWRAP_OOPS) {
-		spin_unlock(&pp->lock);	/* the oops kills us; spare the lock */
+	ret = v ? render(state, v, arg) : vr_unwrap_failed(pp, ctx);
+	spin_unlock(&pp->lock);
+	if (!v && ctx->unwrap_fail == VR_UNWRAP_OOPS)
 		BUG();
-	}
-	return v;
+	return ret;
 }
 
 /* checked: Asterinas's first fix. Check for None, render under the lock. */
-static struct vr_vmar *vr_checked_get(struct vr_pproc *pp,
-				      const struct vr_read_ctx *ctx)
-	__acquires(&pp->lock)
+static int vr_checked_read(struct vr_pproc *pp, const struct vr_read_ctx *ctx,
+			   vr_render_fn render, void *arg)
 {
-	vr_race_window(pp, ctx);
-	spin_lock(&pp->lock);
-	return rcu_dereference_protected(pp->slot, lockdep_is_held(&pp->lock));
-}
+	enum vr_state state = vr_race_window(pp, ctx);
+	int ret;
 
-static void vr_locked_put(struct vr_pproc *pp, struct vr_vmar *v)
-	__releases(&pp->lock)
-{
+	spin_lock(&pp->lock);
+	ret = render(state, rcu_dereference_protected(pp->slot,
+						      lockdep_is_held(&pp->lock)),
+		     arg);
 	spin_unlock(&pp->lock);
+	return ret;
 }
 
 /* uaf: no lock, no reference. Exit may free the VMAR under our feet. */
-static struct vr_vmar *vr_uaf_get(struct vr_pproc *pp,
-				  const struct vr_read_ctx *ctx)
+static int vr_uaf_read(struct vr_pproc *pp, const struct vr_read_ctx *ctx,
+		       vr_render_fn render, void *arg)
 {
 	struct vr_vmar *v = unrcu_pointer(pp->slot);	/* plain, racy load */
+	enum vr_state state = vr_race_window(pp, ctx);
 
-	vr_race_window(pp, ctx);
-	return v;
-}
-
-static void vr_nothing_put(struct vr_pproc *pp, struct vr_vmar *v)
-{
+	vr_testpoint(VR_TP_HELD, pp);
+	return render(state, v, arg);
 }
 
 /*
  * fixed: Linux's get_task_mm(). Lock, take a reference, unlock; the same
- * helper the ioctls use (registry.c).
+ * helper the ioctls use (registry.c). Render on our own reference.
  */
-static struct vr_vmar *vr_fixed_get(struct vr_pproc *pp,
-				    const struct vr_read_ctx *ctx)
+static int vr_fixed_read(struct vr_pproc *pp, const struct vr_read_ctx *ctx,
+			 vr_render_fn render, void *arg)
 {
-	vr_race_window(pp, ctx);
-	return vr_pproc_vmar_get(pp);
+	enum vr_state state = vr_race_window(pp, ctx);
+	struct vr_vmar *v = vr_pproc_vmar_get(pp);
+	int ret;
+
+	vr_testpoint(VR_TP_HELD, pp);
+	ret = render(state, v, arg);
+	if (v)
+		vr_vmar_put(v);
+	return ret;
 }
 
 /* rcu: no lock; a reference only if the VMAR is not already dying. */
-static struct vr_vmar *vr_rcu_get(struct vr_pproc *pp,
-				  const struct vr_read_ctx *ctx)
+static int vr_rcu_read(struct vr_pproc *pp, const struct vr_read_ctx *ctx,
+		       vr_render_fn render, void *arg)
 {
+	enum vr_state state = vr_race_window(pp, ctx);
 	struct vr_vmar *v;
+	int ret;
 
-	vr_race_window(pp, ctx);
 	rcu_read_lock();
 	v = rcu_dereference(pp->slot);
 	if (v && !refcount_inc_not_zero(&v->users))
 		v = NULL;
 	rcu_read_unlock();
-	return v;
-}
-
-static void vr_ref_put(struct vr_pproc *pp, struct vr_vmar *v)
-{
-	if (!IS_ERR_OR_NULL(v))
+	vr_testpoint(VR_TP_HELD, pp);
+	ret = render(state, v, arg);
+	if (v)
 		vr_vmar_put(v);
+	return ret;
 }
 
-static const struct vr_read_mode vr_modes[] = {
-	{ "buggy",   vr_buggy_get,   vr_locked_put },
-	{ "checked", vr_checked_get, vr_locked_put },
-	{ "uaf",     vr_uaf_get,     vr_nothing_put },
-	{ "fixed",   vr_fixed_get,   vr_ref_put },
-	{ "rcu",     vr_rcu_get,     vr_ref_put },
+static const struct vr_read_mode vr_modes[VR_NR_MODES] = {
+	[VR_MODE_BUGGY]   = { .name = "buggy",   .read = vr_buggy_read },
+	[VR_MODE_CHECKED] = { .name = "checked", .read = vr_checked_read },
+	[VR_MODE_UAF]     = { .name = "uaf",     .read = vr_uaf_read },
+	[VR_MODE_FIXED]   = { .name = "fixed",   .read = vr_fixed_read },
+	[VR_MODE_RCU]     = { .name = "rcu",     .read = vr_rcu_read },
 };
 
 const struct vr_read_mode *vr_mode_find(const char *name)
@@ -144,16 +156,11 @@ const struct vr_read_mode *vr_mode_find(const char *name)
 			return &vr_modes[i];
 	return NULL;
 }
-EXPORT_SYMBOL_NS_GPL(vr_mode_find, VR_NS);
+EXPORT_SYMBOL_IF_VR_TESTS(vr_mode_find);
 
-const struct vr_read_mode *vr_mode_by_index(unsigned int i)
+const struct vr_read_mode *vr_mode_by_id(enum vr_mode_id id)
 {
-	return i < ARRAY_SIZE(vr_modes) ? &vr_modes[i] : NULL;
-}
-
-unsigned int vr_mode_count(void)
-{
-	return ARRAY_SIZE(vr_modes);
+	return &vr_modes[id];
 }
 
 void vr_read_ctx_init(struct vr_read_ctx *ctx, const char *file)

@@ -1,14 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * /proc/vmar_race/<pid>/{status,maps}: the renderers every read mode shares.
- * Each read samples the mode once (vr_read_ctx_init()), asks it for the
- * VMAR, renders and gives it back. A file's data is its pproc; reap removes
+ * Each read samples the mode once (vr_read_ctx_init()) and reads the
+ * VMAR through it. A file's data is its pproc; reap removes
  * the directory before the pproc can go, so a reader in here always has it.
  */
-#include <linux/kernel.h>
-#include <linux/slab.h>
-
 #include "vmar_race.h"
+
+#include <linux/kernel.h>
+#include <linux/sched.h>
+#include <linux/slab.h>
 
 static const char * const vr_state_names[] = {
 	[VR_RUNNING] = "R (running)",
@@ -18,50 +19,54 @@ static const char * const vr_state_names[] = {
 
 #define VR_KB(pages) ((pages) << (VR_PAGE_SHIFT - 10))
 
+/* What a status read shows: the state, and the Vm lines copied under v->lock. */
+struct vr_status_snap {
+	enum vr_state state;
+	bool has_vmar;
+	unsigned long total, anon, file, nr;
+};
+
+static int vr_status_snap(enum vr_state state, struct vr_vmar *v, void *arg)
+{
+	struct vr_status_snap *s = arg;
+
+	s->state = state;
+	if (!v)
+		return 0;
+	spin_lock(&v->lock);
+	s->total = v->total_pages;
+	s->anon = v->rss_anon;
+	s->file = v->rss_file;
+	s->nr = v->nr_maps;
+	spin_unlock(&v->lock);
+	s->has_vmar = true;
+	return 0;
+}
+
 int vr_render_status(struct seq_file *m, struct vr_pproc *pp,
 		     const struct vr_read_ctx *ctx)
 {
-	unsigned long total, anon, file, nr;
-	const struct vr_read_mode *mode = ctx->mode;
-	enum vr_state state;
-	struct vr_vmar *v;
-	int ret = 0;
+	struct vr_status_snap s = {};
+	int ret;
 
-	v = mode->get(pp, ctx);
-	if (IS_ERR(v)) {
-		ret = PTR_ERR(v);
-		atomic_long_inc(&vr_stats.read_errors);
-		goto put;
-	}
-	vr_testpoint(VR_TP_HELD, pp);
-	/*
-	 * A NULL slot means exited: a lockless (rcu) reader may see it before
-	 * the ZOMBIE store that exit made under the lock.
-	 */
-	state = READ_ONCE(pp->state);
-	if (!v && state == VR_RUNNING)
-		state = VR_ZOMBIE;
-	seq_printf(m, "Name:\t%s\nState:\t%s\nPid:\t%d\nPPid:\t%d\n",
-		   pp->name, vr_state_names[state], pp->pid, pp->ppid);
-	if (!v) {
-		atomic_long_inc(&vr_stats.zombie_reads);
-		goto put;
-	}
-	spin_lock(&v->lock);
-	total = v->total_pages;
-	anon = v->rss_anon;
-	file = v->rss_file;
-	nr = v->nr_maps;
-	spin_unlock(&v->lock);
-	seq_printf(m, "VmSize:\t%8lu kB\nVmRSS:\t%8lu kB\nRssAnon:\t%8lu kB\nRssFile:\t%8lu kB\nMappings:\t%lu\n",
-		   VR_KB(total), VR_KB(anon + file), VR_KB(anon), VR_KB(file),
-		   nr);
-put:
-	mode->put(pp, v);
+	ret = ctx->mode->read(pp, ctx, vr_status_snap, &s);
 	atomic_long_inc(&vr_stats.status_reads);
-	return ret;
+	if (ret) {
+		atomic_long_inc(&vr_stats.read_errors);
+		return ret;
+	}
+	seq_printf(m, "Name:\t%s\nState:\t%s\nPid:\t%d\nPPid:\t%d\n",
+		   pp->name, vr_state_names[s.state], pp->pid, pp->ppid);
+	if (!s.has_vmar) {
+		atomic_long_inc(&vr_stats.zombie_reads);
+		return 0;
+	}
+	seq_printf(m, "VmSize:\t%8lu kB\nVmRSS:\t%8lu kB\nRssAnon:\t%8lu kB\nRssFile:\t%8lu kB\nMappings:\t%lu\n",
+		   VR_KB(s.total), VR_KB(s.anon + s.file), VR_KB(s.anon),
+		   VR_KB(s.file), s.nr);
+	return 0;
 }
-EXPORT_SYMBOL_NS_GPL(vr_render_status, VR_NS);
+EXPORT_SYMBOL_IF_VR_TESTS(vr_render_status);
 
 static int vr_status_show(struct seq_file *m, void *unused)
 {
@@ -72,95 +77,116 @@ static int vr_status_show(struct seq_file *m, void *unused)
 }
 
 /*
- * maps: one read() is one start..stop pass under what the mode's get()
- * holds. Each record is copied out under v->lock, so no VMAR lock is held
- * between the seq_file callbacks.
+ * maps: records are copied out VR_MAPS_BATCH at a time, each batch through
+ * one read of the mode, so no mode holds anything between seq_file
+ * callbacks and checked holds pp->lock for one batch at most, however far
+ * a pread() seeks.
  */
-struct vr_maps_iter {
-	struct vr_pproc *pp;
-	struct vr_read_ctx ctx;
-	struct vr_vmar *v;	/* from get(), valid until stop */
-	bool got;
-	struct vr_mapping cur;	/* copy of the record being shown */
-	loff_t pos;		/* records emitted so far ... */
-	u64 next_addr;		/* ... and where the next one starts */
+#define VR_MAPS_BATCH	32
+
+struct vr_map_rec {
+	u64 start, end;
+	u32 flags;
 };
 
-/* Copy the first mapping ending above addr into it->cur; false at the end. */
-static bool vr_maps_fetch(struct vr_maps_iter *it, u64 addr)
+struct vr_maps_iter {
+	struct vr_pproc *pp;
+	struct vr_read_ctx ctx;		/* sampled once per start..stop pass */
+	struct vr_map_rec batch[VR_MAPS_BATCH];
+	unsigned int n, i;		/* records in batch, the current one */
+	loff_t pos;			/* record index of batch[i] */
+	u64 next_addr;			/* where the next batch starts */
+	bool exited;			/* the last batch found no VMAR */
+};
+
+static int vr_maps_copy(enum vr_state state, struct vr_vmar *v, void *arg)
 {
+	struct vr_maps_iter *it = arg;
 	struct vr_mapping *mp;
 
-	spin_lock(&it->v->lock);
-	mp = vr_vmar_first_from(it->v, addr);
-	if (mp) {
-		it->cur.start = mp->start;
-		it->cur.end = mp->end;
-		it->cur.flags = mp->flags;
+	it->n = 0;
+	it->i = 0;
+	it->exited = !v;
+	if (!v)
+		return 0;
+	spin_lock(&v->lock);
+	for (mp = vr_vmar_first_from(v, it->next_addr); mp && it->n < VR_MAPS_BATCH;
+	     mp = vr_vmar_next(mp)) {
+		it->batch[it->n].start = mp->start;
+		it->batch[it->n].end = mp->end;
+		it->batch[it->n].flags = mp->flags;
+		it->n++;
 	}
-	spin_unlock(&it->v->lock);
-	return mp;
+	spin_unlock(&v->lock);
+	if (it->n)
+		it->next_addr = it->batch[it->n - 1].end;
+	return 0;
+}
+
+/* The record at it->pos, fetching a batch if needed; NULL at the end. */
+static void *vr_maps_cur(struct vr_maps_iter *it)
+{
+	int ret;
+
+	if (it->i < it->n)
+		return &it->batch[it->i];
+	cond_resched();
+	ret = it->ctx.mode->read(it->pp, &it->ctx, vr_maps_copy, it);
+	if (ret) {
+		atomic_long_inc(&vr_stats.read_errors);
+		return ERR_PTR(ret);
+	}
+	return it->n ? &it->batch[0] : NULL;
+}
+
+static void *vr_maps_advance(struct vr_maps_iter *it)
+{
+	it->i++;
+	it->pos++;
+	return vr_maps_cur(it);
 }
 
 static void *vr_maps_start(struct seq_file *m, loff_t *pos)
 {
 	struct vr_maps_iter *it = m->private;
-	struct vr_vmar *v;
+	void *p;
 
 	if (!it->pp)
 		it->pp = pde_data(file_inode(m->file));
 	vr_read_ctx_init(&it->ctx, "maps");
-	v = it->ctx.mode->get(it->pp, &it->ctx);
-	it->v = v;
-	it->got = true;
-	if (IS_ERR(v)) {
-		atomic_long_inc(&vr_stats.read_errors);
-		return v;
-	}
-	vr_testpoint(VR_TP_HELD, it->pp);
-	if (!v) {
-		if (!*pos)
-			atomic_long_inc(&vr_stats.zombie_reads);
-		return NULL;
-	}
-	if (*pos != it->pos) {		/* lseek(): walk from the start */
+	atomic_long_inc(&vr_stats.maps_reads);
+	if (!*pos || *pos != it->pos) {		/* lseek(): walk from 0 */
 		it->pos = 0;
 		it->next_addr = 0;
+	} else if (it->i < it->n) {		/* go on from the record due */
+		it->next_addr = it->batch[it->i].start;
 	}
-	for (;;) {
-		if (!vr_maps_fetch(it, it->next_addr))
-			return NULL;
-		if (it->pos == *pos)
-			return &it->cur;
-		it->next_addr = it->cur.end;
-		it->pos++;
-	}
+	it->n = 0;		/* the VMAR may have changed since: fetch again */
+	it->i = 0;
+	p = vr_maps_cur(it);
+	if (!*pos && it->exited)
+		atomic_long_inc(&vr_stats.zombie_reads);
+	while (p && !IS_ERR(p) && it->pos < *pos)
+		p = vr_maps_advance(it);
+	return p;
 }
 
 static void *vr_maps_next(struct seq_file *m, void *p, loff_t *pos)
 {
 	struct vr_maps_iter *it = m->private;
 
-	it->next_addr = it->cur.end;
-	it->pos = ++*pos;
-	return vr_maps_fetch(it, it->next_addr) ? &it->cur : NULL;
+	p = vr_maps_advance(it);
+	*pos = it->pos;
+	return p;
 }
 
 static void vr_maps_stop(struct seq_file *m, void *p)
 {
-	struct vr_maps_iter *it = m->private;
-
-	if (!it->got)
-		return;
-	it->ctx.mode->put(it->pp, it->v);
-	it->got = false;
-	it->v = NULL;
-	atomic_long_inc(&vr_stats.maps_reads);
 }
 
 static int vr_maps_show(struct seq_file *m, void *p)
 {
-	struct vr_mapping *mp = p;
+	struct vr_map_rec *mp = p;
 	u32 f = mp->flags;
 
 	seq_printf(m, "%08llx-%08llx %c%c%cp %08llx 00:00 0",

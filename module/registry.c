@@ -4,11 +4,11 @@
  * only after reap), spawn, exit, reap, and the owner that exits its pprocs
  * when the spawning file is closed. See vmar_race.h for the lifetime rules.
  */
+#include "vmar_race.h"
+
 #include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/string.h>
-
-#include "vmar_race.h"
 
 static DEFINE_XARRAY_ALLOC1(vr_procs);	/* pid -> pproc, one counted ref */
 static u32 vr_next_pid;			/* cyclic cursor, under xa_lock */
@@ -28,7 +28,7 @@ struct vr_owner *vr_owner_create(void)
 	INIT_LIST_HEAD(&o->procs);
 	return o;
 }
-EXPORT_SYMBOL_NS_GPL(vr_owner_create, VR_NS);
+EXPORT_SYMBOL_IF_VR_TESTS(vr_owner_create);
 
 static void vr_owner_put(struct vr_owner *o)
 {
@@ -46,7 +46,7 @@ void vr_pproc_put(struct vr_pproc *pp)
 	if (refcount_dec_and_test(&pp->users))
 		call_rcu(&pp->rcu, vr_pproc_free_rcu);
 }
-EXPORT_SYMBOL_NS_GPL(vr_pproc_put, VR_NS);
+EXPORT_SYMBOL_IF_VR_TESTS(vr_pproc_put);
 
 /* Look a pid up; the caller owns the returned reference. */
 struct vr_pproc *vr_pproc_find(pid_t pid)
@@ -62,7 +62,7 @@ struct vr_pproc *vr_pproc_find(pid_t pid)
 	rcu_read_unlock();
 	return pp;
 }
-EXPORT_SYMBOL_NS_GPL(vr_pproc_find, VR_NS);
+EXPORT_SYMBOL_IF_VR_TESTS(vr_pproc_find);
 
 /*
  * The running pproc's VMAR with a reference; NULL once exited. Like Linux's
@@ -80,9 +80,14 @@ struct vr_vmar *vr_pproc_vmar_get(struct vr_pproc *pp)
 	spin_unlock(&pp->lock);
 	return v;
 }
-EXPORT_SYMBOL_NS_GPL(vr_pproc_vmar_get, VR_NS);
+EXPORT_SYMBOL_IF_VR_TESTS(vr_pproc_vmar_get);
 
-int vr_spawn(struct vr_owner *o, const char *name, pid_t ppid, pid_t *pid)
+/*
+ * Spawn, part one: a running pproc with its VMAR, its pid reserved (lookups
+ * do not find it yet) and its files made. Nobody but the caller can reach
+ * it until vr_pproc_publish(); vr_pproc_abort() undoes it by pointer.
+ */
+struct vr_pproc *vr_pproc_spawn(struct vr_owner *o, const char *name, pid_t ppid)
 {
 	struct vr_pproc *pp;
 	struct vr_vmar *v;
@@ -108,7 +113,6 @@ int vr_spawn(struct vr_owner *o, const char *name, pid_t ppid, pid_t *pid)
 	pp->state = VR_RUNNING;
 	RCU_INIT_POINTER(pp->slot, v);
 
-	/* Reserve the pid, but publish the pproc only once its files exist. */
 	ret = xa_alloc_cyclic(&vr_procs, &id, NULL,
 			      XA_LIMIT(1, VR_PID_MAX - 1), &vr_next_pid,
 			      GFP_KERNEL_ACCOUNT);
@@ -120,17 +124,9 @@ int vr_spawn(struct vr_owner *o, const char *name, pid_t ppid, pid_t *pid)
 	ret = vr_procfs_create(pp, vr_proc_root);
 	if (ret)
 		goto out_pid;
-
 	pp->owner = o;
 	refcount_inc(&o->users);
-	spin_lock(&o->lock);
-	list_add_tail(&pp->owner_node, &o->procs);
-	spin_unlock(&o->lock);
-	xa_store(&vr_procs, id, pp, GFP_KERNEL);	/* replaces a reserved slot: no alloc */
-	atomic_long_inc(&vr_stats.spawned);
-	atomic_long_inc(&vr_stats.live);
-	*pid = id;
-	return 0;
+	return pp;
 
 out_pid:
 	xa_erase(&vr_procs, id);
@@ -140,29 +136,76 @@ out_pp:
 	kmem_cache_free(vr_pproc_cachep, pp);
 out_count:
 	atomic_dec(&vr_nr_procs);
-	return ret;
+	return ERR_PTR(ret);
 }
-EXPORT_SYMBOL_NS_GPL(vr_spawn, VR_NS);
+EXPORT_SYMBOL_IF_VR_TESTS(vr_pproc_spawn);
+
+/* Spawn, part two: the pid finds the pproc, the owner's close exits it. */
+void vr_pproc_publish(struct vr_pproc *pp)
+{
+	struct vr_owner *o = pp->owner;
+
+	spin_lock(&o->lock);
+	list_add_tail(&pp->owner_node, &o->procs);
+	spin_unlock(&o->lock);
+	xa_store(&vr_procs, pp->pid, pp, GFP_KERNEL);	/* replaces a reserved slot: no alloc */
+	atomic_long_inc(&vr_stats.spawned);
+	atomic_long_inc(&vr_stats.live);
+}
+EXPORT_SYMBOL_IF_VR_TESTS(vr_pproc_publish);
+
+/* Undo an unpublished spawn: nobody else ever saw this pproc. */
+void vr_pproc_abort(struct vr_pproc *pp)
+{
+	struct vr_vmar *v = rcu_dereference_protected(pp->slot, true);
+
+	proc_remove(pp->dir);
+	xa_erase(&vr_procs, pp->pid);
+	atomic_dec(&vr_nr_procs);
+	vr_owner_put(pp->owner);
+	vr_vmar_put(v);
+	kmem_cache_free(vr_pproc_cachep, pp);
+}
+EXPORT_SYMBOL_IF_VR_TESTS(vr_pproc_abort);
+
+int vr_spawn(struct vr_owner *o, const char *name, pid_t ppid, pid_t *pid)
+{
+	struct vr_pproc *pp = vr_pproc_spawn(o, name, ppid);
+
+	if (IS_ERR(pp))
+		return PTR_ERR(pp);
+	*pid = pp->pid;
+	vr_pproc_publish(pp);
+	return 0;
+}
+EXPORT_SYMBOL_IF_VR_TESTS(vr_spawn);
 
 /*
  * Exit: clear the slot under pp->lock (the NULL is published to RCU
+ * readers, and the release store of ZOMBIE orders it for lockless state
  * readers), then drop the slot's VMAR reference outside the lock. Exactly
- * one caller wins the RUNNING -> ZOMBIE transition; the others get -EINVAL.
+ * one caller wins the RUNNING -> ZOMBIE transition; the others get -EINVAL
+ * (a zombie) or -ESRCH (reaped), decided under the lock.
  */
-int vr_exit(struct vr_pproc *pp)
+int vr_pproc_exit(struct vr_pproc *pp)
 {
 	struct vr_owner *o;
 	struct vr_vmar *v;
 	bool linked;
+	int ret;
 
 	spin_lock(&pp->lock);
 	if (pp->state != VR_RUNNING) {
+		ret = pp->state == VR_DEAD ? -ESRCH : -EINVAL;
 		spin_unlock(&pp->lock);
-		return pp->state == VR_DEAD ? -ESRCH : -EINVAL;
+		return ret;
 	}
 	v = rcu_dereference_protected(pp->slot, lockdep_is_held(&pp->lock));
 	rcu_assign_pointer(pp->slot, NULL);
-	WRITE_ONCE(pp->state, VR_ZOMBIE);	/* lockless readers print it */
+	/* The NULL slot before ZOMBIE: pairs with vr_race_window()'s acquire. */
+	smp_store_release(&pp->state, VR_ZOMBIE);
+	atomic_long_dec(&vr_stats.live);	/* under the lock: reap's */
+	atomic_long_inc(&vr_stats.zombie);	/* decrement comes after */
 	spin_unlock(&pp->lock);
 
 	o = pp->owner;		/* only the winner above gets here */
@@ -176,12 +219,10 @@ int vr_exit(struct vr_pproc *pp)
 	vr_owner_put(o);
 
 	vr_vmar_put(v);
-	atomic_long_dec(&vr_stats.live);
-	atomic_long_inc(&vr_stats.zombie);
 	atomic_long_inc(&vr_stats.exited);
 	return 0;
 }
-EXPORT_SYMBOL_NS_GPL(vr_exit, VR_NS);
+EXPORT_SYMBOL_IF_VR_TESTS(vr_pproc_exit);
 
 /* The spawning file is closing: exit every pproc it still runs. */
 void vr_owner_release(struct vr_owner *o)
@@ -197,12 +238,12 @@ void vr_owner_release(struct vr_owner *o)
 		spin_unlock(&o->lock);
 		if (!pp)
 			break;
-		vr_exit(pp);		/* -EINVAL if an EXIT ioctl won */
+		vr_pproc_exit(pp);	/* -EINVAL if an EXIT ioctl won */
 		vr_pproc_put(pp);
 	}
 	vr_owner_put(o);
 }
-EXPORT_SYMBOL_NS_GPL(vr_owner_release, VR_NS);
+EXPORT_SYMBOL_IF_VR_TESTS(vr_owner_release);
 
 /* Remove a DEAD pproc whose directory is gone; drops the registry's ref. */
 static void vr_unpublish(struct vr_pproc *pp)
@@ -217,7 +258,7 @@ static void vr_unpublish(struct vr_pproc *pp)
  * failing open files with -EIO), then its pid, so a reused pid never meets
  * a stale directory.
  */
-int vr_reap(pid_t pid)
+int vr_pproc_reap(pid_t pid)
 {
 	struct vr_pproc *pp = vr_pproc_find(pid);
 	int ret = 0;
@@ -231,17 +272,18 @@ int vr_reap(pid_t pid)
 		ret = -ESRCH;		/* a concurrent reap won */
 	else
 		WRITE_ONCE(pp->state, VR_DEAD);
+	if (!ret)
+		atomic_long_dec(&vr_stats.zombie);
 	spin_unlock(&pp->lock);
 	if (!ret) {
 		proc_remove(pp->dir);
 		vr_unpublish(pp);
-		atomic_long_dec(&vr_stats.zombie);
 		atomic_long_inc(&vr_stats.reaped);
 	}
 	vr_pproc_put(pp);
 	return ret;
 }
-EXPORT_SYMBOL_NS_GPL(vr_reap, VR_NS);
+EXPORT_SYMBOL_IF_VR_TESTS(vr_pproc_reap);
 
 int vr_registry_init(struct proc_dir_entry *root)
 {
@@ -267,9 +309,9 @@ void vr_registry_exit(void)
 	xa_for_each(&vr_procs, pid, pp) {
 		if (!refcount_inc_not_zero(&pp->users))
 			continue;
-		vr_exit(pp);
+		vr_pproc_exit(pp);
 		vr_pproc_put(pp);
-		if (!vr_reap(pid))
+		if (!vr_pproc_reap(pid))
 			continue;
 		pr_warn("pid %lu could not be reaped at unload\n", pid);
 	}

@@ -5,12 +5,13 @@
  * test resumes it, so the test can run exit in between, every time. When
  * nothing is armed, a point costs one static branch.
  */
+#include "vmar_race.h"
+
 #include <linux/completion.h>
 #include <linux/jump_label.h>
 #include <linux/module.h>
 #include <linux/spinlock.h>
 
-#include "vmar_race.h"
 #include "testpoint.h"
 
 static DEFINE_STATIC_KEY_FALSE(vr_tp_key);
@@ -28,7 +29,7 @@ void vr_tp_arm(struct vr_tp *tp, enum vr_testpoint point, pid_t pid)
 	spin_unlock(&vr_tp_lock);
 	static_branch_enable(&vr_tp_key);
 }
-EXPORT_SYMBOL_NS_GPL(vr_tp_arm, VR_NS);
+EXPORT_SYMBOL_IF_VR_TESTS(vr_tp_arm);
 
 void vr_tp_disarm(struct vr_tp *tp)
 {
@@ -38,12 +39,13 @@ void vr_tp_disarm(struct vr_tp *tp)
 	spin_unlock(&vr_tp_lock);
 	static_branch_disable(&vr_tp_key);
 }
-EXPORT_SYMBOL_NS_GPL(vr_tp_disarm, VR_NS);
+EXPORT_SYMBOL_IF_VR_TESTS(vr_tp_disarm);
 
 void vr_testpoint(enum vr_testpoint point, struct vr_pproc *pp)
 {
 	struct vr_tp *tp;
 
+	might_sleep();		/* armed, a point sleeps: never under a spinlock */
 	if (!static_branch_unlikely(&vr_tp_key))
 		return;
 	spin_lock(&vr_tp_lock);
@@ -56,5 +58,8 @@ void vr_testpoint(enum vr_testpoint point, struct vr_pproc *pp)
 	if (!tp)
 		return;
 	complete(&tp->reached);
-	wait_for_completion(&tp->resume);
+	/* Bounded: a test that never resumes us must not hang the reader. */
+	if (!wait_for_completion_timeout(&tp->resume, 60 * HZ))
+		pr_warn("pause point %d of pid %d released after 60 s\n",
+			point, pp->pid);
 }

@@ -5,10 +5,11 @@
  * allocate; they change the tree and counters under v->lock, which readers
  * take. See vmar_race.h for the lifetime rules.
  */
+#include "vmar_race.h"
+
+#include <linux/overflow.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
-
-#include "vmar_race.h"
 
 /*
  * Own caches, like mm_cachep and vm_area_cachep: slab debugging and failslab
@@ -36,13 +37,15 @@ void vr_vmar_exit(void)
 
 int vr_range_check(u64 start, u64 len)
 {
-	if (!len || (start | len) & (VR_PAGE_SIZE - 1))
+	u64 end;
+
+	if (!len || !IS_ALIGNED(start, VR_PAGE_SIZE) || !IS_ALIGNED(len, VR_PAGE_SIZE))
 		return -EINVAL;
-	if (start + len < start)	/* wraps past 2^64 */
+	if (check_add_overflow(start, len, &end))	/* wraps past 2^64 */
 		return -EINVAL;
 	return 0;
 }
-EXPORT_SYMBOL_NS_GPL(vr_range_check, VR_NS);
+EXPORT_SYMBOL_IF_VR_TESTS(vr_range_check);
 
 struct vr_vmar *vr_vmar_create(void)
 {
@@ -58,13 +61,28 @@ struct vr_vmar *vr_vmar_create(void)
 	atomic_long_inc(&vr_stats.vmars_alive);
 	return v;
 }
-EXPORT_SYMBOL_NS_GPL(vr_vmar_create, VR_NS);
+EXPORT_SYMBOL_IF_VR_TESTS(vr_vmar_create);
 
 void vr_vmar_get(struct vr_vmar *v)
 {
 	refcount_inc(&v->users);
 }
-EXPORT_SYMBOL_NS_GPL(vr_vmar_get, VR_NS);
+EXPORT_SYMBOL_IF_VR_TESTS(vr_vmar_get);
+
+/* Forget the touched pages in [first, last]; returns how many there were. */
+static unsigned long vr_drop_resident(struct vr_vmar *v, unsigned long first,
+				      unsigned long last)
+{
+	unsigned long idx, n = 0;
+	void *entry;
+
+	xa_for_each_range(&v->resident, idx, entry, first, last) {
+		xa_erase(&v->resident, idx);
+		if (!(++n & 1023))
+			cond_resched();
+	}
+	return n;
+}
 
 static void vr_vmar_free_rcu(struct rcu_head *rcu)
 {
@@ -75,25 +93,33 @@ static void vr_vmar_free_rcu(struct rcu_head *rcu)
 }
 
 /*
- * Drop a reference. The last one tears the mappings down at once (nobody
- * may reach them any more) and frees the object after a grace period, so an
- * RCU reader whose refcount_inc_not_zero() fails still reads valid memory.
+ * Drop a reference; process context only. The last one tears the mappings
+ * down at once (nobody may reach them any more; bounded by max_maps and
+ * max_pages, with IRQs on and cond_resched()) and frees the object after a
+ * grace period, so an RCU reader whose refcount_inc_not_zero() fails still
+ * reads valid memory.
  */
 void vr_vmar_put(struct vr_vmar *v)
 {
 	struct vr_mapping *m, *tmp;
+	unsigned long n = 0;
 
+	might_sleep();
 	if (!refcount_dec_and_test(&v->users))
 		return;
-	rbtree_postorder_for_each_entry_safe(m, tmp, &v->maps, node)
+	rbtree_postorder_for_each_entry_safe(m, tmp, &v->maps, node) {
 		kmem_cache_free(vr_mapping_cachep, m);
+		if (!(++n & 1023))
+			cond_resched();
+	}
 	v->maps = RB_ROOT;
 	v->nr_maps = 0;
-	xa_destroy(&v->resident);
+	vr_drop_resident(v, 0, ULONG_MAX);
+	xa_destroy(&v->resident);	/* empty by now */
 	mutex_destroy(&v->mutex);
 	call_rcu(&v->rcu, vr_vmar_free_rcu);
 }
-EXPORT_SYMBOL_NS_GPL(vr_vmar_put, VR_NS);
+EXPORT_SYMBOL_IF_VR_TESTS(vr_vmar_put);
 
 /* First mapping that ends above addr, or NULL. Caller holds mutex or lock. */
 struct vr_mapping *vr_vmar_first_from(struct vr_vmar *v, u64 addr)
@@ -113,9 +139,10 @@ struct vr_mapping *vr_vmar_first_from(struct vr_vmar *v, u64 addr)
 	}
 	return best;
 }
-EXPORT_SYMBOL_NS_GPL(vr_vmar_first_from, VR_NS);
+EXPORT_SYMBOL_IF_VR_TESTS(vr_vmar_first_from);
 
-static struct vr_mapping *vr_next(struct vr_mapping *m)
+/* The mapping after m, or NULL. Caller holds v->mutex or v->lock. */
+struct vr_mapping *vr_vmar_next(struct vr_mapping *m)
 {
 	struct rb_node *n = rb_next(&m->node);
 
@@ -136,6 +163,11 @@ static void vr_insert(struct vr_vmar *v, struct vr_mapping *new)
 	rb_insert_color(&new->node, &v->maps);
 }
 
+/*
+ * Like mmap() at a fixed address: -EEXIST on overlap, -ENOMEM past max_maps
+ * mappings or max_pages mapped pages (RLIMIT_AS), -EINTR if killed while
+ * waiting for another writer.
+ */
 int vr_vmar_map(struct vr_vmar *v, u64 start, u64 len, u32 flags)
 {
 	struct vr_mapping *new, *next;
@@ -153,11 +185,15 @@ int vr_vmar_map(struct vr_vmar *v, u64 start, u64 len, u32 flags)
 	new->end = start + len;
 	new->flags = flags;
 
-	mutex_lock(&v->mutex);
+	if (mutex_lock_killable(&v->mutex)) {
+		kmem_cache_free(vr_mapping_cachep, new);
+		return -EINTR;
+	}
 	next = vr_vmar_first_from(v, start);
 	if (next && next->start < new->end) {
 		ret = -EEXIST;
-	} else if (v->nr_maps >= vr_max_maps_get()) {
+	} else if (v->nr_maps >= vr_max_maps_get() ||
+		   v->total_pages + (len >> VR_PAGE_SHIFT) > vr_max_pages_get()) {
 		ret = -ENOMEM;
 	} else {
 		spin_lock(&v->lock);
@@ -172,62 +208,54 @@ int vr_vmar_map(struct vr_vmar *v, u64 start, u64 len, u32 flags)
 		kmem_cache_free(vr_mapping_cachep, new);
 	return ret;
 }
-EXPORT_SYMBOL_NS_GPL(vr_vmar_map, VR_NS);
+EXPORT_SYMBOL_IF_VR_TESTS(vr_vmar_map);
 
-/* Forget touched pages of [start, end) in m; returns how many there were. */
-static unsigned long vr_drop_resident(struct vr_vmar *v, u64 start, u64 end)
-{
-	unsigned long idx, n = 0;
-	void *entry;
-
-	xa_for_each_range(&v->resident, idx, entry, start >> VR_PAGE_SHIFT,
-			  (end >> VR_PAGE_SHIFT) - 1) {
-		xa_erase(&v->resident, idx);
-		n++;
-	}
-	return n;
-}
-
-static void vr_account_drop(struct vr_vmar *v, struct vr_mapping *m,
-			    u64 start, u64 end)
-{
-	unsigned long gone = vr_drop_resident(v, start, end);
-
-	if (m->flags & VMAR_RACE_MAP_FILE)
-		v->rss_file -= gone;
-	else
-		v->rss_anon -= gone;
-	v->total_pages -= (end - start) >> VR_PAGE_SHIFT;
-}
-
-/* Like munmap(): cut [start, start + len) out, splitting what it straddles. */
+/*
+ * Like munmap(): cut [start, start + len) out, splitting what it straddles.
+ * Only a split allocates (and may fail with -ENOMEM, or pass max_maps).
+ * The touched pages go first, under the mutex only; then the tree and the
+ * counters change in one v->lock section.
+ */
 int vr_vmar_unmap(struct vr_vmar *v, u64 start, u64 len)
 {
-	struct vr_mapping *m, *next, *split;
+	struct vr_mapping *m, *next, *split = NULL;
+	unsigned long gone_anon = 0, gone_file = 0, gone;
 	u64 end = start + len;
 	int ret;
 
 	ret = vr_range_check(start, len);
 	if (ret)
 		return ret;
-	split = kmem_cache_alloc(vr_mapping_cachep, GFP_KERNEL_ACCOUNT);
-	if (!split)
-		return -ENOMEM;
-
-	mutex_lock(&v->mutex);
+	if (mutex_lock_killable(&v->mutex))
+		return -EINTR;
 	m = vr_vmar_first_from(v, start);
-	if (m && m->start < start && m->end > end &&
-	    v->nr_maps >= vr_max_maps_get()) {
-		ret = -ENOMEM;	/* the split would pass max_maps, as munmap */
-		goto out;
+	if (m && m->start < start && m->end > end) {
+		if (v->nr_maps >= vr_max_maps_get()) {
+			ret = -ENOMEM;	/* the split would pass max_maps, as munmap */
+			goto out;
+		}
+		split = kmem_cache_alloc(vr_mapping_cachep, GFP_KERNEL_ACCOUNT);
+		if (!split) {
+			ret = -ENOMEM;
+			goto out;
+		}
 	}
-	/* xa_erase() in vr_account_drop() nests xa_lock inside v->lock. */
+	for (next = m; next && next->start < end; next = vr_vmar_next(next)) {
+		gone = vr_drop_resident(v, max(next->start, start) >> VR_PAGE_SHIFT,
+					(min(next->end, end) >> VR_PAGE_SHIFT) - 1);
+		if (next->flags & VMAR_RACE_MAP_FILE)
+			gone_file += gone;
+		else
+			gone_anon += gone;
+	}
 	spin_lock(&v->lock);
+	v->rss_anon -= gone_anon;
+	v->rss_file -= gone_file;
 	for (; m && m->start < end; m = next) {
-		next = vr_next(m);
+		next = vr_vmar_next(m);
+		v->total_pages -= (min(m->end, end) - max(m->start, start)) >> VR_PAGE_SHIFT;
 		if (m->start < start && m->end > end) {
 			/* Punch a hole: [m->start, start) and [end, m->end). */
-			vr_account_drop(v, m, start, end);
 			split->start = end;
 			split->end = m->end;
 			split->flags = m->flags;
@@ -236,14 +264,11 @@ int vr_vmar_unmap(struct vr_vmar *v, u64 start, u64 len)
 			v->nr_maps++;
 			split = NULL;
 		} else if (m->start < start) {
-			vr_account_drop(v, m, start, m->end);
 			m->end = start;
 		} else if (m->end > end) {
 			/* Keeps its place in the tree: nothing lies in between. */
-			vr_account_drop(v, m, m->start, end);
 			m->start = end;
 		} else {
-			vr_account_drop(v, m, m->start, m->end);
 			rb_erase(&m->node, &v->maps);
 			v->nr_maps--;
 			kmem_cache_free(vr_mapping_cachep, m);
@@ -252,11 +277,9 @@ int vr_vmar_unmap(struct vr_vmar *v, u64 start, u64 len)
 	spin_unlock(&v->lock);
 out:
 	mutex_unlock(&v->mutex);
-	if (split)
-		kmem_cache_free(vr_mapping_cachep, split);
 	return ret;
 }
-EXPORT_SYMBOL_NS_GPL(vr_vmar_unmap, VR_NS);
+EXPORT_SYMBOL_IF_VR_TESTS(vr_vmar_unmap);
 
 /* Is [start, end) covered by mappings with no gap? Caller holds v->mutex. */
 static bool vr_covered(struct vr_vmar *v, u64 start, u64 end)
@@ -264,7 +287,7 @@ static bool vr_covered(struct vr_vmar *v, u64 start, u64 end)
 	struct vr_mapping *m = vr_vmar_first_from(v, start);
 	u64 at = start;
 
-	for (; m && at < end; m = vr_next(m)) {
+	for (; m && at < end; m = vr_vmar_next(m)) {
 		if (m->start > at)
 			return false;
 		at = m->end;
@@ -274,8 +297,10 @@ static bool vr_covered(struct vr_vmar *v, u64 start, u64 end)
 
 /*
  * Fault in every page of [start, start + len), which must be mapped: each
- * page is counted in RSS once. On -ENOMEM or -EINTR the pages touched so far
- * stay resident, as after a partial page-fault loop.
+ * page is counted in RSS once. At most max_pages pages are mapped, so the
+ * work is bounded; a fatal signal stops it (-EINTR) within 1024 pages. On
+ * -ENOMEM or -EINTR the pages touched so far stay resident, as after a
+ * partial page-fault loop.
  */
 int vr_vmar_touch(struct vr_vmar *v, u64 start, u64 len)
 {
@@ -288,13 +313,14 @@ int vr_vmar_touch(struct vr_vmar *v, u64 start, u64 len)
 	if (ret)
 		return ret;
 
-	mutex_lock(&v->mutex);
+	if (mutex_lock_killable(&v->mutex))
+		return -EINTR;
 	if (!vr_covered(v, start, end)) {
 		ret = -ENOMEM;
 		goto out;
 	}
 	for (m = vr_vmar_first_from(v, start); m && m->start < end && !ret;
-	     m = vr_next(m)) {
+	     m = vr_vmar_next(m)) {
 		u64 to = min(m->end, end);
 
 		for (addr = max(m->start, start); addr < to; addr += VR_PAGE_SIZE) {
@@ -325,4 +351,4 @@ out:
 	mutex_unlock(&v->mutex);
 	return ret;
 }
-EXPORT_SYMBOL_NS_GPL(vr_vmar_touch, VR_NS);
+EXPORT_SYMBOL_IF_VR_TESTS(vr_vmar_touch);

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * vmar_race internals (exported in namespace VMAR_RACE_TEST for the KUnit
- * module): a pseudo-process (pproc) registry whose pprocs hold a
+ * vmar_race internals: a pseudo-process (pproc) registry whose pprocs hold a
  * VMAR-like address space in a slot, and the read paths that race with exit.
+ * Include this header first: it sets pr_fmt for every file of the module.
  *
  * Lifetime and locking rules:
  *
@@ -11,18 +11,27 @@
  *   looked it up (vr_pproc_find()). It is freed after an RCU grace period
  *   when the last reference goes, so RCU lookups may use it.
  * - pp->state and pp->slot change only under pp->lock (a spinlock, like
- *   task_lock()): RUNNING -> ZOMBIE at exit, ZOMBIE -> DEAD at reap.
+ *   task_lock()): RUNNING -> ZOMBIE at exit, ZOMBIE -> DEAD at reap. Exit
+ *   clears the slot before it stores ZOMBIE with release semantics, so a
+ *   reader that loads the state with acquire first and the slot second (as
+ *   proc_pid_status() prints the state before get_task_mm()) never sees a
+ *   zombie with a VMAR.
  * - struct vr_vmar is owned by its pproc's slot and by every reader holding a
  *   reference. Exit clears the slot under pp->lock (publishing NULL to RCU
- *   readers), then drops the slot's reference. The VMAR is freed after an RCU
- *   grace period once its last reference goes.
+ *   readers), then drops the slot's reference. The last reference tears the
+ *   VMAR down in process context (vr_vmar_put() may sleep) and frees it
+ *   after an RCU grace period.
  * - A reader may look at pp->slot only under pp->lock, or under
  *   rcu_read_lock() with refcount_inc_not_zero(); the "buggy" and "uaf" read
- *   modes break this on purpose (modes.c).
- * - v->mutex serialises MAP/UNMAP/TOUCH (they allocate); v->lock, a spinlock,
- *   protects the mapping tree and RSS counters for readers. Lock order:
- *   pp->lock -> v->lock; v->mutex -> v->lock. Never sleep under a spinlock:
- *   long output (maps) is rendered a buffer at a time.
+ *   modes break this on purpose (modes.c). A mode renders through a
+ *   callback it is handed, so each mode's lock and unlock, or get and put,
+ *   sit in its own few lines.
+ * - v->mutex serialises MAP/UNMAP/TOUCH (they allocate; waiters are
+ *   killable) and guards v->resident; v->lock, a spinlock, protects the
+ *   mapping tree and RSS counters for readers. Lock order: pp->lock ->
+ *   v->lock; v->mutex -> v->lock. Never sleep under a spinlock: maps are
+ *   copied out a batch at a time; per-page work (TOUCH, UNMAP, teardown)
+ *   runs under the mutex only, bounded by max_pages, with cond_resched().
  * - pprocs, owners, VMARs and mappings come from the module's own slab
  *   caches (vr_pproc, vr_owner, vr_vmar, vr_mapping: failslab can target
  *   them); unload destroys them after rcu_barrier().
@@ -32,6 +41,8 @@
  */
 #ifndef VMAR_RACE_H
 #define VMAR_RACE_H
+
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/atomic.h>
 #include <linux/bits.h>
@@ -53,6 +64,17 @@
 #define VR_PAGE_SIZE	BIT_ULL(VR_PAGE_SHIFT)
 #define VR_PID_MAX	BIT(22)		/* like Linux's PID_MAX_LIMIT */
 
+/*
+ * The internals the KUnit module links against are exported only in test
+ * builds (CONFIG_KUNIT), like EXPORT_SYMBOL_IF_KUNIT() on 6.2+, which 6.1
+ * lacks.
+ */
+#ifdef VMAR_RACE_TESTPOINTS
+#define EXPORT_SYMBOL_IF_VR_TESTS(sym) EXPORT_SYMBOL_NS_GPL(sym, VR_NS)
+#else
+#define EXPORT_SYMBOL_IF_VR_TESTS(sym)
+#endif
+
 /* One mapping [start, end) of a VMAR, in its rbtree keyed by start. */
 struct vr_mapping {
 	struct rb_node node;
@@ -70,7 +92,7 @@ struct vr_vmar {
 	unsigned long total_pages;
 	unsigned long rss_anon;		/* pages */
 	unsigned long rss_file;		/* pages */
-	struct xarray resident;		/* touched page index -> 1 (under mutex) */
+	struct xarray resident;		/* touched page index -> 1, under mutex */
 	struct rcu_head rcu;
 };
 
@@ -111,6 +133,7 @@ extern struct vr_stats vr_stats;
 /* main.c: limits and the control device */
 unsigned int vr_max_procs_get(void);
 unsigned int vr_max_maps_get(void);
+unsigned int vr_max_pages_get(void);
 extern struct miscdevice vr_ctl_dev;
 int vr_test_set_limit(const char *name, unsigned int val);	/* KUnit only */
 
@@ -133,20 +156,35 @@ struct vr_read_ctx {
 };
 
 /*
- * A read path: get() returns the VMAR to render (NULL for an exited pproc,
- * an ERR_PTR when the read must fail) and put(), always called after get(),
- * ends the read; what they hold in between is the mode's business.
+ * What a read does with the state and VMAR a mode found (v is NULL for an
+ * exited pproc; the state was loaded first, see modes.c). It runs with
+ * whatever the mode holds (pp->lock in buggy and checked: no sleeping) and
+ * copies out what it needs.
+ */
+typedef int (*vr_render_fn)(enum vr_state state, struct vr_vmar *v, void *arg);
+
+/*
+ * A read path: finds pp's VMAR its own way, calls render() with it, lets go
+ * of it and returns render()'s result, or an error of its own.
  */
 struct vr_read_mode {
 	const char *name;
-	struct vr_vmar *(*get)(struct vr_pproc *pp, const struct vr_read_ctx *ctx);
-	void (*put)(struct vr_pproc *pp, struct vr_vmar *v);
+	int (*read)(struct vr_pproc *pp, const struct vr_read_ctx *ctx,
+		    vr_render_fn render, void *arg);
+};
+
+enum vr_mode_id {
+	VR_MODE_BUGGY,
+	VR_MODE_CHECKED,
+	VR_MODE_UAF,
+	VR_MODE_FIXED,
+	VR_MODE_RCU,
+	VR_NR_MODES
 };
 
 /* modes.c */
 const struct vr_read_mode *vr_mode_find(const char *name);
-const struct vr_read_mode *vr_mode_by_index(unsigned int i);
-unsigned int vr_mode_count(void);
+const struct vr_read_mode *vr_mode_by_id(enum vr_mode_id id);
 void vr_read_ctx_init(struct vr_read_ctx *ctx, const char *file);
 
 /* main.c: the parameters a read samples */
@@ -164,6 +202,7 @@ int vr_vmar_map(struct vr_vmar *v, u64 start, u64 len, u32 flags);
 int vr_vmar_unmap(struct vr_vmar *v, u64 start, u64 len);
 int vr_vmar_touch(struct vr_vmar *v, u64 start, u64 len);
 struct vr_mapping *vr_vmar_first_from(struct vr_vmar *v, u64 addr);
+struct vr_mapping *vr_vmar_next(struct vr_mapping *m);
 int vr_range_check(u64 start, u64 len);
 
 /* registry.c */
@@ -171,11 +210,15 @@ int vr_registry_init(struct proc_dir_entry *root);
 void vr_registry_exit(void);
 struct vr_owner *vr_owner_create(void);
 void vr_owner_release(struct vr_owner *o);
+struct vr_pproc *vr_pproc_spawn(struct vr_owner *o, const char *name,
+				pid_t ppid);
+void vr_pproc_publish(struct vr_pproc *pp);
+void vr_pproc_abort(struct vr_pproc *pp);
 int vr_spawn(struct vr_owner *o, const char *name, pid_t ppid, pid_t *pid);
 struct vr_pproc *vr_pproc_find(pid_t pid);
 void vr_pproc_put(struct vr_pproc *pp);
-int vr_exit(struct vr_pproc *pp);
-int vr_reap(pid_t pid);
+int vr_pproc_exit(struct vr_pproc *pp);
+int vr_pproc_reap(pid_t pid);
 struct vr_vmar *vr_pproc_vmar_get(struct vr_pproc *pp);
 
 /* procfs.c */
@@ -186,7 +229,9 @@ int vr_render_status(struct seq_file *m, struct vr_pproc *pp,
 /* Test-only pause points, compiled in only for KUnit builds. */
 enum vr_testpoint {
 	VR_TP_FOUND,	/* reader found the pproc, has not looked at its slot */
-	VR_TP_HELD,	/* reader holds what get() returned, has not used it */
+	VR_TP_HELD,	/* reader holds its VMAR (a reference, or for uaf a bare
+			 * pointer) and no lock, has not used it yet
+			 */
 };
 
 #ifdef VMAR_RACE_TESTPOINTS

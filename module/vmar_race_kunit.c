@@ -5,12 +5,13 @@
  * using its VMAR; the case runs exit to completion and resumes the reader,
  * so each mode meets the race every single time.
  */
+#include "vmar_race.h"
+
 #include <kunit/test.h>
 #include <linux/kthread.h>
 #include <linux/module.h>
 #include <linux/slab.h>
 
-#include "vmar_race.h"
 #include "testpoint.h"
 
 #define PG VMAR_RACE_PAGE_SIZE
@@ -51,7 +52,7 @@ static void vr_test_exit(struct kunit *test)
 	for (i = 0; i < t->npp; i++)
 		vr_pproc_put(t->pps[i]);
 	for (i = 0; i < t->nr; i++)
-		vr_reap(t->pids[i]);
+		vr_pproc_reap(t->pids[i]);
 	rcu_barrier();
 }
 
@@ -160,18 +161,36 @@ static void pid_not_reused_before_reap(struct kunit *test)
 {
 	struct vr_pproc *a = spawn_auto(test, "a"), *b;
 
-	KUNIT_ASSERT_EQ(test, vr_exit(a), 0);
+	KUNIT_ASSERT_EQ(test, vr_pproc_exit(a), 0);
 	b = spawn_auto(test, "b");
 	KUNIT_EXPECT_NE(test, a->pid, b->pid);
 	KUNIT_EXPECT_PTR_EQ(test, vr_pproc_find(a->pid), a);
 	vr_pproc_put(a);
 }
 
+/* An unpublished spawn is invisible and its undo touches nothing else. */
+static void spawn_abort_is_invisible(struct kunit *test)
+{
+	struct vr_test *t = test->priv;
+	long spawned = stat(&vr_stats.spawned), alive = vmars_alive();
+	struct vr_pproc *pp = vr_pproc_spawn(t->owner, "ab", 1);
+	pid_t pid;
+
+	KUNIT_ASSERT_FALSE(test, IS_ERR(pp));
+	pid = pp->pid;
+	KUNIT_EXPECT_NULL(test, vr_pproc_find(pid));
+	KUNIT_EXPECT_EQ(test, vr_pproc_reap(pid), -ESRCH);
+	vr_pproc_abort(pp);
+	KUNIT_EXPECT_EQ(test, stat(&vr_stats.spawned), spawned);
+	KUNIT_EXPECT_EQ(test, vmars_alive(), alive);
+	KUNIT_EXPECT_NULL(test, vr_pproc_find(pid));
+}
+
 static void exit_makes_zombie(struct kunit *test)
 {
 	struct vr_pproc *pp = spawn_auto(test, "z");
 
-	KUNIT_EXPECT_EQ(test, vr_exit(pp), 0);
+	KUNIT_EXPECT_EQ(test, vr_pproc_exit(pp), 0);
 	KUNIT_EXPECT_EQ(test, pp->state, VR_ZOMBIE);
 	KUNIT_EXPECT_NULL(test, rcu_access_pointer(pp->slot));
 	KUNIT_EXPECT_NULL(test, vr_pproc_vmar_get(pp));
@@ -181,15 +200,15 @@ static void exit_twice_is_einval(struct kunit *test)
 {
 	struct vr_pproc *pp = spawn_auto(test, "z");
 
-	KUNIT_ASSERT_EQ(test, vr_exit(pp), 0);
-	KUNIT_EXPECT_EQ(test, vr_exit(pp), -EINVAL);
+	KUNIT_ASSERT_EQ(test, vr_pproc_exit(pp), 0);
+	KUNIT_EXPECT_EQ(test, vr_pproc_exit(pp), -EINVAL);
 }
 
 static void reap_running_is_einval(struct kunit *test)
 {
 	struct vr_pproc *pp = spawn_auto(test, "r");
 
-	KUNIT_EXPECT_EQ(test, vr_reap(pp->pid), -EINVAL);
+	KUNIT_EXPECT_EQ(test, vr_pproc_reap(pp->pid), -EINVAL);
 	KUNIT_EXPECT_EQ(test, pp->state, VR_RUNNING);
 }
 
@@ -198,17 +217,17 @@ static void reap_removes_pid(struct kunit *test)
 	struct vr_pproc *pp = spawn_auto(test, "r");
 	pid_t pid = pp->pid;
 
-	KUNIT_ASSERT_EQ(test, vr_exit(pp), 0);
-	KUNIT_EXPECT_EQ(test, vr_reap(pid), 0);
+	KUNIT_ASSERT_EQ(test, vr_pproc_exit(pp), 0);
+	KUNIT_EXPECT_EQ(test, vr_pproc_reap(pid), 0);
 	KUNIT_EXPECT_NULL(test, vr_pproc_find(pid));
-	KUNIT_EXPECT_EQ(test, vr_reap(pid), -ESRCH);
+	KUNIT_EXPECT_EQ(test, vr_pproc_reap(pid), -ESRCH);
 }
 
 static void reap_unknown_is_esrch(struct kunit *test)
 {
-	KUNIT_EXPECT_EQ(test, vr_reap(VR_PID_MAX - 1), -ESRCH);
-	KUNIT_EXPECT_EQ(test, vr_reap(0), -ESRCH);
-	KUNIT_EXPECT_EQ(test, vr_reap(-5), -ESRCH);
+	KUNIT_EXPECT_EQ(test, vr_pproc_reap(VR_PID_MAX - 1), -ESRCH);
+	KUNIT_EXPECT_EQ(test, vr_pproc_reap(0), -ESRCH);
+	KUNIT_EXPECT_EQ(test, vr_pproc_reap(-5), -ESRCH);
 }
 
 static void owner_release_exits_running(struct kunit *test)
@@ -216,7 +235,7 @@ static void owner_release_exits_running(struct kunit *test)
 	struct vr_test *t = test->priv;
 	struct vr_pproc *a = spawn_auto(test, "a"), *b = spawn_auto(test, "b");
 
-	KUNIT_ASSERT_EQ(test, vr_exit(b), 0);
+	KUNIT_ASSERT_EQ(test, vr_pproc_exit(b), 0);
 	vr_owner_release(t->owner);
 	t->owner = vr_owner_create();
 	KUNIT_ASSERT_NOT_NULL(test, t->owner);
@@ -233,11 +252,11 @@ static void stats_follow_lifecycle(struct kunit *test)
 
 	KUNIT_EXPECT_EQ(test, stat(&vr_stats.spawned), spawned + 1);
 	KUNIT_EXPECT_EQ(test, vmars_alive(), alive + 1);
-	KUNIT_ASSERT_EQ(test, vr_exit(pp), 0);
+	KUNIT_ASSERT_EQ(test, vr_pproc_exit(pp), 0);
 	vr_pproc_put(pp);
 	KUNIT_EXPECT_EQ(test, stat(&vr_stats.exited), exited + 1);
 	KUNIT_EXPECT_EQ(test, vmars_alive(), alive);
-	KUNIT_ASSERT_EQ(test, vr_reap(pid), 0);
+	KUNIT_ASSERT_EQ(test, vr_pproc_reap(pid), 0);
 	KUNIT_EXPECT_EQ(test, stat(&vr_stats.reaped), reaped + 1);
 }
 
@@ -290,6 +309,21 @@ static void map_respects_max_maps(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, vr_vmar_map(v, 0x30000, PG, RW), -ENOMEM);
 	KUNIT_EXPECT_EQ(test, v->nr_maps, 2UL);
 	vr_test_set_limit("max_maps", old);
+}
+
+static void map_respects_max_pages(struct kunit *test)
+{
+	struct vr_vmar *v = vmar_of(test, spawn_auto(test, "m"));
+	unsigned int old = vr_max_pages_get();
+
+	KUNIT_ASSERT_EQ(test, vr_test_set_limit("max_pages", 8), 0);
+	KUNIT_EXPECT_EQ(test, vr_vmar_map(v, 0x10000, 6 * PG, RW), 0);
+	KUNIT_EXPECT_EQ(test, vr_vmar_map(v, 0x20000, 3 * PG, RW), -ENOMEM);
+	KUNIT_EXPECT_EQ(test, vr_vmar_map(v, 0x20000, 2 * PG, RW), 0);
+	KUNIT_EXPECT_EQ(test, vr_vmar_map(v, 0x30000, 1ULL << 40, RW), -ENOMEM);
+	KUNIT_EXPECT_EQ(test, v->total_pages, 8UL);
+	KUNIT_EXPECT_EQ(test, vr_vmar_touch(v, 0x10000, 1ULL << 40), -ENOMEM);
+	vr_test_set_limit("max_pages", old);
 }
 
 static void touch_counts_each_page_once(struct kunit *test)
@@ -385,7 +419,7 @@ static void vmar_outlives_exit_while_referenced(struct kunit *test)
 
 	KUNIT_ASSERT_NOT_NULL(test, v);
 	KUNIT_ASSERT_EQ(test, vr_vmar_map(v, 0x10000, PG, RW), 0);
-	KUNIT_ASSERT_EQ(test, vr_exit(pp), 0);
+	KUNIT_ASSERT_EQ(test, vr_pproc_exit(pp), 0);
 	KUNIT_EXPECT_EQ(test, vmars_alive(), alive);	/* our reference */
 	KUNIT_EXPECT_EQ(test, v->nr_maps, 1UL);
 	vr_vmar_put(v);
@@ -430,7 +464,7 @@ static void status_zombie_has_no_vm_lines(struct kunit *test)
 	long zombie_reads = stat(&vr_stats.zombie_reads);
 
 	KUNIT_ASSERT_NOT_NULL(test, r);
-	KUNIT_ASSERT_EQ(test, vr_exit(pp), 0);
+	KUNIT_ASSERT_EQ(test, vr_pproc_exit(pp), 0);
 	KUNIT_ASSERT_EQ(test, render(r, pp, mode), 0);
 	KUNIT_EXPECT_NOT_NULL(test, strstr(r->buf, "State:\tZ (zombie)\n"));
 	KUNIT_EXPECT_NULL(test, strstr(r->buf, "Vm"));
@@ -448,7 +482,7 @@ static void buggy_zombie_read_unwraps_none(struct kunit *test)
 	KUNIT_ASSERT_NOT_NULL(test, r);
 	KUNIT_EXPECT_EQ(test, render(r, pp, "buggy"), 0);
 	KUNIT_EXPECT_EQ(test, stat(&vr_stats.unwrap_none), none);
-	KUNIT_ASSERT_EQ(test, vr_exit(pp), 0);
+	KUNIT_ASSERT_EQ(test, vr_pproc_exit(pp), 0);
 	KUNIT_EXPECT_EQ(test, render(r, pp, "buggy"), -EIO);
 	KUNIT_EXPECT_EQ(test, stat(&vr_stats.unwrap_none), none + 1);
 }
@@ -492,9 +526,21 @@ static int interleave(struct kunit *test, struct reader *rd, const char *mode,
 	init_completion(&rd->done);
 	vr_tp_arm(&tp, point, pid);
 	task = kthread_run(reader_fn, rd, "vr_reader");
-	KUNIT_ASSERT_FALSE(test, IS_ERR(task));
-	KUNIT_ASSERT_GT(test, wait_for_completion_timeout(&tp.reached, 10 * HZ), 0UL);
-	KUNIT_EXPECT_EQ(test, vr_exit(rd->pp), 0);		/* runs to completion */
+	if (IS_ERR(task)) {
+		vr_tp_disarm(&tp);	/* tp lives on this stack */
+		KUNIT_FAIL(test, "kthread_run: %ld", PTR_ERR(task));
+		return -ECHILD;
+	}
+	if (!wait_for_completion_timeout(&tp.reached, 10 * HZ)) {
+		/* Disarm first; a reader that took the point meanwhile goes on. */
+		vr_tp_disarm(&tp);
+		complete(&tp.resume);
+		wait_for_completion(&rd->done);
+		vr_pproc_put(rd->pp);
+		KUNIT_FAIL(test, "the reader never reached pause point %d", point);
+		return -ETIMEDOUT;
+	}
+	KUNIT_EXPECT_EQ(test, vr_pproc_exit(rd->pp), 0);	/* runs to completion */
 	if (alive_during)
 		*alive_during = vmars_alive();
 	complete(&tp.resume);
@@ -502,7 +548,7 @@ static int interleave(struct kunit *test, struct reader *rd, const char *mode,
 	vr_tp_disarm(&tp);
 	ret = rd->ret;
 	vr_pproc_put(rd->pp);
-	KUNIT_EXPECT_EQ(test, vr_reap(pid), 0);
+	KUNIT_EXPECT_EQ(test, vr_pproc_reap(pid), 0);
 	return ret;
 }
 
@@ -540,22 +586,48 @@ static void interleave_fixed_modes_serve_zombie(struct kunit *test)
 static const char * const ref_modes[] = { "fixed", "rcu" };
 KUNIT_ARRAY_PARAM(ref_mode, ref_modes, mode_desc);
 
-/* A reader holding its reference keeps the VMAR alive through exit. */
+/*
+ * A reader holding its reference keeps the VMAR alive through exit, and its
+ * output is one snapshot in Linux's order: the state it read before taking
+ * the VMAR (running) with the Vm lines, never a zombie with Vm lines.
+ */
 static void interleave_reference_outlives_exit(struct kunit *test)
 {
 	const char *mode = *(const char * const *)test->param_value;
 	struct reader *rd = kunit_kzalloc(test, sizeof(*rd), GFP_KERNEL);
 	long before = vmars_alive(), during;
-	int i, good = 0;
+	int i, good = 0, torn = 0;
 
 	KUNIT_ASSERT_NOT_NULL(test, rd);
 	for (i = 0; i < INTERLEAVINGS; i++) {
 		if (interleave(test, rd, mode, VR_TP_HELD, &during))
 			continue;
-		good += during == before + 1 && strstr(rd->r.buf, "VmSize:") &&
-			vmars_alive() == before;
+		torn += strstr(rd->r.buf, "State:\tZ") && strstr(rd->r.buf, "Vm");
+		good += during == before + 1 && vmars_alive() == before &&
+			strstr(rd->r.buf, "State:\tR (running)\n") &&
+			strstr(rd->r.buf, "VmSize:");
 	}
+	KUNIT_EXPECT_EQ_MSG(test, torn, 0, "zombie status with Vm lines: %s", rd->r.buf);
 	KUNIT_EXPECT_EQ(test, good, INTERLEAVINGS);
+}
+
+/* The locked modes never pause holding pp->lock: VR_TP_HELD is not reached. */
+static void interleave_locked_modes_do_not_pause_locked(struct kunit *test)
+{
+	static const char * const locked[] = { "buggy", "checked" };
+	struct vr_pproc *pp = spawn_auto(test, "lk");
+	struct render *r = kunit_kzalloc(test, sizeof(*r), GFP_KERNEL);
+	struct vr_tp tp;
+	int i;
+
+	KUNIT_ASSERT_NOT_NULL(test, r);
+	for (i = 0; i < ARRAY_SIZE(locked); i++) {
+		vr_tp_arm(&tp, VR_TP_HELD, pp->pid);
+		KUNIT_EXPECT_EQ(test, render(r, pp, locked[i]), 0);
+		KUNIT_EXPECT_FALSE_MSG(test, completion_done(&tp.reached),
+				       "%s paused at VR_TP_HELD", locked[i]);
+		vr_tp_disarm(&tp);
+	}
 }
 
 static struct kunit_case vr_cases[] = {
@@ -563,6 +635,7 @@ static struct kunit_case vr_cases[] = {
 	KUNIT_CASE(spawn_default_name),
 	KUNIT_CASE(spawn_respects_max_procs),
 	KUNIT_CASE(pid_not_reused_before_reap),
+	KUNIT_CASE(spawn_abort_is_invisible),
 	KUNIT_CASE(exit_makes_zombie),
 	KUNIT_CASE(exit_twice_is_einval),
 	KUNIT_CASE(reap_running_is_einval),
@@ -574,6 +647,7 @@ static struct kunit_case vr_cases[] = {
 	KUNIT_CASE(map_rejects_bad_ranges),
 	KUNIT_CASE(map_rejects_overlap),
 	KUNIT_CASE(map_respects_max_maps),
+	KUNIT_CASE(map_respects_max_pages),
 	KUNIT_CASE(touch_counts_each_page_once),
 	KUNIT_CASE(touch_splits_anon_and_file),
 	KUNIT_CASE(touch_unmapped_is_enomem),
@@ -587,6 +661,7 @@ static struct kunit_case vr_cases[] = {
 	KUNIT_CASE(interleave_buggy_observes_none),
 	KUNIT_CASE_PARAM(interleave_fixed_modes_serve_zombie, fixed_mode_gen_params),
 	KUNIT_CASE_PARAM(interleave_reference_outlives_exit, ref_mode_gen_params),
+	KUNIT_CASE(interleave_locked_modes_do_not_pause_locked),
 	{}
 };
 

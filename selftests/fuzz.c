@@ -367,19 +367,20 @@ static void op_map(struct worker *w, struct own *o)
 
 static void op_unmap(struct worker *w, struct own *o)
 {
-	int first, n, i, want = 0, ret;
+	int first, n, i, want = 0, ret, split;
 
 	pick_range(w, &first, &n);
+	/* Only a hole punched into one mapping allocates (a split). */
+	split = first > 0 && first + n < NPAGES && o->map_id[first] &&
+		o->map_id[first - 1] == o->map_id[first] &&
+		o->map_id[first + n] == o->map_id[first];
 	if (o->zombie)
 		want = -EINVAL;
-	else if (first > 0 && first + n < NPAGES && o->map_id[first] &&
-		 o->map_id[first - 1] == o->map_id[first] &&
-		 o->map_id[first + n] == o->map_id[first] &&
-		 model_nr_maps(o) >= MAX_MAPS)
+	else if (split && model_nr_maps(o) >= MAX_MAPS)
 		want = -ENOMEM;		/* the split would pass max_maps */
 	ret = vr_map_op(w->fd, VMAR_RACE_IOC_UNMAP, o->pid, 0, BASE + first * PG,
 			(unsigned long long)n * PG);
-	if (ret == -ENOMEM && faults && want != -EINVAL) {
+	if (ret == -ENOMEM && faults && split && want != -EINVAL) {
 		n_enomem++;
 		return;
 	}
@@ -601,6 +602,71 @@ static void pool_finish(struct pool *p)
 
 static void *ro_page;	/* a read-only page: copy_from_user works, put_user fails */
 
+/* EXIT and REAP of one zombie at once: EXIT -EINVAL or -ESRCH, REAP 0. */
+struct exit_reap { int fd, pid, cmd, ret; pthread_barrier_t *go; };
+
+static void *exit_reap_fn(void *arg)
+{
+	struct exit_reap *e = arg;
+
+	pthread_barrier_wait(e->go);
+	e->ret = vr_pid_op(e->fd, e->cmd, e->pid);
+	return NULL;
+}
+
+static void chaos_exit_reap(int fd)
+{
+	struct exit_reap e[2] = {
+		{ fd, 0, VMAR_RACE_IOC_EXIT, 0, NULL },
+		{ fd, 0, VMAR_RACE_IOC_REAP, 0, NULL },
+	};
+	pthread_barrier_t go;
+	pthread_t th[2];
+	int pid = vr_spawn(fd, "fzexrp"), i;
+
+	if (pid <= 0) {
+		if (faults)
+			EXPECT_IN(pid, "SPAWN for EXIT/REAP", -EAGAIN, -ENOMEM);
+		else
+			EXPECT_IN(pid, "SPAWN for EXIT/REAP", -EAGAIN);
+		return;
+	}
+	EXPECT_IN(vr_pid_op(fd, VMAR_RACE_IOC_EXIT, pid), "EXIT before EXIT/REAP", 0);
+	pthread_barrier_init(&go, NULL, 2);
+	for (i = 0; i < 2; i++) {
+		e[i].pid = pid;
+		e[i].go = &go;
+		if (pthread_create(&th[i], NULL, exit_reap_fn, &e[i])) {
+			violation("pthread_create: %s", strerror(errno));
+			exit(1);
+		}
+	}
+	for (i = 0; i < 2; i++)
+		pthread_join(th[i], NULL);
+	pthread_barrier_destroy(&go);
+	EXPECT_IN(e[0].ret, "EXIT of a zombie being reaped", -EINVAL, -ESRCH);
+	EXPECT_IN(e[1].ret, "REAP of a zombie being exited again", 0);
+}
+
+/* pread() of one byte far past the end: EOF, never minutes of rendering. */
+static void chaos_pread_far(struct pool *p, __u64 *rng)
+{
+	static const char * const files[] = { "maps", "status" };
+	char path[64], c;
+	off_t off = (off_t)(rnd(rng) >> (1 + pick(rng, 40)));
+	int pid = pool_pid(p, rng), fd;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), VMAR_RACE_PROC_ROOT "/%d/%s", pid, files[pick(rng, 2)]);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return;		/* reaped meanwhile */
+	n = pread(fd, &c, 1, off);
+	if (n < 0 && errno != EIO && errno != ESRCH && !(faults && errno == ENOMEM))
+		violation("pread(%s, 1, %lld): %s", path, (long long)off, strerror(errno));
+	close(fd);
+}
+
 static void chaos_garbage(struct pool *p, __u64 *rng)
 {
 	int fd = p->fd;
@@ -613,7 +679,13 @@ static void chaos_garbage(struct pool *p, __u64 *rng)
 	};
 	int ret, i;
 
-	switch (pick(rng, 8)) {
+	switch (pick(rng, 10)) {
+	case 8:
+		chaos_exit_reap(fd);
+		break;
+	case 9:
+		chaos_pread_far(p, rng);
+		break;
 	case 0:		/* bad pointer to any command */
 		ret = vr_ioctl(fd, cmds[pick(rng, 6)], (void *)bad);
 		EXPECT_IN(ret, "ioctl with a bad pointer", -EFAULT);
@@ -654,7 +726,17 @@ static void chaos_garbage(struct pool *p, __u64 *rng)
 		m.pid = pool_pid(p, rng);
 		m.flags = pick(rng, 4) ? pick(rng, 16) : (__u32)rnd(rng);
 		m.start = pick(rng, 2) ? rnd(rng) : (rnd(rng) & ~(PG - 1));
-		m.len = pick(rng, 3) ? (pick(rng, 64) * PG) : -(m.start) + (pick(rng, 2) ? PG : 0);
+		switch (pick(rng, 4)) {
+		case 0:		/* up to the top of the address space, or past it */
+			m.len = -(m.start) + (pick(rng, 2) ? PG : 0);
+			break;
+		case 1:		/* huge: 2^30 to 2^63 bytes, past max_pages */
+			m.len = 1ull << (30 + pick(rng, 34));
+			break;
+		default:
+			m.len = pick(rng, 64) * PG;
+			break;
+		}
 		ret = vr_ioctl(fd, cmds[1 + pick(rng, 3)], &m);
 		EXPECT_IN(ret, "MAP/UNMAP/TOUCH with boundary arguments", 0, -EINVAL,
 			  -ESRCH, -EEXIST, -ENOMEM);
