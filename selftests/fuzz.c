@@ -199,8 +199,8 @@ static void status_sane(int pid, const struct status *s, const char *buf)
 {
 	if (!s->ok || s->pid != pid)
 		violation("status of %d malformed: %.200s", pid, buf);
-	else if (s->running && !s->vm)
-		violation("status of running %d has no Vm lines", pid);
+	else if (!s->running && s->vm)	/* Linux: a zombie has no mm */
+		violation("status of exited %d has Vm lines: %.300s", pid, buf);
 	else if (s->vm && (s->rss != s->anon + s->file || s->rss > s->size ||
 			   s->rss < 0 || s->maps < 0 || s->size % 4))
 		violation("status of %d inconsistent: %.300s", pid, buf);

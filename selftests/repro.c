@@ -58,8 +58,9 @@ static long parse_long(const char *s, const char *what, long min, long max)
 }
 
 /*
- * Classify one status read. A running pproc shows Vm lines; a zombie may
- * (a reader that took its reference before exit) or may not.
+ * Classify one status read. As on Linux, a zombie never shows Vm lines (the
+ * state is read before the VMAR, and exit clears the VMAR first); a running
+ * pproc may lack them when exit ran between the two.
  */
 static void account(const char *buf, int ret)
 {
@@ -82,8 +83,8 @@ static void account(const char *buf, int ret)
 	zombie = strstr(buf, "State:\tZ (zombie)");
 	if (zombie)
 		n_zombie++;
-	if (!zombie && vr_field(buf, "VmSize") < 0) {
-		fprintf(stderr, "repro: running status without VmSize:\n%s", buf);
+	if (zombie && vr_field(buf, "VmSize") >= 0) {
+		fprintf(stderr, "repro: zombie status with Vm lines:\n%s", buf);
 		n_errors++;
 	}
 }

@@ -7,6 +7,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 
 #include "kselftest_harness.h"
@@ -689,6 +690,131 @@ TEST_F(ctl, max_maps_reached_is_enomem)
 	EXPECT_EQ(24, status_field(self->pid, "VmSize"));
 }
 
+/* SPAWN whose pid cannot be written back is undone before anyone sees it. */
+TEST_F(ctl, spawn_into_readonly_struct_is_never_published)
+{
+	struct vmar_race_spawn *ro = mmap(NULL, PG, PROT_READ,
+					  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	long spawned = stat_of("spawned"), live = stat_of("live");
+
+	ASSERT_NE(MAP_FAILED, ro);
+	EXPECT_EQ(-EFAULT, vr_ioctl(self->fd, VMAR_RACE_IOC_SPAWN, ro));
+	EXPECT_EQ(spawned, stat_of("spawned"));
+	EXPECT_EQ(live, stat_of("live"));
+	munmap(ro, PG);
+}
+
+/* ---- bounded work: max_pages ---- */
+
+struct latency {
+	atomic_int pid, stop;
+	double max;
+	long reads;
+};
+
+static void *latency_reader(void *arg)
+{
+	struct latency *l = arg;
+	char buf[1024];
+	double t;
+
+	while (!l->stop) {
+		if (!l->pid) {
+			sched_yield();
+			continue;
+		}
+		t = vr_now();
+		vr_read_status(l->pid, buf, sizeof(buf));
+		t = vr_now() - t;
+		if (t > l->max)
+			l->max = t;
+		l->reads++;
+	}
+	return NULL;
+}
+
+/* What the toucher child reports: results and seconds of each step. */
+struct toucher_report {
+	int pid, map_huge, map_bound, touch_huge, touch_bound;
+	double t_touch_huge, t_touch_bound;
+};
+
+static void toucher(int wfd, unsigned long long bound)
+{
+	int fd = open(VMAR_RACE_DEVICE, O_RDWR);
+	struct toucher_report r = { 0 };
+	double t;
+
+	r.pid = vr_spawn(fd, "toucher");
+	r.map_huge = map(fd, r.pid, RW, BASE, 1ull << 40);
+	r.map_bound = map(fd, r.pid, RW, BASE, bound);
+	t = vr_now();
+	r.touch_huge = touch(fd, r.pid, BASE, 1ull << 40);
+	r.t_touch_huge = vr_now() - t;
+	t = vr_now();
+	r.touch_bound = touch(fd, r.pid, BASE, bound);
+	r.t_touch_bound = vr_now() - t;
+	if (write(wfd, &r, sizeof(r)) != sizeof(r))
+		_exit(1);
+	for (;;)	/* busy in TOUCH (every page resident) until killed */
+		touch(fd, r.pid, BASE, bound);
+}
+
+/*
+ * One caller maps and touches 2^40 bytes while another reads its status:
+ * MAP fails with ENOMEM (past max_pages, like RLIMIT_AS), TOUCH fails or
+ * ends at the bound within 1 s, SIGKILL ends the toucher (and its VMAR's
+ * teardown) within 1 s, and no status read waits 100 ms.
+ */
+TEST_F_TIMEOUT(ctl, huge_touch_is_bounded, 120)
+{
+	struct latency l = { 0 };
+	struct toucher_report r;
+	unsigned long long bound;
+	char maxp[32];
+	int sync[2], status;
+	pthread_t tid;
+	pid_t child;
+	double t;
+
+	param_read("max_pages", maxp, sizeof(maxp));
+	bound = strtoull(maxp, NULL, 10) * PG;
+	ASSERT_LT(0ULL, bound);
+	ASSERT_EQ(0, pipe(sync));
+	ASSERT_EQ(0, pthread_create(&tid, NULL, latency_reader, &l));
+	child = fork();
+	ASSERT_LE(0, child);
+	if (!child) {
+		close(sync[0]);
+		toucher(sync[1], bound);
+	}
+	close(sync[1]);
+	ASSERT_EQ((ssize_t)sizeof(r), read(sync[0], &r, sizeof(r)));
+	ASSERT_LT(0, r.pid);
+	self->extra[self->nextra++] = r.pid;	/* reaped at teardown */
+	l.pid = r.pid;
+	usleep(300000);		/* reads against the busy toucher */
+	t = vr_now();
+	kill(child, SIGKILL);
+	ASSERT_EQ(child, waitpid(child, &status, 0));
+	t = vr_now() - t;
+	l.stop = 1;
+	pthread_join(tid, NULL);
+	TH_LOG("max_pages %s: TOUCH 2^40 %d in %.3fs, TOUCH bound %d in %.3fs, kill %.3fs, %ld status reads, slowest %.1f ms",
+	       maxp, r.touch_huge, r.t_touch_huge, r.touch_bound, r.t_touch_bound,
+	       t, l.reads, l.max * 1e3);
+	EXPECT_EQ(-ENOMEM, r.map_huge);
+	EXPECT_EQ(0, r.map_bound);
+	EXPECT_EQ(-ENOMEM, r.touch_huge);
+	EXPECT_EQ(0, r.touch_bound);
+	EXPECT_GT(1.0, r.t_touch_huge);
+	EXPECT_GT(1.0, r.t_touch_bound);
+	EXPECT_GT(1.0, t);
+	EXPECT_LT(0, l.reads);
+	EXPECT_GT(0.1, l.max);
+	close(sync[0]);
+}
+
 /* ---- the race, under the loaded mode ---- */
 
 struct stress {
@@ -728,8 +854,9 @@ static void *stress_reader(void *arg)
 				s->zombie++;
 			else if (strstr(buf, "X (dead)"))
 				s->gone++;	/* being reaped */
-			else if (vr_field(buf, "VmSize") < 0)
-				stress_error(s, "running status without VmSize", 0, buf);
+			if (strstr(buf, "State:\t") && !strstr(buf, "R (running)") &&
+			    vr_field(buf, "VmSize") >= 0)	/* Linux's rule */
+				stress_error(s, "exited status with Vm lines", 0, buf);
 		}
 		snprintf(path, sizeof(path), VMAR_RACE_PROC_ROOT "/%d/maps", pid);
 		ret = vr_read_file(path, buf, sizeof(buf));
