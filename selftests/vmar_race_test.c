@@ -800,8 +800,8 @@ TEST_F_TIMEOUT(ctl, huge_touch_is_bounded, 120)
 	t = vr_now() - t;
 	l.stop = 1;
 	pthread_join(tid, NULL);
-	TH_LOG("max_pages %s: TOUCH 2^40 %d in %.3fs, TOUCH bound %d in %.3fs, kill %.3fs, %ld status reads, slowest %.1f ms",
-	       maxp, r.touch_huge, r.t_touch_huge, r.touch_bound, r.t_touch_bound,
+	TH_LOG("max_pages %s: TOUCH 2^40 %d in %.3fs, TOUCH bound %d in %.3fs, "
+	       "kill %.3fs, %ld status reads, slowest %.1f ms", maxp, r.touch_huge, r.t_touch_huge, r.touch_bound, r.t_touch_bound,
 	       t, l.reads, l.max * 1e3);
 	EXPECT_EQ(-ENOMEM, r.map_huge);
 	EXPECT_EQ(0, r.map_bound);

@@ -7,7 +7,9 @@
  * -ESRCH; nonzero or unknown flags, bad ranges -EINVAL; overlapping MAP
  * -EEXIST; TOUCH of a range that is not fully mapped -ENOMEM (as madvise);
  * MAP/UNMAP/TOUCH/EXIT of a zombie and REAP of a running pproc -EINVAL;
- * max_procs reached -EAGAIN; max_maps reached -ENOMEM (as mmap).
+ * max_procs reached -EAGAIN; max_maps or max_pages (mapped 4 KiB pages per
+ * VMAR, like RLIMIT_AS) reached -ENOMEM (as mmap); MAP/UNMAP/TOUCH killed
+ * while waiting or working -EINTR.
  */
 #ifndef _UAPI_VMAR_RACE_H
 #define _UAPI_VMAR_RACE_H
@@ -53,6 +55,10 @@ struct vmar_race_map {
 
 #define VMAR_RACE_PAGE_SIZE	4096ull
 
+/*
+ * 0xB9 is not taken in Documentation/userspace-api/ioctl/ioctl-number.rst
+ * of 6.1 or 6.12 (0xB0-0xB7 and 0xB8 are; 0xB9 is free in both lists).
+ */
 #define VMAR_RACE_IOC_MAGIC	0xB9
 #define VMAR_RACE_IOC_SPAWN	_IOWR(VMAR_RACE_IOC_MAGIC, 0x01, struct vmar_race_spawn)
 #define VMAR_RACE_IOC_MAP	_IOW(VMAR_RACE_IOC_MAGIC, 0x02, struct vmar_race_map)
