@@ -195,11 +195,11 @@ qemu_job=$!
 # stop REASON: end the VM now; REASON becomes the verdict's explanation.
 stop() {
 	echo "$1" >"$run/stop"
-	[ -s "$run/qemu.pid" ] && kill "$(cat "$run/qemu.pid")" 2>/dev/null
+	[ ! -s "$run/qemu.pid" ] || kill "$(cat "$run/qemu.pid")" 2>/dev/null || true
 }
 # The first lines that make judge.py report (cheap pre-filter, then judge).
 report_re='Kernel panic|BUG: |WARNING: |Oops|general protection fault|kernel BUG at|INFO: task .* blocked for more than|rcu: INFO: |possible (circular|recursive) locking|inconsistent lock state|suspicious RCU usage|refcount_t: |UBSAN: |sleeping function called'
-booted=0 started=0 size=0 last_change=$SECONDS t_start=$SECONDS report_line=
+booted=0 started=0 size=0 last_change=$SECONDS t_start=$SECONDS report_line= hits=0
 while kill -0 $qemu_job 2>/dev/null && [ ! -e "$run/stop" ]; do
 	sleep 0.5
 	n=$(stat -c %s "$log")
@@ -220,20 +220,26 @@ while kill -0 $qemu_job 2>/dev/null && [ ! -e "$run/stop" ]; do
 		fi
 	fi
 	[ $stop_on_report -eq 1 ] || continue
-	if [ -z "$report_line" ] && grep -qaE "$report_re" "$log"; then
-		v=$("$VR_ROOT/scripts/judge.py" "$log" 2>/dev/null | head -n1 || true)
+	# Judge again only when a new candidate line came (core-kernel KCSAN
+	# reports do not count, and judge.py ignores them).
+	n=$(grep -caE "$report_re" "$log" || true)
+	if [ -z "$report_line" ] && [ "${n:-0}" -gt "$hits" ]; then
+		hits=$n
+		j=$("$VR_ROOT/scripts/judge.py" "$log" 2>/dev/null || true)
+		v=${j%%$'\n'*}
 		if [ "$v" = report ] || [ "$v" = panic ]; then
-			report_line=$(grep -naE "$report_re" "$log" | head -n1 | cut -d: -f1)
+			j=$(sed -n 2p <<<"$j")	# the first report line judge.py counts
+			report_line=$(grep -naF -m1 -- "$j" "$log" | cut -d: -f1 || true)
+			report_line=${report_line:-1}
 			report_at=$SECONDS
 		fi
 	fi
 	# Complete: the report's closing rule or end-of-trace line, or 10 s.
 	if [ -n "$report_line" ] &&
-		{ tail -n +$((report_line + 1)) "$log" | grep -qaE '^\[ *[0-9.]+\] (={20,}|---\[ end trace)' ||
+		{ grep -qaE '^\[ *[0-9.]+\] (={20,}|---\[ end trace)' <(tail -n +$((report_line + 1)) "$log") ||
 			(( SECONDS - report_at >= 10 )); }; then
 		sleep 0.5	# let the serial line drain
-		echo "report" >"$run/stop"
-		kill "$(cat "$run/qemu.pid")" 2>/dev/null
+		stop report
 	fi
 done
 wait $qemu_job || true
