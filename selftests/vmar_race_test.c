@@ -764,7 +764,10 @@ static void toucher(int wfd, unsigned long long bound)
  * One caller maps and touches 2^40 bytes while another reads its status:
  * MAP fails with ENOMEM (past max_pages, like RLIMIT_AS), TOUCH fails or
  * ends at the bound within 1 s, SIGKILL ends the toucher (and its VMAR's
- * teardown) within 1 s, and no status read waits 100 ms.
+ * teardown) within 1 s, and no status read waits 100 ms. On a sanitizer
+ * kernel (kmemleak or KCSAN in debugfs: every access instrumented, tens of
+ * times slower under TCG) the limits are ten times wider; there the
+ * kernel's lockup and hung-task detectors are the judges.
  */
 TEST_F_TIMEOUT(ctl, huge_touch_is_bounded, 120)
 {
@@ -776,6 +779,9 @@ TEST_F_TIMEOUT(ctl, huge_touch_is_bounded, 120)
 	pthread_t tid;
 	pid_t child;
 	double t;
+
+	double slack = access("/sys/kernel/debug/kmemleak", F_OK) &&
+		       access("/sys/kernel/debug/kcsan", F_OK) ? 1 : 10;
 
 	param_read("max_pages", maxp, sizeof(maxp));
 	bound = strtoull(maxp, NULL, 10) * PG;
@@ -800,18 +806,19 @@ TEST_F_TIMEOUT(ctl, huge_touch_is_bounded, 120)
 	t = vr_now() - t;
 	l.stop = 1;
 	pthread_join(tid, NULL);
-	TH_LOG("max_pages %s: TOUCH 2^40 %d in %.3fs, TOUCH bound %d in %.3fs, "
-	       "kill %.3fs, %ld status reads, slowest %.1f ms", maxp, r.touch_huge, r.t_touch_huge, r.touch_bound, r.t_touch_bound,
+	TH_LOG("max_pages %s, limits x%.0f: TOUCH 2^40 %d in %.3fs, TOUCH bound %d in %.3fs, "
+	       "kill %.3fs, %ld status reads, slowest %.1f ms", maxp, slack,
+	       r.touch_huge, r.t_touch_huge, r.touch_bound, r.t_touch_bound,
 	       t, l.reads, l.max * 1e3);
 	EXPECT_EQ(-ENOMEM, r.map_huge);
 	EXPECT_EQ(0, r.map_bound);
 	EXPECT_EQ(-ENOMEM, r.touch_huge);
 	EXPECT_EQ(0, r.touch_bound);
-	EXPECT_GT(1.0, r.t_touch_huge);
-	EXPECT_GT(1.0, r.t_touch_bound);
-	EXPECT_GT(1.0, t);
+	EXPECT_GT(1.0 * slack, r.t_touch_huge);
+	EXPECT_GT(1.0 * slack, r.t_touch_bound);
+	EXPECT_GT(1.0 * slack, t);
 	EXPECT_LT(0, l.reads);
-	EXPECT_GT(0.1, l.max);
+	EXPECT_GT(0.1 * slack, l.max);
 	close(sync[0]);
 }
 
