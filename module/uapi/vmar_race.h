@@ -56,8 +56,9 @@ struct vmar_race_map {
 #define VMAR_RACE_PAGE_SIZE	4096ull
 
 /*
- * 0xB9 is not taken in Documentation/userspace-api/ioctl/ioctl-number.rst
- * of 6.1 or 6.12 (0xB0-0xB7 and 0xB8 are; 0xB9 is free in both lists).
+ * 0xB9 is free in Documentation/userspace-api/ioctl/ioctl-number.rst of
+ * both 6.1 (0xB0-0xB7 taken) and 6.12 (0xB0-0xB8 taken), and no uapi
+ * header of 6.12 defines an ioctl with it.
  */
 #define VMAR_RACE_IOC_MAGIC	0xB9
 #define VMAR_RACE_IOC_SPAWN	_IOWR(VMAR_RACE_IOC_MAGIC, 0x01, struct vmar_race_spawn)
