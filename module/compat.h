@@ -8,6 +8,7 @@
 #define VMAR_RACE_COMPAT_H
 
 #include <linux/export.h>
+#include <linux/fs.h>
 #include <linux/version.h>
 
 /*
@@ -20,6 +21,21 @@
 #define VR_NS "VMAR_RACE_TEST"
 #else
 #define VR_NS VMAR_RACE_TEST
+#endif
+
+/*
+ * 6.6 hid i_ctime behind accessors and 6.11 i_atime and i_mtime;
+ * simple_inode_init_ts() (6.7) sets all three.
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 7, 0)
+#define vr_inode_init_ts(inode) simple_inode_init_ts(inode)
+#else
+static inline void vr_inode_init_ts(struct inode *inode)
+{
+	inode->i_ctime = current_time(inode);
+	inode->i_atime = inode->i_ctime;
+	inode->i_mtime = inode->i_ctime;
+}
 #endif
 
 #endif /* VMAR_RACE_COMPAT_H */

@@ -194,7 +194,6 @@ static int vr_stats_show(struct seq_file *m, void *unused)
 DEFINE_SHOW_ATTRIBUTE(vr_stats);
 
 static struct dentry *vr_debugfs;
-static struct proc_dir_entry *vr_proc_root;
 
 static int __init vr_init(void)
 {
@@ -203,42 +202,42 @@ static int __init vr_init(void)
 	ret = vr_vmar_init();
 	if (ret)
 		return ret;
-	ret = -ENOMEM;
-	vr_proc_root = proc_mkdir("vmar_race", NULL);
-	if (!vr_proc_root)
-		goto out_vmar;
-	ret = vr_registry_init(vr_proc_root);
+	ret = vr_registry_init();
 	if (ret)
-		goto out_proc;
+		goto out_vmar;
+	ret = vr_fs_init();
+	if (ret)
+		goto out_registry;
 	vr_debugfs = debugfs_create_dir("vmar_race", NULL);
 	debugfs_create_file("stats", 0444, vr_debugfs, NULL, &vr_stats_fops);
 	ret = misc_register(&vr_ctl_dev);
 	if (ret)
-		goto out_registry;
-	pr_info("loaded: mode=%s unwrap_fail=%s race_delay_us=%u\n",
+		goto out_fs;
+	pr_info("loaded: mode=%s unwrap_fail=%s race_delay_us=%u; mount -t %s %s %s\n",
 		vr_current_mode()->name, vr_unwrap_names[vr_current_unwrap_fail()],
-		vr_current_delay_us());
+		vr_current_delay_us(), VMAR_RACE_FS_TYPE, VMAR_RACE_FS_TYPE,
+		VMAR_RACE_PROC_ROOT);
 	return 0;
 
-out_registry:
+out_fs:
 	debugfs_remove(vr_debugfs);
+	vr_fs_exit();
+out_registry:
 	vr_registry_exit();
-out_proc:
-	proc_remove(vr_proc_root);
 out_vmar:
 	vr_vmar_exit();
 	return ret;
 }
 
 /*
- * No control file is open here (each pins the module). Reap what is left,
- * which removes each pproc's directory after its readers, then the root.
+ * No control file is open and /proc/vmar_race is not mounted here (each
+ * pins the module). Reap what is left.
  */
 static void __exit vr_exit_module(void)
 {
 	misc_deregister(&vr_ctl_dev);
+	vr_fs_exit();
 	vr_registry_exit();
-	proc_remove(vr_proc_root);
 	debugfs_remove(vr_debugfs);
 	vr_vmar_exit();
 	pr_info("unloaded: spawned=%ld reaped=%ld vmars_alive=%ld\n",

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * /proc/vmar_race/<pid>/{status,maps}: the renderers every read mode shares.
- * Each read samples the mode once (vr_read_ctx_init()) and reads the
- * VMAR through it. A file's data is its pproc; reap removes
- * the directory before the pproc can go, so a reader in here always has it.
+ * Each read samples the mode once (vr_read_ctx_init()) and reads the VMAR
+ * through it. A file's inode holds a counted pproc reference (fs.c), so a
+ * reader in here always has the pproc; whether it is reaped is checked on
+ * every open and read.
  */
 #include "vmar_race.h"
 
@@ -18,6 +19,15 @@ static const char * const vr_state_names[] = {
 };
 
 #define VR_KB(pages) ((pages) << (VR_PAGE_SHIFT - 10))
+
+/*
+ * The handle in the inode is upgraded on every open and read: a reaped
+ * pproc's files fail with -ESRCH, as Linux's do once the task is reaped.
+ */
+static int vr_handle_check(const struct vr_pproc *pp)
+{
+	return vr_pproc_reaped(pp) ? -ESRCH : 0;
+}
 
 /* What a status read shows: the state, and the Vm lines copied under v->lock. */
 struct vr_status_snap {
@@ -149,10 +159,11 @@ static void *vr_maps_advance(struct vr_maps_iter *it)
 static void *vr_maps_start(struct seq_file *m, loff_t *pos)
 {
 	struct vr_maps_iter *it = m->private;
+	int ret = vr_handle_check(it->pp);
 	void *p;
 
-	if (!it->pp)
-		it->pp = pde_data(file_inode(m->file));
+	if (ret)
+		return ERR_PTR(ret);
 	vr_read_ctx_init(&it->ctx, "maps");
 	atomic_long_inc(&vr_stats.maps_reads);
 	if (!*pos || *pos != it->pos) {		/* lseek(): walk from 0 */
@@ -205,19 +216,41 @@ static const struct seq_operations vr_maps_ops = {
 	.show = vr_maps_show,
 };
 
-int vr_procfs_create(struct vr_pproc *pp, struct proc_dir_entry *root)
+static int vr_status_show_checked(struct seq_file *m, void *unused)
 {
-	char name[16];
+	return vr_handle_check(m->private) ?: vr_status_show(m, unused);
+}
 
-	snprintf(name, sizeof(name), "%d", pp->pid);
-	pp->dir = proc_mkdir(name, root);
-	if (!pp->dir)
+static int vr_status_open(struct inode *inode, struct file *file)
+{
+	return vr_handle_check(inode->i_private) ?:
+	       single_open(file, vr_status_show_checked, inode->i_private);
+}
+
+const struct file_operations vr_status_fops = {
+	.open = vr_status_open,
+	.read_iter = seq_read_iter,
+	.llseek = seq_lseek,
+	.release = single_release,
+};
+
+static int vr_maps_open(struct inode *inode, struct file *file)
+{
+	struct vr_maps_iter *it;
+	int ret = vr_handle_check(inode->i_private);
+
+	if (ret)
+		return ret;
+	it = __seq_open_private(file, &vr_maps_ops, sizeof(*it));
+	if (!it)
 		return -ENOMEM;
-	if (!proc_create_single_data("status", 0444, pp->dir, vr_status_show, pp) ||
-	    !proc_create_seq_private("maps", 0444, pp->dir, &vr_maps_ops,
-				     sizeof(struct vr_maps_iter), pp)) {
-		proc_remove(pp->dir);
-		return -ENOMEM;
-	}
+	it->pp = inode->i_private;
 	return 0;
 }
+
+const struct file_operations vr_maps_fops = {
+	.open = vr_maps_open,
+	.read_iter = seq_read_iter,
+	.llseek = seq_lseek,
+	.release = seq_release_private,
+};

@@ -13,7 +13,6 @@
 static DEFINE_XARRAY_ALLOC1(vr_procs);	/* pid -> pproc, one counted ref */
 static u32 vr_next_pid;			/* cyclic cursor, under xa_lock */
 static atomic_t vr_nr_procs;		/* live + zombie, against max_procs */
-static struct proc_dir_entry *vr_proc_root;
 static struct kmem_cache *vr_pproc_cachep;	/* like task_struct_cachep */
 static struct kmem_cache *vr_owner_cachep;
 
@@ -63,6 +62,27 @@ struct vr_pproc *vr_pproc_find(pid_t pid)
 	return pp;
 }
 EXPORT_SYMBOL_IF_VR_TESTS(vr_pproc_find);
+
+/*
+ * The published pproc with the lowest pid >= *pid, with a reference, and
+ * its pid in *pid; NULL when there is none. Readdir walks pids with it.
+ */
+struct vr_pproc *vr_pproc_next(unsigned long *pid)
+{
+	struct vr_pproc *pp, *found = NULL;
+	unsigned long idx;
+
+	rcu_read_lock();
+	xa_for_each_start(&vr_procs, idx, pp, *pid) {
+		if (!xa_is_zero(pp) && refcount_inc_not_zero(&pp->users)) {
+			found = pp;
+			*pid = idx;
+			break;
+		}
+	}
+	rcu_read_unlock();
+	return found;
+}
 
 /*
  * The running pproc's VMAR with a reference; NULL once exited. Like Linux's
@@ -121,15 +141,10 @@ struct vr_pproc *vr_pproc_spawn(struct vr_owner *o, const char *name, pid_t ppid
 		goto out_vmar;
 	}
 	pp->pid = id;
-	ret = vr_procfs_create(pp, vr_proc_root);
-	if (ret)
-		goto out_pid;
 	pp->owner = o;
 	refcount_inc(&o->users);
 	return pp;
 
-out_pid:
-	xa_erase(&vr_procs, id);
 out_vmar:
 	vr_vmar_put(v);
 out_pp:
@@ -159,7 +174,6 @@ void vr_pproc_abort(struct vr_pproc *pp)
 {
 	struct vr_vmar *v = rcu_dereference_protected(pp->slot, true);
 
-	proc_remove(pp->dir);
 	xa_erase(&vr_procs, pp->pid);
 	atomic_dec(&vr_nr_procs);
 	vr_owner_put(pp->owner);
@@ -245,7 +259,7 @@ void vr_owner_release(struct vr_owner *o)
 }
 EXPORT_SYMBOL_IF_VR_TESTS(vr_owner_release);
 
-/* Remove a DEAD pproc whose directory is gone; drops the registry's ref. */
+/* Remove a DEAD pproc from the pid space; drops the registry's ref. */
 static void vr_unpublish(struct vr_pproc *pp)
 {
 	xa_erase(&vr_procs, pp->pid);
@@ -254,9 +268,9 @@ static void vr_unpublish(struct vr_pproc *pp)
 }
 
 /*
- * Reap a zombie. Its directory goes first (waiting for readers inside it and
- * failing open files with -EIO), then its pid, so a reused pid never meets
- * a stale directory.
+ * Reap a zombie: DEAD under its lock (from then on every /proc/vmar_race
+ * handle to it fails with -ESRCH and its dentries are stale), then its pid
+ * goes. Files and dentries may keep the pproc itself, never its pid.
  */
 int vr_pproc_reap(pid_t pid)
 {
@@ -276,7 +290,6 @@ int vr_pproc_reap(pid_t pid)
 		atomic_long_dec(&vr_stats.zombie);
 	spin_unlock(&pp->lock);
 	if (!ret) {
-		proc_remove(pp->dir);
 		vr_unpublish(pp);
 		atomic_long_inc(&vr_stats.reaped);
 	}
@@ -285,9 +298,8 @@ int vr_pproc_reap(pid_t pid)
 }
 EXPORT_SYMBOL_IF_VR_TESTS(vr_pproc_reap);
 
-int vr_registry_init(struct proc_dir_entry *root)
+int vr_registry_init(void)
 {
-	vr_proc_root = root;
 	vr_pproc_cachep = KMEM_CACHE(vr_pproc, 0);
 	vr_owner_cachep = KMEM_CACHE(vr_owner, 0);
 	if (vr_pproc_cachep && vr_owner_cachep)
@@ -298,8 +310,8 @@ int vr_registry_init(struct proc_dir_entry *root)
 }
 
 /*
- * Unload: no control file is open (each holds a module reference) and the
- * proc tree is gone, so nothing can run or read. Reap what is left.
+ * Unload: no control file is open and the filesystem is not mounted (each
+ * holds a module reference), so nothing can run or read. Reap what is left.
  */
 void vr_registry_exit(void)
 {

@@ -35,9 +35,15 @@
  * - pprocs, owners, VMARs and mappings come from the module's own slab
  *   caches (vr_pproc, vr_owner, vr_vmar, vr_mapping: failslab can target
  *   them); unload destroys them after rcu_barrier().
- * - /proc/vmar_race/<pid>/ files point at their pproc; reap removes the
- *   directory (proc_remove() waits for readers and cuts open files off with
- *   -EIO) before the registry drops its reference.
+ * - What a reader walks is a chain of weak handles, each upgraded under a
+ *   rule, as in Linux (file -> struct pid -> task -> mm):
+ *   file or dentry -> pproc: an inode of /proc/vmar_race (fs.c) holds a
+ *   counted pproc reference, never the VMAR, and upgrades it on every open,
+ *   read and revalidation by checking that the pproc is not reaped (DEAD:
+ *   -ESRCH, stale dentry); pid -> pproc: vr_pproc_find() under RCU with
+ *   refcount_inc_not_zero(), published pprocs only; pproc -> VMAR: the
+ *   mode's read path, correct only under pp->lock or RCU with
+ *   refcount_inc_not_zero() (fixed, checked, rcu).
  */
 #ifndef VMAR_RACE_H
 #define VMAR_RACE_H
@@ -110,7 +116,6 @@ struct vr_pproc {
 	struct vr_vmar __rcu *slot;	/* NULL once exited */
 	struct vr_owner *owner;		/* counted until exit */
 	struct list_head owner_node;	/* on owner->procs, under owner->lock */
-	struct proc_dir_entry *dir;
 	struct rcu_head rcu;
 };
 
@@ -206,7 +211,7 @@ struct vr_mapping *vr_vmar_next(struct vr_mapping *m);
 int vr_range_check(u64 start, u64 len);
 
 /* registry.c */
-int vr_registry_init(struct proc_dir_entry *root);
+int vr_registry_init(void);
 void vr_registry_exit(void);
 struct vr_owner *vr_owner_create(void);
 void vr_owner_release(struct vr_owner *o);
@@ -216,13 +221,23 @@ void vr_pproc_publish(struct vr_pproc *pp);
 void vr_pproc_abort(struct vr_pproc *pp);
 int vr_spawn(struct vr_owner *o, const char *name, pid_t ppid, pid_t *pid);
 struct vr_pproc *vr_pproc_find(pid_t pid);
+struct vr_pproc *vr_pproc_next(unsigned long *pid);
 void vr_pproc_put(struct vr_pproc *pp);
 int vr_pproc_exit(struct vr_pproc *pp);
 int vr_pproc_reap(pid_t pid);
 struct vr_vmar *vr_pproc_vmar_get(struct vr_pproc *pp);
 
-/* procfs.c */
-int vr_procfs_create(struct vr_pproc *pp, struct proc_dir_entry *root);
+/* Reaped: a handle to it (an inode's reference) upgrades to nothing. */
+static inline bool vr_pproc_reaped(const struct vr_pproc *pp)
+{
+	return READ_ONCE(pp->state) == VR_DEAD;
+}
+
+/* procfs.c: what the files show; fs.c: how /proc/vmar_race serves them */
+extern const struct file_operations vr_status_fops;
+extern const struct file_operations vr_maps_fops;
+int vr_fs_init(void);
+void vr_fs_exit(void);
 int vr_render_status(struct seq_file *m, struct vr_pproc *pp,
 		     const struct vr_read_ctx *ctx);
 

@@ -145,6 +145,9 @@ if [ $load -eq 1 ]; then
 		sync; reboot -f
 	fi
 	echo "vm-guest: loaded vmar_race $modparams"
+	# /proc/vmar_race is a mount point for the module's filesystem.
+	mount -t vmar_race vmar_race /proc/vmar_race ||
+		echo "vm-guest: mount -t vmar_race vmar_race /proc/vmar_race failed"
 fi
 cd /root
 echo "vm-guest: command starts at uptime \$(cut -d' ' -f1 /proc/uptime)"

@@ -422,6 +422,7 @@ int main(int argc, char **argv)
 	pid_t child;
 	char *tok, *end;
 
+	vr_mount();	/* /proc/vmar_race, if root and not mounted yet */
 	while ((opt = getopt(argc, argv, "d:s:q")) != -1) {
 		switch (opt) {
 		case 'd':

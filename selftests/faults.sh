@@ -70,6 +70,7 @@ stats=/sys/kernel/debug/vmar_race/stats
 for k in live zombie vmars_alive; do
 	grep -q "^$k *0$" $stats || { echo "faults: $k is not 0 after the run:" >&2; cat $stats >&2; exit 1; }
 done
+umount /proc/vmar_race
 rmmod vmar_race
 line=$(dmesg | grep 'vmar_race: unloaded:' | tail -n1)
 echo "faults: $line"
@@ -84,4 +85,5 @@ if [ -e $kml ]; then
 	echo "faults: kmemleak: no new leaks"
 fi
 insmod /lib/vmar_race/vmar_race.ko mode="$mode"
+mount -t vmar_race vmar_race /proc/vmar_race
 echo "faults: ok"

@@ -662,7 +662,7 @@ static void chaos_pread_far(struct pool *p, __u64 *rng)
 	if (fd < 0)
 		return;		/* reaped meanwhile */
 	n = pread(fd, &c, 1, off);
-	if (n < 0 && errno != EIO && errno != ESRCH && !(faults && errno == ENOMEM))
+	if (n < 0 && errno != ESRCH && !(faults && errno == ENOMEM))
 		violation("pread(%s, 1, %lld): %s", path, (long long)off, strerror(errno));
 	close(fd);
 }
@@ -904,7 +904,7 @@ static void read_one(__u64 *rng, bool tolerate_unload)
 		if (ret > 0 && !strstr(buf, "p 00000000 00:00 0"))
 			violation("maps of %d malformed: %.200s", pid, buf);
 	}
-	if (ret < 0 && ret != -ENOENT && ret != -EIO && !tolerate_unload)
+	if (ret < 0 && ret != -ENOENT && ret != -ESRCH && !tolerate_unload)
 		violation("read of pid %d: %s", pid, strerror(-ret));
 }
 
@@ -923,7 +923,7 @@ static void reader_hold(__u64 *rng)
 		int fd = fds[pick(rng, 8)];
 
 		if (fd >= 0 && pread(fd, buf, sizeof(buf), 0) < 0 &&
-		    errno != EIO && errno != ENOENT)
+		    errno != ESRCH && errno != ENOENT)
 			violation("pread of a held file: %s", strerror(errno));
 		n_reads++;
 	}
@@ -1025,6 +1025,7 @@ int main(int argc, char **argv)
 	char *end;
 
 	seed = (unsigned long long)time(NULL) ^ ((unsigned long long)getpid() << 32);
+	vr_mount();	/* /proc/vmar_race, if root and not mounted yet */
 	while ((opt = getopt(argc, argv, "s:d:t:FRvh")) != -1) {
 		switch (opt) {
 		case 's':

@@ -66,7 +66,7 @@ static void account(const char *buf, int ret)
 {
 	bool zombie;
 
-	if (ret == -ENOENT || ret == -EIO) {	/* reaped, or being reaped */
+	if (ret == -ENOENT || ret == -ESRCH) {	/* reaped */
 		n_gone++;
 		return;
 	}
@@ -207,7 +207,7 @@ static void *reader(void *arg)
 		snprintf(path, sizeof(path), VMAR_RACE_PROC_ROOT "/%d/maps", pid);
 		int ret = vr_read_file(path, buf, sizeof(buf));
 
-		if (ret < 0 && ret != -ENOENT && ret != -EIO) {
+		if (ret < 0 && ret != -ENOENT && ret != -ESRCH) {
 			fprintf(stderr, "repro: maps read failed: %s\n", strerror(-ret));
 			n_errors++;
 		}
@@ -243,11 +243,11 @@ static int writer_round(int ctl)
 int main(int argc, char **argv)
 {
 	double start, last, now;
-
 	pthread_t *tids = NULL;
 	int opt, ctl, ret = 0;
 	long i;
 
+	vr_mount();	/* /proc/vmar_race, if root and not mounted yet */
 	while ((opt = getopt(argc, argv, "r:n:t:d:P:FRkLEh")) != -1) {
 		switch (opt) {
 		case 'r':

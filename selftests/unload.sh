@@ -1,20 +1,38 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
-# rmmod with unreaped zombies and an open status file: everything is freed,
-# the open file then fails with EIO, and the module loads again.
+# Unload with unreaped zombies, an open status file and the filesystem
+# mounted: rmmod and umount refuse (the mount and the open file pin the
+# module), the held file still reads the zombie; once it is closed, umount
+# and rmmod free everything, and the module loads and mounts again.
 set -e
 cd "$(dirname "$0")"
+root=/proc/vmar_race
+mounted() { grep -q " $root vmar_race " /proc/mounts; }
 ./repro -r 5 -L -P 0 >/dev/null
-pid=$(ls /proc/vmar_race | head -n1)
-exec 4<"/proc/vmar_race/$pid/status"
+pid=$(ls $root | head -n1)
+exec 4<"$root/$pid/status"
 grep -q '^zombie *5$' /sys/kernel/debug/vmar_race/stats
-rmmod vmar_race
-if cat <&4 >/dev/null 2>&1; then
-	echo "unload: reading a removed status file succeeded" >&2
+if rmmod vmar_race 2>/tmp/rmmod.err; then
+	echo "unload: rmmod succeeded with $root mounted" >&2
 	exit 1
 fi
+[ -d /sys/module/vmar_race ] || { echo "unload: module gone after a failed rmmod" >&2; exit 1; }
+echo "unload: rmmod while mounted: $(cat /tmp/rmmod.err)"
+if umount $root 2>/tmp/umount.err; then
+	echo "unload: umount succeeded with a file open" >&2
+	exit 1
+fi
+echo "unload: umount with a file open: $(cat /tmp/umount.err)"
+grep -q '^State:.Z (zombie)$' <&4
+exec 4<&-
+umount $root
+! mounted
+rmmod vmar_race
 dmesg | grep -q 'vmar_race: unloaded: spawned=5 reaped=5 vmars_alive=0'
 insmod /lib/vmar_race/vmar_race.ko
+mount -t vmar_race vmar_race $root
+umount $root
 rmmod vmar_race
 insmod /lib/vmar_race/vmar_race.ko
+mount -t vmar_race vmar_race $root
 echo "unload: ok"

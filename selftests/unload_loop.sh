@@ -2,9 +2,10 @@
 # SPDX-License-Identifier: GPL-2.0
 # Unload under load, CYCLES times: readers hold status and maps files open
 # and keep reading while writers spawn, exit and reap (or leave zombies);
-# rmmod is retried until the writers' control files are closed (each pins
-# the module) and then unloads under the readers' feet. Every cycle must
-# free everything; readers may only see ENOENT or EIO.
+# /proc/vmar_race is lazily unmounted under the readers' feet and rmmod is
+# retried until the writers' control files and the readers' held files
+# (each pins the module) are closed. Every cycle must free everything;
+# readers may only see ENOENT or ESRCH.
 #   unload_loop.sh [CYCLES]   (default 10)
 set -eo pipefail
 cd "$(dirname "$0")"
@@ -17,6 +18,8 @@ reads_total=0
 while [ $i -lt "$cycles" ]; do
 	i=$((i + 1))
 	[ -d /sys/module/vmar_race ] || insmod /lib/vmar_race/vmar_race.ko mode="$mode"
+	grep -q " /proc/vmar_race vmar_race " /proc/mounts ||
+		mount -t vmar_race vmar_race /proc/vmar_race
 	./fuzz -R -d 600 -s $i >/tmp/readers.out 2>&1 &
 	readers=$!
 	if [ $((i % 2)) -eq 1 ]; then
@@ -30,6 +33,7 @@ while [ $i -lt "$cycles" ]; do
 		sleep 0.01
 	done
 	busy=0
+	umount -l /proc/vmar_race	# detached; held files keep it until closed
 	until rmmod vmar_race 2>/dev/null; do
 		busy=$((busy + 1))
 		[ $busy -lt 100000 ] || { echo "unload_loop: rmmod never succeeded" >&2; exit 1; }
@@ -56,4 +60,5 @@ while [ $i -lt "$cycles" ]; do
 	[ $((i % 10)) -ne 0 ] || echo "unload_loop: $i/$cycles cycles, $line"
 done
 insmod /lib/vmar_race/vmar_race.ko mode="$mode"
+mount -t vmar_race vmar_race /proc/vmar_race
 echo "unload_loop: ok: $cycles cycles, $reads_total reads across unloads, $busy_total rmmod attempts refused while in use"

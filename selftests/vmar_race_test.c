@@ -7,7 +7,9 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <dirent.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include "kselftest_harness.h"
@@ -16,6 +18,12 @@
 #define PG VMAR_RACE_PAGE_SIZE
 #define RW (VMAR_RACE_PROT_READ | VMAR_RACE_PROT_WRITE)
 #define BASE 0x10000ull
+
+/* /proc/vmar_race is the module's filesystem: mount it if root and not yet. */
+static void __attribute__((constructor)) mount_vmar_race(void)
+{
+	vr_mount();
+}
 
 /* A counter from /sys/kernel/debug/vmar_race/stats, or -1. */
 static long stat_of(const char *name)
@@ -382,19 +390,220 @@ TEST_F(ctl, any_descriptor_may_reap)
 	close(fd2);
 }
 
-TEST_F(ctl, open_status_of_reaped_pproc_fails_with_eio)
-{
-	char path[64], buf[256];
-	int sfd;
+/* ---- /proc/vmar_race after exit and reap: Linux's /proc/<pid> contract ---- */
 
-	snprintf(path, sizeof(path), VMAR_RACE_PROC_ROOT "/%d/status", self->pid);
-	sfd = open(path, O_RDONLY);
+static int open_file(int pid, const char *name)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), VMAR_RACE_PROC_ROOT "/%d/%s", pid, name);
+	return open(path, O_RDONLY);
+}
+
+/* read() from offset 0: bytes read, or -errno. */
+static ssize_t pread_all(int fd, char *buf, size_t size)
+{
+	ssize_t n = pread(fd, buf, size - 1, 0);
+
+	if (n < 0)
+		return -errno;
+	buf[n] = '\0';
+	return n;
+}
+
+TEST_F(ctl, held_files_show_zombie_then_esrch_after_reap)
+{
+	char buf[1024];
+	int sfd, mfd;
+
+	ASSERT_EQ(0, map(self->fd, self->pid, RW, BASE, 4 * PG));
+	ASSERT_EQ(0, touch(self->fd, self->pid, BASE, 2 * PG));
+	sfd = open_file(self->pid, "status");
+	mfd = open_file(self->pid, "maps");
 	ASSERT_LE(0, sfd);
+	ASSERT_LE(0, mfd);
+	ASSERT_LT(0, pread_all(sfd, buf, sizeof(buf)));
+	EXPECT_NE(NULL, strstr(buf, "VmSize:"));
+	ASSERT_LT(0, pread_all(mfd, buf, sizeof(buf)));
 	ASSERT_EQ(0, do_exit(self->fd, self->pid));
+	ASSERT_LT(0, pread_all(sfd, buf, sizeof(buf)));
+	EXPECT_NE(NULL, strstr(buf, "State:\tZ (zombie)\n"));
+	EXPECT_EQ(NULL, strstr(buf, "Vm"));
+	EXPECT_EQ(0, pread_all(mfd, buf, sizeof(buf)));		/* empty */
 	ASSERT_EQ(0, reap(self->fd, self->pid));
-	EXPECT_EQ(-1, read(sfd, buf, sizeof(buf)));
-	EXPECT_EQ(EIO, errno);
+	EXPECT_EQ(-ESRCH, pread_all(sfd, buf, sizeof(buf)));
+	EXPECT_EQ(-ESRCH, pread_all(mfd, buf, sizeof(buf)));
 	close(sfd);
+	close(mfd);
+}
+
+TEST_F(ctl, openat_through_held_dir_is_esrch_after_reap)
+{
+	char path[64], buf[1024];
+	struct stat st;
+	int dfd, fd;
+
+	snprintf(path, sizeof(path), VMAR_RACE_PROC_ROOT "/%d", self->pid);
+	dfd = open(path, O_RDONLY | O_DIRECTORY);
+	ASSERT_LE(0, dfd);
+	ASSERT_EQ(0, do_exit(self->fd, self->pid));
+	fd = openat(dfd, "status", O_RDONLY);		/* a zombie: still there */
+	ASSERT_LE(0, fd);
+	EXPECT_LT(0, pread_all(fd, buf, sizeof(buf)));
+	close(fd);
+	EXPECT_EQ(-1, openat(dfd, "nosuchfile", O_RDONLY));
+	EXPECT_EQ(ENOENT, errno);
+	ASSERT_EQ(0, reap(self->fd, self->pid));
+	EXPECT_EQ(-1, openat(dfd, "status", O_RDONLY));
+	EXPECT_EQ(ESRCH, errno);
+	EXPECT_EQ(-1, openat(dfd, "maps", O_RDONLY));
+	EXPECT_EQ(ESRCH, errno);
+	EXPECT_EQ(-1, stat(path, &st));
+	EXPECT_EQ(ENOENT, errno);
+	close(dfd);
+}
+
+TEST_F(ctl, only_canonical_pid_names_exist)
+{
+	static const char * const fmts[] = { "%d/", "0%d", "+%d", "%d ", "%d\n" };
+	char path[64], name[32];
+	struct stat st;
+	unsigned int i;
+
+	snprintf(path, sizeof(path), VMAR_RACE_PROC_ROOT "/%d", self->pid);
+	ASSERT_EQ(0, stat(path, &st));
+	EXPECT_TRUE(S_ISDIR(st.st_mode));
+	EXPECT_EQ(0555u, st.st_mode & 07777);
+	for (i = 1; i < ARRAY_SIZE(fmts); i++) {
+		snprintf(name, sizeof(name), fmts[i], self->pid);
+		snprintf(path, sizeof(path), VMAR_RACE_PROC_ROOT "/%s", name);
+		EXPECT_EQ(-1, stat(path, &st)) TH_LOG("%s exists", path);
+	}
+	EXPECT_EQ(-1, stat(VMAR_RACE_PROC_ROOT "/0", &st));
+	EXPECT_EQ(-1, stat(VMAR_RACE_PROC_ROOT "/4194304", &st));
+}
+
+/* The pids readdir lists, in order; returns how many (or -1 on a dup). */
+static int list_pids(int *pids, int max, int *out_of_order)
+{
+	DIR *d = opendir(VMAR_RACE_PROC_ROOT);
+	struct dirent *e;
+	int n = 0, last = 0;
+
+	*out_of_order = 0;
+	if (!d)
+		return -1;
+	while ((e = readdir(d))) {
+		int pid = atoi(e->d_name);
+
+		if (pid <= 0)
+			continue;	/* . and .. */
+		if (pid <= last)
+			(*out_of_order)++;
+		last = pid;
+		if (n < max)
+			pids[n++] = pid;
+	}
+	closedir(d);
+	return n;
+}
+
+static bool listed(const int *pids, int n, int pid)
+{
+	while (n--)
+		if (pids[n] == pid)
+			return true;
+	return false;
+}
+
+TEST_F(ctl, readdir_lists_live_and_zombies_not_reaped)
+{
+	int zombie = spawn_extra(self, self->fd, "z");
+	int reaped = vr_spawn(self->fd, "r");
+	int pids[4096], n, bad;
+
+	ASSERT_LT(0, zombie);
+	ASSERT_LT(0, reaped);
+	ASSERT_EQ(0, do_exit(self->fd, zombie));
+	ASSERT_EQ(0, do_exit(self->fd, reaped));
+	ASSERT_EQ(0, reap(self->fd, reaped));
+	n = list_pids(pids, 4096, &bad);
+	ASSERT_LT(0, n);
+	EXPECT_EQ(0, bad);
+	EXPECT_TRUE(listed(pids, n, self->pid));
+	EXPECT_TRUE(listed(pids, n, zombie));
+	EXPECT_FALSE(listed(pids, n, reaped));
+}
+
+/* Many readdirs while pprocs come and go: no duplicates, pid order, and no
+ * pid that was reaped before the readdir began.
+ */
+#define CHURN_PIDS 4194304
+struct churn {
+	atomic_int stop;
+	atomic_long epoch;		/* bumped after each reap */
+	atomic_long *reaped_at;		/* pid -> epoch of its reap, 0: not */
+	atomic_long lists, dups, stale, listed;
+};
+
+static void *churn_reader(void *arg)
+{
+	static __thread int pids[8192];
+	struct churn *c = arg;
+	int n, bad, i;
+	long e0;
+
+	while (!c->stop) {
+		e0 = c->epoch;
+		n = list_pids(pids, 8192, &bad);
+		c->lists++;
+		c->dups += bad;
+		for (i = 0; i < n; i++) {
+			long at = c->reaped_at[pids[i]];
+
+			if (at && at <= e0)
+				c->stale++;
+		}
+		c->listed += n;
+	}
+	return NULL;
+}
+
+TEST_F_TIMEOUT(ctl, readdir_during_spawn_and_reap, 120)
+{
+	struct churn c = { 0 };
+	pthread_t tid[3];
+	int i, k, live[16] = { 0 };
+	double end;
+
+	c.reaped_at = calloc(CHURN_PIDS, sizeof(*c.reaped_at));
+	ASSERT_NE(NULL, c.reaped_at);
+	for (i = 0; i < 3; i++)
+		ASSERT_EQ(0, pthread_create(&tid[i], NULL, churn_reader, &c));
+	end = vr_now() + 3;
+	for (k = 0; vr_now() < end; k = (k + 1) % 16) {
+		if (live[k]) {
+			ASSERT_EQ(0, do_exit(self->fd, live[k]));
+			ASSERT_EQ(0, reap(self->fd, live[k]));
+			c.reaped_at[live[k]] = ++c.epoch;
+		}
+		live[k] = vr_spawn(self->fd, "churn");
+		ASSERT_LT(0, live[k]);
+		ASSERT_GT(CHURN_PIDS, live[k]);
+	}
+	c.stop = 1;
+	for (i = 0; i < 3; i++)
+		pthread_join(tid[i], NULL);
+	for (k = 0; k < 16; k++)
+		if (live[k] && !do_exit(self->fd, live[k]))
+			reap(self->fd, live[k]);
+	TH_LOG("%ld readdirs listing %ld pids against %ld reaps", (long)c.lists,
+	       (long)c.listed, (long)c.epoch);
+	EXPECT_LT(10, c.lists);
+	EXPECT_LT(100, c.epoch);
+	EXPECT_EQ(0, c.dups);
+	EXPECT_EQ(0, c.stale);
+	free(c.reaped_at);
 }
 
 TEST_F(ctl, stats_follow_lifecycle)
@@ -846,13 +1055,10 @@ static void *stress_reader(void *arg)
 	while (!s->stop) {
 		pid = s->pid;
 		ret = vr_read_status(pid, buf, sizeof(buf));
-		if (ret == -ENOENT) {
-			s->gone++;		/* reaped before the open */
-		} else if (ret == -EIO) {
-			if (s->buggy)
-				s->eio_unwrap++;	/* unwrap_fail=warn */
-			else
-				s->gone++;		/* reaped while open */
+		if (ret == -ENOENT || ret == -ESRCH) {
+			s->gone++;		/* reaped before or after the open */
+		} else if (ret == -EIO && s->buggy) {
+			s->eio_unwrap++;	/* unwrap_fail=warn */
 		} else if (ret < 0) {
 			stress_error(s, "status read", ret, "");
 		} else {
@@ -869,7 +1075,7 @@ static void *stress_reader(void *arg)
 		ret = vr_read_file(path, buf, sizeof(buf));
 		if (ret == -EIO && s->buggy)
 			s->eio_unwrap++;
-		else if (ret < 0 && ret != -ENOENT && ret != -EIO)
+		else if (ret < 0 && ret != -ENOENT && ret != -ESRCH)
 			stress_error(s, "maps read", ret, "");
 	}
 	return NULL;

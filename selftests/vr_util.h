@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/vfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -111,6 +113,24 @@ static inline long vr_field(const char *text, const char *key)
 			p++;
 	}
 	return -1;
+}
+
+/*
+ * /proc/vmar_race is a mount point for the module's filesystem: mount it
+ * unless it is mounted (needs root). 0 when mounted, else -errno (ENOENT:
+ * the module is not loaded).
+ */
+static inline int vr_mount(void)
+{
+	struct statfs st;
+
+	if (statfs(VMAR_RACE_PROC_ROOT, &st))
+		return -errno;
+	if (st.f_type == VMAR_RACE_FS_MAGIC)
+		return 0;
+	if (mount(VMAR_RACE_FS_TYPE, VMAR_RACE_PROC_ROOT, VMAR_RACE_FS_TYPE, 0, NULL))
+		return -errno;
+	return 0;
 }
 
 static inline double vr_now(void)

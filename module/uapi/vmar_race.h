@@ -18,7 +18,9 @@
 #include <linux/types.h>
 
 #define VMAR_RACE_DEVICE	"/dev/vmar_race"
-#define VMAR_RACE_PROC_ROOT	"/proc/vmar_race"
+#define VMAR_RACE_PROC_ROOT	"/proc/vmar_race"	/* a mount point ... */
+#define VMAR_RACE_FS_TYPE	"vmar_race"		/* ... for this filesystem: */
+#define VMAR_RACE_FS_MAGIC	0x76726673		/* "vrfs", its statfs f_type */
 #define VMAR_RACE_STATS		"/sys/kernel/debug/vmar_race/stats"
 #define VMAR_RACE_PARAMS	"/sys/module/vmar_race/parameters"
 

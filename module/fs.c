@@ -1,0 +1,278 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * /proc/vmar_race, served the way fs/proc/base.c serves /proc/<pid>: a small
+ * filesystem of the module's own, mounted on a procfs mount point, in which
+ * nothing exists per pproc until someone looks it up.
+ *
+ * - The root's lookup resolves "<pid>" in the registry; its readdir lists
+ *   the published (live and zombie) pids in pid order, d_off = pid + 2, as
+ *   proc_pid_readdir() does, so concurrent spawns and reaps never make it
+ *   repeat a pid.
+ * - A pid directory's inode, and each file inode under it, holds a counted
+ *   reference to the pproc (as Linux's inodes hold a struct pid), never its
+ *   VMAR. The reference is a handle: every open and every read upgrades it
+ *   again by checking that the pproc is not reaped (-ESRCH if it is), then
+ *   reaches the VMAR only through the mode's read path. A reused pid is
+ *   another pproc, so a stale handle never shows the new one.
+ * - Dentries revalidate like pid_revalidate(): one whose pproc is reaped is
+ *   invalid, and dropped at its last dput() (pid_delete_dentry()).
+ * - Spawn, exit and reap do no VFS work; the dcache may shrink what lookups
+ *   made. Evicting an inode drops its pproc reference.
+ */
+#include "vmar_race.h"
+
+#include <linux/fs.h>
+#include <linux/fs_context.h>
+#include <linux/module.h>
+#include <linux/namei.h>
+#include <linux/pid.h>
+
+/* A new inode that owns the caller's reference to pp (NULL for the root). */
+static struct inode *vr_fs_inode(struct super_block *sb, umode_t mode,
+				 struct vr_pproc *pp)
+{
+	struct inode *inode = new_inode(sb);
+
+	if (!inode)
+		return NULL;
+	inode->i_ino = get_next_ino();
+	inode->i_mode = mode;
+	vr_inode_init_ts(inode);
+	inode->i_private = pp;
+	return inode;
+}
+
+static void vr_fs_evict_inode(struct inode *inode)
+{
+	struct vr_pproc *pp = inode->i_private;
+
+	clear_inode(inode);
+	if (pp)
+		vr_pproc_put(pp);
+}
+
+/* pid_revalidate(): a dentry of a reaped pproc is stale. RCU-walk safe. */
+static int vr_fs_d_revalidate(struct dentry *dentry, unsigned int flags)
+{
+	struct inode *inode = d_inode_rcu(dentry);
+	struct vr_pproc *pp;
+
+	if (!inode)
+		return flags & LOOKUP_RCU ? -ECHILD : 0;
+	pp = inode->i_private;
+	return !pp || !vr_pproc_reaped(pp);
+}
+
+/* pid_delete_dentry(): do not keep a reaped pproc's dentries cached. */
+static int vr_fs_d_delete(const struct dentry *dentry)
+{
+	struct vr_pproc *pp = d_inode(dentry) ? d_inode(dentry)->i_private : NULL;
+
+	return pp && vr_pproc_reaped(pp);
+}
+
+static const struct dentry_operations vr_fs_dops = {
+	.d_revalidate = vr_fs_d_revalidate,
+	.d_delete = vr_fs_d_delete,
+};
+
+/* ---- /proc/vmar_race/<pid>/ ---- */
+
+static const struct vr_fs_entry {
+	const char *name;
+	const struct file_operations *fops;
+} vr_fs_entries[] = {
+	{ "status", &vr_status_fops },
+	{ "maps", &vr_maps_fops },
+};
+
+static struct dentry *vr_fs_pid_lookup(struct inode *dir, struct dentry *dentry,
+				       unsigned int flags)
+{
+	struct vr_pproc *pp = dir->i_private;
+	const struct vr_fs_entry *e = NULL;
+	struct inode *inode;
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(vr_fs_entries); i++)
+		if (!strcmp(dentry->d_name.name, vr_fs_entries[i].name))
+			e = &vr_fs_entries[i];
+	if (vr_pproc_reaped(pp))
+		return ERR_PTR(-ESRCH);	/* openat() through a held dir fd */
+	if (!e)
+		return ERR_PTR(-ENOENT);
+	refcount_inc(&pp->users);	/* the file inode's own handle */
+	inode = vr_fs_inode(dir->i_sb, S_IFREG | 0444, pp);
+	if (!inode) {
+		vr_pproc_put(pp);
+		return ERR_PTR(-ENOMEM);
+	}
+	inode->i_fop = e->fops;
+	return d_splice_alias(inode, dentry);
+}
+
+static int vr_fs_pid_iterate(struct file *file, struct dir_context *ctx)
+{
+	struct vr_pproc *pp = file_inode(file)->i_private;
+	unsigned int i;
+
+	if (vr_pproc_reaped(pp))
+		return -ESRCH;
+	if (!dir_emit_dots(file, ctx))
+		return 0;
+	for (i = ctx->pos - 2; i < ARRAY_SIZE(vr_fs_entries); i++) {
+		const char *name = vr_fs_entries[i].name;
+
+		if (!dir_emit(ctx, name, strlen(name), 1, DT_REG))
+			return 0;
+		ctx->pos++;
+	}
+	return 0;
+}
+
+static const struct inode_operations vr_fs_pid_iops = {
+	.lookup = vr_fs_pid_lookup,
+};
+
+static const struct file_operations vr_fs_pid_fops = {
+	.read = generic_read_dir,
+	.iterate_shared = vr_fs_pid_iterate,
+	.llseek = generic_file_llseek,
+};
+
+/* ---- /proc/vmar_race/ ---- */
+
+static struct dentry *vr_fs_root_lookup(struct inode *dir, struct dentry *dentry,
+					unsigned int flags)
+{
+	char canon[16];
+	struct vr_pproc *pp;
+	struct inode *inode;
+	unsigned int pid;
+
+	/* Only the canonical spelling: no "+5", "05" or "5\n" aliases. */
+	if (kstrtouint(dentry->d_name.name, 10, &pid) || !pid ||
+	    snprintf(canon, sizeof(canon), "%u", pid) != dentry->d_name.len ||
+	    memcmp(canon, dentry->d_name.name, dentry->d_name.len))
+		return ERR_PTR(-ENOENT);
+	pp = vr_pproc_find(pid);
+	if (!pp)
+		return ERR_PTR(-ENOENT);
+	if (vr_pproc_reaped(pp)) {
+		vr_pproc_put(pp);
+		return ERR_PTR(-ENOENT);
+	}
+	inode = vr_fs_inode(dir->i_sb, S_IFDIR | 0555, pp);
+	if (!inode) {
+		vr_pproc_put(pp);
+		return ERR_PTR(-ENOMEM);
+	}
+	inode->i_op = &vr_fs_pid_iops;
+	inode->i_fop = &vr_fs_pid_fops;
+	set_nlink(inode, 2);
+	return d_splice_alias(inode, dentry);
+}
+
+/* Published pids in pid order from ctx->pos - 2, like proc_pid_readdir(). */
+static int vr_fs_root_iterate(struct file *file, struct dir_context *ctx)
+{
+	struct vr_pproc *pp;
+	unsigned long pid;
+	char name[16];
+	int len;
+
+	if (!dir_emit_dots(file, ctx))
+		return 0;
+	for (pid = ctx->pos - 2; (pp = vr_pproc_next(&pid)); pid++) {
+		len = snprintf(name, sizeof(name), "%lu", pid);
+		ctx->pos = pid + 2;
+		if (!dir_emit(ctx, name, len, pid + 2, DT_DIR)) {
+			vr_pproc_put(pp);
+			return 0;
+		}
+		vr_pproc_put(pp);
+	}
+	ctx->pos = VR_PID_MAX + 2;
+	return 0;
+}
+
+static const struct inode_operations vr_fs_root_iops = {
+	.lookup = vr_fs_root_lookup,
+};
+
+static const struct file_operations vr_fs_root_fops = {
+	.read = generic_read_dir,
+	.iterate_shared = vr_fs_root_iterate,
+	.llseek = generic_file_llseek,
+};
+
+/* ---- the filesystem ---- */
+
+static const struct super_operations vr_fs_sops = {
+	.statfs = simple_statfs,
+	.drop_inode = generic_delete_inode,	/* evict at the last iput() */
+	.evict_inode = vr_fs_evict_inode,
+};
+
+static int vr_fs_fill_super(struct super_block *sb, struct fs_context *fc)
+{
+	struct inode *root;
+
+	sb->s_magic = VMAR_RACE_FS_MAGIC;
+	sb->s_op = &vr_fs_sops;
+	sb->s_d_op = &vr_fs_dops;
+	sb->s_time_gran = 1;
+	root = vr_fs_inode(sb, S_IFDIR | 0555, NULL);
+	if (!root)
+		return -ENOMEM;
+	root->i_op = &vr_fs_root_iops;
+	root->i_fop = &vr_fs_root_fops;
+	set_nlink(root, 2);
+	sb->s_root = d_make_root(root);
+	return sb->s_root ? 0 : -ENOMEM;
+}
+
+static int vr_fs_get_tree(struct fs_context *fc)
+{
+	return get_tree_single(fc, vr_fs_fill_super);	/* one tree, like binfmt_misc */
+}
+
+static const struct fs_context_operations vr_fs_context_ops = {
+	.get_tree = vr_fs_get_tree,
+};
+
+static int vr_fs_init_fs_context(struct fs_context *fc)
+{
+	fc->ops = &vr_fs_context_ops;
+	return 0;
+}
+
+/* A mounted superblock pins the module: rmmod says "in use" until umount. */
+static struct file_system_type vr_fs_type = {
+	.owner = THIS_MODULE,
+	.name = VMAR_RACE_FS_TYPE,
+	.init_fs_context = vr_fs_init_fs_context,
+	.kill_sb = kill_anon_super,
+};
+
+static struct proc_dir_entry *vr_fs_mount_point;
+
+/* /proc/vmar_race appears as an empty mount point for the filesystem. */
+int vr_fs_init(void)
+{
+	int ret;
+
+	vr_fs_mount_point = proc_create_mount_point("vmar_race");
+	if (!vr_fs_mount_point)
+		return -ENOMEM;
+	ret = register_filesystem(&vr_fs_type);
+	if (ret)
+		proc_remove(vr_fs_mount_point);
+	return ret;
+}
+
+void vr_fs_exit(void)
+{
+	unregister_filesystem(&vr_fs_type);
+	proc_remove(vr_fs_mount_point);
+}
