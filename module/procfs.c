@@ -104,6 +104,7 @@ struct vr_maps_iter {
 	struct vr_read_ctx ctx;		/* sampled once per start..stop pass */
 	struct vr_map_rec batch[VR_MAPS_BATCH];
 	unsigned int n, i;		/* records in batch, the current one */
+	bool last;			/* batch not full: nothing after it */
 	loff_t pos;			/* record index of batch[i] */
 	u64 next_addr;			/* where the next batch starts */
 	bool exited;			/* the last batch found no VMAR */
@@ -117,6 +118,7 @@ static int vr_maps_copy(enum vr_state state, struct vr_vmar *v, void *arg)
 	it->n = 0;
 	it->i = 0;
 	it->exited = !v;
+	it->last = true;
 	if (!v)
 		return 0;
 	spin_lock(&v->lock);
@@ -128,6 +130,7 @@ static int vr_maps_copy(enum vr_state state, struct vr_vmar *v, void *arg)
 		it->n++;
 	}
 	spin_unlock(&v->lock);
+	it->last = it->n < VR_MAPS_BATCH;
 	if (it->n)
 		it->next_addr = it->batch[it->n - 1].end;
 	return 0;
@@ -140,6 +143,8 @@ static void *vr_maps_cur(struct vr_maps_iter *it)
 
 	if (it->i < it->n)
 		return &it->batch[it->i];
+	if (it->last)
+		return NULL;	/* the end, without another read of the mode */
 	cond_resched();
 	ret = it->ctx.mode->read(it->pp, &it->ctx, vr_maps_copy, it);
 	if (ret) {
@@ -174,6 +179,7 @@ static void *vr_maps_start(struct seq_file *m, loff_t *pos)
 	}
 	it->n = 0;		/* the VMAR may have changed since: fetch again */
 	it->i = 0;
+	it->last = false;
 	p = vr_maps_cur(it);
 	if (!*pos && it->exited)
 		atomic_long_inc(&vr_stats.zombie_reads);

@@ -413,6 +413,7 @@ static ssize_t pread_all(int fd, char *buf, size_t size)
 
 TEST_F(ctl, held_files_show_zombie_then_esrch_after_reap)
 {
+	bool buggy = !strcmp(self->mode, "buggy");	/* zombie reads: EIO */
 	char buf[1024];
 	int sfd, mfd;
 
@@ -426,10 +427,15 @@ TEST_F(ctl, held_files_show_zombie_then_esrch_after_reap)
 	EXPECT_NE(NULL, strstr(buf, "VmSize:"));
 	ASSERT_LT(0, pread_all(mfd, buf, sizeof(buf)));
 	ASSERT_EQ(0, do_exit(self->fd, self->pid));
-	ASSERT_LT(0, pread_all(sfd, buf, sizeof(buf)));
-	EXPECT_NE(NULL, strstr(buf, "State:\tZ (zombie)\n"));
-	EXPECT_EQ(NULL, strstr(buf, "Vm"));
-	EXPECT_EQ(0, pread_all(mfd, buf, sizeof(buf)));		/* empty */
+	if (buggy) {
+		EXPECT_EQ(-EIO, pread_all(sfd, buf, sizeof(buf)));
+		EXPECT_EQ(-EIO, pread_all(mfd, buf, sizeof(buf)));
+	} else {
+		ASSERT_LT(0, pread_all(sfd, buf, sizeof(buf)));
+		EXPECT_NE(NULL, strstr(buf, "State:\tZ (zombie)\n"));
+		EXPECT_EQ(NULL, strstr(buf, "Vm"));
+		EXPECT_EQ(0, pread_all(mfd, buf, sizeof(buf)));	/* empty */
+	}
 	ASSERT_EQ(0, reap(self->fd, self->pid));
 	EXPECT_EQ(-ESRCH, pread_all(sfd, buf, sizeof(buf)));
 	EXPECT_EQ(-ESRCH, pread_all(mfd, buf, sizeof(buf)));
@@ -449,7 +455,8 @@ TEST_F(ctl, openat_through_held_dir_is_esrch_after_reap)
 	ASSERT_EQ(0, do_exit(self->fd, self->pid));
 	fd = openat(dfd, "status", O_RDONLY);		/* a zombie: still there */
 	ASSERT_LE(0, fd);
-	EXPECT_LT(0, pread_all(fd, buf, sizeof(buf)));
+	if (strcmp(self->mode, "buggy"))		/* buggy: EIO */
+		EXPECT_LT(0, pread_all(fd, buf, sizeof(buf)));
 	close(fd);
 	EXPECT_EQ(-1, openat(dfd, "nosuchfile", O_RDONLY));
 	EXPECT_EQ(ENOENT, errno);
