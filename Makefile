@@ -5,7 +5,8 @@
 #   make demo            boot the test VM once per mode and compare them
 #   make check           every test layer; ends with "check: N passed, N failed"
 #   make bench           benchmarks (build/bench/)
-#   make install         modules_install + depmod (INSTALL_MOD_PATH honoured)
+#   make install         modules_install + depmod, and the boot files that load
+#                        it and mount /proc/vmar_race (INSTALL_MOD_PATH honoured)
 #   make uninstall       remove what install put there
 #   make dkms-install    register with DKMS for every kernel with headers
 #   make dkms-uninstall  remove it from DKMS
@@ -37,12 +38,23 @@ deps:
 
 # Unsigned unless you sign it: the kernel's own signing key is not in the
 # headers (see README, "Secure Boot").
+# With it, a modules-load.d entry and a systemd mount unit that load the
+# module and mount /proc/vmar_race at boot (enabled when systemd runs here).
+BOOT_FILES := /etc/modules-load.d/vmar_race.conf /etc/systemd/system/proc-vmar_race.mount
+SYSTEMD_HERE = $(if $(INSTALL_MOD_PATH),,$(shell [ -d /run/systemd/system ] && command -v systemctl))
+
 install: module
 	$(MAKE) -C $(KDIR) M=$(CURDIR) CONFIG_MODULE_SIG_ALL= modules_install
 	depmod $(if $(INSTALL_MOD_PATH),-b $(INSTALL_MOD_PATH)) $(KRELEASE)
+	install -D -m 0644 scripts/boot/vmar_race.conf $(INSTALL_MOD_PATH)/etc/modules-load.d/vmar_race.conf
+	install -D -m 0644 scripts/boot/proc-vmar_race.mount \
+		$(INSTALL_MOD_PATH)/etc/systemd/system/proc-vmar_race.mount
+	$(if $(SYSTEMD_HERE),systemctl daemon-reload && systemctl enable proc-vmar_race.mount)
 
 uninstall:
-	rm -f $(INSTALL_MOD_PATH)/lib/modules/$(KRELEASE)/extra/vmar_race.ko
+	$(if $(SYSTEMD_HERE),systemctl disable proc-vmar_race.mount || true)
+	rm -f $(INSTALL_MOD_PATH)/lib/modules/$(KRELEASE)/extra/vmar_race.ko \
+		$(addprefix $(INSTALL_MOD_PATH),$(BOOT_FILES))
 	depmod $(if $(INSTALL_MOD_PATH),-b $(INSTALL_MOD_PATH)) $(KRELEASE)
 
 dkms-install:
