@@ -67,7 +67,7 @@ for spec in "buggy stock 0" "buggy stock 1000" "uaf debug 0" "uaf debug 50000"; 
 		fi
 		printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$mode" "$kernel" "$delay" "$b" "$verdict" "$t" >>"$out/repro.tsv"
 		case "$verdict:$t" in
-		ok:*) echo "bench:   $mode/$kernel race_delay_us=$delay boot $b: no report in ${cap}s" ;;
+		ok:*|fail:*) echo "bench:   $mode/$kernel race_delay_us=$delay boot $b: no report in ${cap}s ($verdict)" ;;
 		*:-1) echo "bench:   $mode/$kernel race_delay_us=$delay boot $b: $verdict (no timestamp)" ;;
 		*) echo "bench:   $mode/$kernel race_delay_us=$delay boot $b: $verdict after ${t}s" ;;
 		esac
