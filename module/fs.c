@@ -184,6 +184,10 @@ static int vr_fs_root_iterate(struct file *file, struct dir_context *ctx)
 	if (!dir_emit_dots(file, ctx))
 		return 0;
 	for (pid = ctx->pos - 2; (pp = vr_pproc_next(&pid)); pid++) {
+		if (vr_pproc_reaped(pp)) {	/* being reaped: gone in a moment */
+			vr_pproc_put(pp);
+			continue;
+		}
 		len = snprintf(name, sizeof(name), "%lu", pid);
 		ctx->pos = pid + 2;
 		if (!dir_emit(ctx, name, len, pid + 2, DT_DIR)) {
