@@ -42,6 +42,29 @@ static struct inode *vr_fs_inode(struct super_block *sb, umode_t mode,
 	return inode;
 }
 
+/*
+ * Give dentry a new inode that owns the caller's reference to pp (dropped
+ * here on failure): a pid directory (iops set) or one of its files.
+ */
+static struct dentry *vr_fs_instantiate(struct dentry *dentry, struct vr_pproc *pp,
+					const struct inode_operations *iops,
+					const struct file_operations *fops)
+{
+	struct inode *inode = vr_fs_inode(dentry->d_sb,
+					  iops ? S_IFDIR | 0555 : S_IFREG | 0444, pp);
+
+	if (!inode) {
+		vr_pproc_put(pp);
+		return ERR_PTR(-ENOMEM);
+	}
+	if (iops) {
+		inode->i_op = iops;
+		set_nlink(inode, 2);
+	}
+	inode->i_fop = fops;
+	return d_splice_alias(inode, dentry);
+}
+
 static void vr_fs_evict_inode(struct inode *inode)
 {
 	struct vr_pproc *pp = inode->i_private;
@@ -91,7 +114,6 @@ static struct dentry *vr_fs_pid_lookup(struct inode *dir, struct dentry *dentry,
 {
 	struct vr_pproc *pp = dir->i_private;
 	const struct vr_fs_entry *e = NULL;
-	struct inode *inode;
 	unsigned int i;
 
 	for (i = 0; i < ARRAY_SIZE(vr_fs_entries); i++)
@@ -102,13 +124,7 @@ static struct dentry *vr_fs_pid_lookup(struct inode *dir, struct dentry *dentry,
 	if (!e)
 		return ERR_PTR(-ENOENT);
 	refcount_inc(&pp->users);	/* the file inode's own handle */
-	inode = vr_fs_inode(dir->i_sb, S_IFREG | 0444, pp);
-	if (!inode) {
-		vr_pproc_put(pp);
-		return ERR_PTR(-ENOMEM);
-	}
-	inode->i_fop = e->fops;
-	return d_splice_alias(inode, dentry);
+	return vr_fs_instantiate(dentry, pp, NULL, e->fops);
 }
 
 static int vr_fs_pid_iterate(struct file *file, struct dir_context *ctx)
@@ -147,7 +163,6 @@ static struct dentry *vr_fs_root_lookup(struct inode *dir, struct dentry *dentry
 {
 	char canon[16];
 	struct vr_pproc *pp;
-	struct inode *inode;
 	unsigned int pid;
 
 	/* Only the canonical spelling: no "+5", "05" or "5\n" aliases. */
@@ -162,15 +177,7 @@ static struct dentry *vr_fs_root_lookup(struct inode *dir, struct dentry *dentry
 		vr_pproc_put(pp);
 		return ERR_PTR(-ENOENT);
 	}
-	inode = vr_fs_inode(dir->i_sb, S_IFDIR | 0555, pp);
-	if (!inode) {
-		vr_pproc_put(pp);
-		return ERR_PTR(-ENOMEM);
-	}
-	inode->i_op = &vr_fs_pid_iops;
-	inode->i_fop = &vr_fs_pid_fops;
-	set_nlink(inode, 2);
-	return d_splice_alias(inode, dentry);
+	return vr_fs_instantiate(dentry, pp, &vr_fs_pid_iops, &vr_fs_pid_fops);
 }
 
 /* Published pids in pid order from ctx->pos - 2, like proc_pid_readdir(). */
@@ -179,22 +186,21 @@ static int vr_fs_root_iterate(struct file *file, struct dir_context *ctx)
 	struct vr_pproc *pp;
 	unsigned long pid;
 	char name[16];
+	bool emitted;
 	int len;
 
 	if (!dir_emit_dots(file, ctx))
 		return 0;
 	for (pid = ctx->pos - 2; (pp = vr_pproc_next(&pid)); pid++) {
-		if (vr_pproc_reaped(pp)) {	/* being reaped: gone in a moment */
-			vr_pproc_put(pp);
-			continue;
-		}
-		len = snprintf(name, sizeof(name), "%lu", pid);
+		emitted = true;
 		ctx->pos = pid + 2;
-		if (!dir_emit(ctx, name, len, pid + 2, DT_DIR)) {
-			vr_pproc_put(pp);
-			return 0;
+		if (!vr_pproc_reaped(pp)) {	/* one being reaped is skipped */
+			len = snprintf(name, sizeof(name), "%lu", pid);
+			emitted = dir_emit(ctx, name, len, pid + 2, DT_DIR);
 		}
 		vr_pproc_put(pp);
+		if (!emitted)
+			return 0;
 	}
 	ctx->pos = VR_PID_MAX + 2;
 	return 0;

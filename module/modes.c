@@ -101,15 +101,10 @@ static int vr_uaf_read(struct vr_pproc *pp, const struct vr_read_ctx *ctx,
 	return render(state, v, arg);
 }
 
-/*
- * fixed: Linux's get_task_mm(). Lock, take a reference, unlock; the same
- * helper the ioctls use (registry.c). Render on our own reference.
- */
-static int vr_fixed_read(struct vr_pproc *pp, const struct vr_read_ctx *ctx,
-			 vr_render_fn render, void *arg)
+/* The two correct lockless modes: render on our own reference, drop it. */
+static int vr_render_ref(struct vr_pproc *pp, enum vr_state state,
+			 struct vr_vmar *v, vr_render_fn render, void *arg)
 {
-	enum vr_state state = vr_race_window(pp, ctx);
-	struct vr_vmar *v = vr_pproc_vmar_get(pp);
 	int ret;
 
 	vr_testpoint(VR_TP_HELD, pp);
@@ -119,24 +114,31 @@ static int vr_fixed_read(struct vr_pproc *pp, const struct vr_read_ctx *ctx,
 	return ret;
 }
 
+/*
+ * fixed: Linux's get_task_mm(). Lock, take a reference, unlock; the same
+ * helper the ioctls use (registry.c).
+ */
+static int vr_fixed_read(struct vr_pproc *pp, const struct vr_read_ctx *ctx,
+			 vr_render_fn render, void *arg)
+{
+	enum vr_state state = vr_race_window(pp, ctx);
+
+	return vr_render_ref(pp, state, vr_pproc_vmar_get(pp), render, arg);
+}
+
 /* rcu: no lock; a reference only if the VMAR is not already dying. */
 static int vr_rcu_read(struct vr_pproc *pp, const struct vr_read_ctx *ctx,
 		       vr_render_fn render, void *arg)
 {
 	enum vr_state state = vr_race_window(pp, ctx);
 	struct vr_vmar *v;
-	int ret;
 
 	rcu_read_lock();
 	v = rcu_dereference(pp->slot);
 	if (v && !refcount_inc_not_zero(&v->users))
 		v = NULL;
 	rcu_read_unlock();
-	vr_testpoint(VR_TP_HELD, pp);
-	ret = render(state, v, arg);
-	if (v)
-		vr_vmar_put(v);
-	return ret;
+	return vr_render_ref(pp, state, v, render, arg);
 }
 
 static const struct vr_read_mode vr_modes[VR_NR_MODES] = {
