@@ -1025,7 +1025,6 @@ int main(int argc, char **argv)
 	char *end;
 
 	seed = (unsigned long long)time(NULL) ^ ((unsigned long long)getpid() << 32);
-	vr_mount();	/* /proc/vmar_race, if root and not mounted yet */
 	while ((opt = getopt(argc, argv, "s:d:t:FRvh")) != -1) {
 		switch (opt) {
 		case 's':
@@ -1063,6 +1062,8 @@ int main(int argc, char **argv)
 	printf("fuzz: seed=%llu duration=%gs workers=%d faults=%s%s\n", seed, duration,
 	       nworkers, faults ? "on" : "off", readers_only ? " readers-only" : "");
 
+	if (!readers_only)	/* -R: the module may go away; never pin it */
+		vr_mount();
 	if (readers_only) {
 		__u64 rng = seed;
 

@@ -29,12 +29,14 @@ while [ $i -lt "$cycles" ]; do
 	fi
 	writer=$!
 	# Let the writer open the control device (or finish, on a slow guest).
-	while [ "$(cat /sys/module/vmar_race/refcnt)" -eq 0 ] && kill -0 $writer 2>/dev/null; do
+	# (The mount holds one module reference; the control file is the next.)
+	while [ "$(cat /sys/module/vmar_race/refcnt)" -le 1 ] && kill -0 $writer 2>/dev/null; do
 		sleep 0.01
 	done
 	busy=0
-	umount -l /proc/vmar_race	# detached; held files keep it until closed
-	until rmmod vmar_race 2>/dev/null; do
+	# Detached lazily; held files keep it until closed. A program that
+	# started late may have mounted it again: detach that one too.
+	until umount -l /proc/vmar_race 2>/dev/null; rmmod vmar_race 2>/dev/null; do
 		busy=$((busy + 1))
 		[ $busy -lt 100000 ] || { echo "unload_loop: rmmod never succeeded" >&2; exit 1; }
 	done
