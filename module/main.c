@@ -12,6 +12,10 @@
 #include <linux/module.h>
 #include <linux/moduleparam.h>
 
+/* The module's trace events (trace/vmar_race.h) are defined here. */
+#define CREATE_TRACE_POINTS
+#include "trace/vmar_race.h"
+
 struct vr_stats vr_stats;
 EXPORT_SYMBOL_IF_VR_TESTS(vr_stats);
 
@@ -132,6 +136,17 @@ module_param_cb(max_pages, &vr_uint_ops, &vr_p_max_pages, 0644);
 MODULE_PARM_DESC(max_pages,
 		 "most mapped 4 KiB pages per VMAR, like RLIMIT_AS (1-16777216, default 65536: 256 MiB)");
 
+/* How long a pause point holds a task nobody releases (pause.c). */
+static struct vr_uint_param vr_p_pause_timeout_ms = { 100, 600000, 60000 };
+module_param_cb(pause_timeout_ms, &vr_uint_ops, &vr_p_pause_timeout_ms, 0644);
+MODULE_PARM_DESC(pause_timeout_ms,
+		 "a task paused at a pause point goes on by itself after this long, with a warning (100-600000, default 60000)");
+
+unsigned int vr_pause_timeout_ms_get(void)
+{
+	return READ_ONCE(vr_p_pause_timeout_ms.val);
+}
+
 #ifdef VMAR_RACE_TESTPOINTS
 /* KUnit: set max_procs or max_maps within their bounds. */
 int vr_test_set_limit(const char *name, unsigned int val)
@@ -210,6 +225,7 @@ static int __init vr_init(void)
 		goto out_registry;
 	vr_debugfs = debugfs_create_dir("vmar_race", NULL);
 	debugfs_create_file("stats", 0444, vr_debugfs, NULL, &vr_stats_fops);
+	vr_pause_debugfs_init(vr_debugfs);
 	ret = misc_register(&vr_ctl_dev);
 	if (ret)
 		goto out_fs;
@@ -237,8 +253,9 @@ static void __exit vr_exit_module(void)
 {
 	misc_deregister(&vr_ctl_dev);
 	vr_fs_exit();
+	debugfs_remove(vr_debugfs);	/* no more pause commands */
+	vr_pause_release_all();
 	vr_registry_exit();
-	debugfs_remove(vr_debugfs);
 	vr_vmar_exit();
 	pr_info("unloaded: spawned=%ld reaped=%ld vmars_alive=%ld\n",
 		atomic_long_read(&vr_stats.spawned),

@@ -5,10 +5,11 @@
  * holds, it takes and releases in its own few lines (sparse can check the
  * locked ones). Everything they share lives in procfs.c.
  *
- * The race window (race_delay_us, and the VR_TP_FOUND pause point) sits
- * where each path is exposed to a concurrent exit: before the slot is
- * looked at, or, for uaf, between loading the pointer and using it. The
- * VR_TP_HELD pause point runs only where the reader holds no lock.
+ * The race window (race_delay_us, and the "found" pause point) sits where
+ * each path is exposed to a concurrent exit: before the slot is looked at,
+ * or, for uaf, between loading the pointer and using it. The "held" pause
+ * point runs only where the reader holds no lock. Each mode traces what
+ * its get() found (vmar_race_read_get).
  */
 #include "vmar_race.h"
 
@@ -16,6 +17,13 @@
 #include <linux/delay.h>
 #include <linux/kernel.h>
 #include <linux/string.h>
+
+#include "trace/vmar_race.h"
+
+static const char * const vr_file_names[] = {
+	[VR_FILE_STATUS] = "status",
+	[VR_FILE_MAPS] = "maps",
+};
 
 #define VR_UNWRAP_MSG "called `Option::unwrap()` on a `None` value: VMAR of exited pid %d read through /proc/vmar_race/%d/%s\n"
 
@@ -28,7 +36,7 @@
 static enum vr_state vr_race_window(struct vr_pproc *pp,
 				    const struct vr_read_ctx *ctx)
 {
-	vr_testpoint(VR_TP_FOUND, pp);
+	vr_pause(VR_PAUSE_FOUND, pp->pid);
 	if (ctx->delay_us)
 		fsleep(ctx->delay_us);
 	/* Pairs with smp_store_release() of ZOMBIE in vr_pproc_exit(). */
@@ -41,16 +49,19 @@ static enum vr_state vr_race_window(struct vr_pproc *pp,
  */
 static int vr_unwrap_failed(struct vr_pproc *pp, const struct vr_read_ctx *ctx)
 {
+	const char *file = vr_file_names[ctx->file];
+
+	trace_vmar_race_unwrap_none(pp->pid, ctx->mode->id);
 	atomic_long_inc(&vr_stats.unwrap_none);
 	switch (ctx->unwrap_fail) {
 	case VR_UNWRAP_PANIC:
-		panic(KBUILD_MODNAME ": " VR_UNWRAP_MSG, pp->pid, pp->pid, ctx->file);
+		panic(KBUILD_MODNAME ": " VR_UNWRAP_MSG, pp->pid, pp->pid, file);
 	case VR_UNWRAP_OOPS:
-		pr_emerg(VR_UNWRAP_MSG, pp->pid, pp->pid, ctx->file);
+		pr_emerg(VR_UNWRAP_MSG, pp->pid, pp->pid, file);
 		break;
 	case VR_UNWRAP_WARN:
 		WARN_ONCE(1, KBUILD_MODNAME ": " VR_UNWRAP_MSG, pp->pid, pp->pid,
-			  ctx->file);
+			  file);
 		break;
 	case VR_UNWRAP_QUIET:
 		break;
@@ -68,6 +79,7 @@ static int vr_buggy_read(struct vr_pproc *pp, const struct vr_read_ctx *ctx,
 
 	spin_lock(&pp->lock);
 	v = rcu_dereference_protected(pp->slot, lockdep_is_held(&pp->lock));
+	trace_vmar_race_read_get(pp->pid, ctx->mode->id, v);
 	ret = v ? render(state, v, arg) : vr_unwrap_failed(pp, ctx);
 	spin_unlock(&pp->lock);
 	if (!v && ctx->unwrap_fail == VR_UNWRAP_OOPS)
@@ -80,12 +92,13 @@ static int vr_checked_read(struct vr_pproc *pp, const struct vr_read_ctx *ctx,
 			   vr_render_fn render, void *arg)
 {
 	enum vr_state state = vr_race_window(pp, ctx);
+	struct vr_vmar *v;
 	int ret;
 
 	spin_lock(&pp->lock);
-	ret = render(state, rcu_dereference_protected(pp->slot,
-						      lockdep_is_held(&pp->lock)),
-		     arg);
+	v = rcu_dereference_protected(pp->slot, lockdep_is_held(&pp->lock));
+	trace_vmar_race_read_get(pp->pid, ctx->mode->id, v);
+	ret = render(state, v, arg);
 	spin_unlock(&pp->lock);
 	return ret;
 }
@@ -97,17 +110,20 @@ static int vr_uaf_read(struct vr_pproc *pp, const struct vr_read_ctx *ctx,
 	struct vr_vmar *v = unrcu_pointer(pp->slot);	/* plain, racy load */
 	enum vr_state state = vr_race_window(pp, ctx);
 
-	vr_testpoint(VR_TP_HELD, pp);
+	trace_vmar_race_read_get(pp->pid, ctx->mode->id, v);
+	vr_pause(VR_PAUSE_HELD, pp->pid);
 	return render(state, v, arg);
 }
 
 /* The two correct lockless modes: render on our own reference, drop it. */
-static int vr_render_ref(struct vr_pproc *pp, enum vr_state state,
-			 struct vr_vmar *v, vr_render_fn render, void *arg)
+static int vr_render_ref(struct vr_pproc *pp, const struct vr_read_ctx *ctx,
+			 enum vr_state state, struct vr_vmar *v,
+			 vr_render_fn render, void *arg)
 {
 	int ret;
 
-	vr_testpoint(VR_TP_HELD, pp);
+	trace_vmar_race_read_get(pp->pid, ctx->mode->id, v);
+	vr_pause(VR_PAUSE_HELD, pp->pid);
 	ret = render(state, v, arg);
 	if (v)
 		vr_vmar_put(v);
@@ -123,7 +139,7 @@ static int vr_fixed_read(struct vr_pproc *pp, const struct vr_read_ctx *ctx,
 {
 	enum vr_state state = vr_race_window(pp, ctx);
 
-	return vr_render_ref(pp, state, vr_pproc_vmar_get(pp), render, arg);
+	return vr_render_ref(pp, ctx, state, vr_pproc_vmar_get(pp), render, arg);
 }
 
 /* rcu: no lock; a reference only if the VMAR is not already dying. */
@@ -138,15 +154,20 @@ static int vr_rcu_read(struct vr_pproc *pp, const struct vr_read_ctx *ctx,
 	if (v && !refcount_inc_not_zero(&v->users))
 		v = NULL;
 	rcu_read_unlock();
-	return vr_render_ref(pp, state, v, render, arg);
+	return vr_render_ref(pp, ctx, state, v, render, arg);
 }
 
 static const struct vr_read_mode vr_modes[VR_NR_MODES] = {
-	[VR_MODE_BUGGY]   = { .name = "buggy",   .read = vr_buggy_read },
-	[VR_MODE_CHECKED] = { .name = "checked", .read = vr_checked_read },
-	[VR_MODE_UAF]     = { .name = "uaf",     .read = vr_uaf_read },
-	[VR_MODE_FIXED]   = { .name = "fixed",   .read = vr_fixed_read },
-	[VR_MODE_RCU]     = { .name = "rcu",     .read = vr_rcu_read },
+	[VR_MODE_BUGGY] = {
+		.name = "buggy", .id = VR_MODE_BUGGY, .read = vr_buggy_read },
+	[VR_MODE_CHECKED] = {
+		.name = "checked", .id = VR_MODE_CHECKED, .read = vr_checked_read },
+	[VR_MODE_UAF] = {
+		.name = "uaf", .id = VR_MODE_UAF, .read = vr_uaf_read },
+	[VR_MODE_FIXED] = {
+		.name = "fixed", .id = VR_MODE_FIXED, .read = vr_fixed_read },
+	[VR_MODE_RCU] = {
+		.name = "rcu", .id = VR_MODE_RCU, .read = vr_rcu_read },
 };
 
 const struct vr_read_mode *vr_mode_find(const char *name)
@@ -165,7 +186,20 @@ const struct vr_read_mode *vr_mode_by_id(enum vr_mode_id id)
 	return &vr_modes[id];
 }
 
-void vr_read_ctx_init(struct vr_read_ctx *ctx, const char *file)
+/* Every read of a file goes through here: traced from start to end. */
+int vr_mode_read(struct vr_pproc *pp, const struct vr_read_ctx *ctx,
+		 vr_render_fn render, void *arg)
+{
+	int ret;
+
+	trace_vmar_race_read_start(pp->pid, ctx->mode->id, ctx->file);
+	ret = ctx->mode->read(pp, ctx, render, arg);
+	trace_vmar_race_read_end(pp->pid, ctx->mode->id, ret);
+	return ret;
+}
+EXPORT_SYMBOL_IF_VR_TESTS(vr_mode_read);
+
+void vr_read_ctx_init(struct vr_read_ctx *ctx, enum vr_file file)
 {
 	ctx->mode = vr_current_mode();
 	ctx->unwrap_fail = vr_current_unwrap_fail();

@@ -59,7 +59,7 @@ int vr_render_status(struct seq_file *m, struct vr_pproc *pp,
 	struct vr_status_snap s = {};
 	int ret;
 
-	ret = ctx->mode->read(pp, ctx, vr_status_snap, &s);
+	ret = vr_mode_read(pp, ctx, vr_status_snap, &s);
 	atomic_long_inc(&vr_stats.status_reads);
 	if (ret) {
 		atomic_long_inc(&vr_stats.read_errors);
@@ -82,7 +82,7 @@ static int vr_status_show(struct seq_file *m, void *unused)
 {
 	struct vr_read_ctx ctx;
 
-	vr_read_ctx_init(&ctx, "status");
+	vr_read_ctx_init(&ctx, VR_FILE_STATUS);
 	return vr_render_status(m, m->private, &ctx);
 }
 
@@ -146,7 +146,7 @@ static void *vr_maps_cur(struct vr_maps_iter *it)
 	if (it->last)
 		return NULL;	/* the end, without another read of the mode */
 	cond_resched();
-	ret = it->ctx.mode->read(it->pp, &it->ctx, vr_maps_copy, it);
+	ret = vr_mode_read(it->pp, &it->ctx, vr_maps_copy, it);
 	if (ret) {
 		atomic_long_inc(&vr_stats.read_errors);
 		return ERR_PTR(ret);
@@ -169,7 +169,7 @@ static void *vr_maps_start(struct seq_file *m, loff_t *pos)
 
 	if (ret)
 		return ERR_PTR(ret);
-	vr_read_ctx_init(&it->ctx, "maps");
+	vr_read_ctx_init(&it->ctx, VR_FILE_MAPS);
 	atomic_long_inc(&vr_stats.maps_reads);
 	if (!*pos || *pos != it->pos) {		/* lseek(): walk from 0 */
 		it->pos = 0;

@@ -10,6 +10,8 @@
 #include <linux/slab.h>
 #include <linux/string.h>
 
+#include "trace/vmar_race.h"
+
 static DEFINE_XARRAY_ALLOC1(vr_procs);	/* pid -> pproc, one counted ref */
 static u32 vr_next_pid;			/* cyclic cursor, under xa_lock */
 static atomic_t vr_nr_procs;		/* live + zombie, against max_procs */
@@ -141,6 +143,7 @@ struct vr_pproc *vr_pproc_spawn(struct vr_owner *o, const char *name, pid_t ppid
 		goto out_vmar;
 	}
 	pp->pid = id;
+	v->pid = id;
 	pp->owner = o;
 	refcount_inc(&o->users);
 	return pp;
@@ -166,6 +169,7 @@ void vr_pproc_publish(struct vr_pproc *pp)
 	xa_store(&vr_procs, pp->pid, pp, GFP_KERNEL);	/* replaces a reserved slot: no alloc */
 	atomic_long_inc(&vr_stats.spawned);
 	atomic_long_inc(&vr_stats.live);
+	trace_vmar_race_spawn(pp->pid, rcu_access_pointer(pp->slot));
 }
 EXPORT_SYMBOL_IF_VR_TESTS(vr_pproc_publish);
 
@@ -221,6 +225,8 @@ int vr_pproc_exit(struct vr_pproc *pp)
 	atomic_long_dec(&vr_stats.live);	/* under the lock: reap's */
 	atomic_long_inc(&vr_stats.zombie);	/* decrement comes after */
 	spin_unlock(&pp->lock);
+	trace_vmar_race_exit(pp->pid, v);
+	vr_pause(VR_PAUSE_CLEARED, pp->pid);
 
 	o = pp->owner;		/* only the winner above gets here */
 	pp->owner = NULL;
@@ -290,6 +296,7 @@ int vr_pproc_reap(pid_t pid)
 		atomic_long_dec(&vr_stats.zombie);
 	spin_unlock(&pp->lock);
 	if (!ret) {
+		trace_vmar_race_reap(pid, NULL);
 		vr_unpublish(pp);
 		atomic_long_inc(&vr_stats.reaped);
 	}

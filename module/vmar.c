@@ -11,6 +11,8 @@
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 
+#include "trace/vmar_race.h"
+
 /*
  * Own caches, like mm_cachep and vm_area_cachep: slab debugging and failslab
  * (its cache-filter) can single out this module's objects.
@@ -65,7 +67,10 @@ EXPORT_SYMBOL_IF_VR_TESTS(vr_vmar_create);
 
 void vr_vmar_get(struct vr_vmar *v)
 {
-	refcount_inc(&v->users);
+	int old;
+
+	__refcount_inc(&v->users, &old);
+	trace_vmar_race_vmar_get(v->pid, v, old + 1);
 }
 EXPORT_SYMBOL_IF_VR_TESTS(vr_vmar_get);
 
@@ -88,6 +93,7 @@ static void vr_vmar_free_rcu(struct rcu_head *rcu)
 {
 	struct vr_vmar *v = container_of(rcu, struct vr_vmar, rcu);
 
+	trace_vmar_race_vmar_free(v->pid, v);
 	kmem_cache_free(vr_vmar_cachep, v);
 	atomic_long_dec(&vr_stats.vmars_alive);
 }
@@ -97,16 +103,25 @@ static void vr_vmar_free_rcu(struct rcu_head *rcu)
  * down at once (nobody may reach them any more; bounded by max_maps and
  * max_pages, with IRQs on and cond_resched()) and frees the object after a
  * grace period, so an RCU reader whose refcount_inc_not_zero() fails still
- * reads valid memory.
+ * reads valid memory. A task let go from the "free" pause point waits for
+ * the grace period and frees it itself: when it returns, the memory is
+ * back in the slab, which is what a forced use-after-free needs.
  */
 void vr_vmar_put(struct vr_vmar *v)
 {
 	struct vr_mapping *m, *tmp;
 	unsigned long n = 0;
+	bool paused;
+	int old;
 
 	might_sleep();
-	if (!refcount_dec_and_test(&v->users))
+	if (!__refcount_dec_and_test(&v->users, &old)) {
+		trace_vmar_race_vmar_put(v->pid, v, old - 1);
 		return;
+	}
+	trace_vmar_race_vmar_put(v->pid, v, 0);
+	trace_vmar_race_vmar_release(v->pid, v);
+	paused = vr_pause(VR_PAUSE_FREE, v->pid);
 	rbtree_postorder_for_each_entry_safe(m, tmp, &v->maps, node) {
 		kmem_cache_free(vr_mapping_cachep, m);
 		if (!(++n & 1023))
@@ -117,7 +132,12 @@ void vr_vmar_put(struct vr_vmar *v)
 	vr_drop_resident(v, 0, ULONG_MAX);
 	xa_destroy(&v->resident);	/* empty by now */
 	mutex_destroy(&v->mutex);
-	call_rcu(&v->rcu, vr_vmar_free_rcu);
+	if (paused) {
+		synchronize_rcu();
+		vr_vmar_free_rcu(&v->rcu);
+	} else {
+		call_rcu(&v->rcu, vr_vmar_free_rcu);
+	}
 }
 EXPORT_SYMBOL_IF_VR_TESTS(vr_vmar_put);
 

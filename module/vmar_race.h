@@ -52,6 +52,8 @@
 
 #include <linux/atomic.h>
 #include <linux/bits.h>
+#include <linux/jump_label.h>
+#include <linux/kernel.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
 #include <linux/proc_fs.h>
@@ -99,6 +101,7 @@ struct vr_vmar {
 	unsigned long rss_anon;		/* pages */
 	unsigned long rss_file;		/* pages */
 	struct xarray resident;		/* touched page index -> 1, under mutex */
+	pid_t pid;			/* of its pproc: trace events, pauses */
 	struct rcu_head rcu;
 };
 
@@ -139,6 +142,7 @@ extern struct vr_stats vr_stats;
 unsigned int vr_max_procs_get(void);
 unsigned int vr_max_maps_get(void);
 unsigned int vr_max_pages_get(void);
+unsigned int vr_pause_timeout_ms_get(void);
 extern struct miscdevice vr_ctl_dev;
 int vr_test_set_limit(const char *name, unsigned int val);	/* KUnit only */
 
@@ -152,12 +156,23 @@ enum vr_unwrap_fail {
 
 struct vr_read_mode;
 
+enum vr_mode_id {
+	VR_MODE_BUGGY,
+	VR_MODE_CHECKED,
+	VR_MODE_UAF,
+	VR_MODE_FIXED,
+	VR_MODE_RCU,
+	VR_NR_MODES
+};
+
+enum vr_file { VR_FILE_STATUS, VR_FILE_MAPS };
+
 /* A read's parameters, sampled once when the read starts. */
 struct vr_read_ctx {
 	const struct vr_read_mode *mode;
 	enum vr_unwrap_fail unwrap_fail;
 	unsigned int delay_us;
-	const char *file;		/* "status" or "maps", for messages */
+	enum vr_file file;
 };
 
 /*
@@ -174,23 +189,17 @@ typedef int (*vr_render_fn)(enum vr_state state, struct vr_vmar *v, void *arg);
  */
 struct vr_read_mode {
 	const char *name;
+	enum vr_mode_id id;
 	int (*read)(struct vr_pproc *pp, const struct vr_read_ctx *ctx,
 		    vr_render_fn render, void *arg);
-};
-
-enum vr_mode_id {
-	VR_MODE_BUGGY,
-	VR_MODE_CHECKED,
-	VR_MODE_UAF,
-	VR_MODE_FIXED,
-	VR_MODE_RCU,
-	VR_NR_MODES
 };
 
 /* modes.c */
 const struct vr_read_mode *vr_mode_find(const char *name);
 const struct vr_read_mode *vr_mode_by_id(enum vr_mode_id id);
-void vr_read_ctx_init(struct vr_read_ctx *ctx, const char *file);
+void vr_read_ctx_init(struct vr_read_ctx *ctx, enum vr_file file);
+int vr_mode_read(struct vr_pproc *pp, const struct vr_read_ctx *ctx,
+		 vr_render_fn render, void *arg);
 
 /* main.c: the parameters a read samples */
 const struct vr_read_mode *vr_current_mode(void);
@@ -241,18 +250,46 @@ void vr_fs_exit(void);
 int vr_render_status(struct seq_file *m, struct vr_pproc *pp,
 		     const struct vr_read_ctx *ctx);
 
-/* Test-only pause points, compiled in only for KUnit builds. */
-enum vr_testpoint {
-	VR_TP_FOUND,	/* reader found the pproc, has not looked at its slot */
-	VR_TP_HELD,	/* reader holds its VMAR (a reference, or for uaf a bare
-			 * pointer) and no lock, has not used it yet
-			 */
+/*
+ * pause.c: pause points, in every build. A task that reaches an armed point
+ * for its pid sleeps there until released (pause_timeout_ms at most).
+ * Reached only where the task holds no lock; debug kernels check that on
+ * every pass, armed or not.
+ */
+enum vr_pause_point {
+	VR_PAUSE_FOUND,		/* reader found the pproc, not yet its slot */
+	VR_PAUSE_HELD,		/* reader holds what get() returned (a
+				 * reference, or for uaf a bare pointer), no
+				 * lock, has not used it yet
+				 */
+	VR_PAUSE_CLEARED,	/* exit cleared the slot, still holds the
+				 * slot's reference
+				 */
+	VR_PAUSE_FREE,		/* the last reference is gone, the VMAR is
+				 * about to be torn down and freed
+				 */
+	VR_NR_PAUSE
 };
 
-#ifdef VMAR_RACE_TESTPOINTS
-void vr_testpoint(enum vr_testpoint point, struct vr_pproc *pp);
-#else
-static inline void vr_testpoint(enum vr_testpoint point, struct vr_pproc *pp) { }
+enum vr_pause_what { VR_PAUSED, VR_RELEASED, VR_TIMED_OUT };
+
+struct dentry;
+
+DECLARE_STATIC_KEY_FALSE(vr_pause_key);
+bool __vr_pause(enum vr_pause_point point, pid_t pid);
+int vr_pause_arm(enum vr_pause_point point, pid_t pid);
+int vr_pause_wait(enum vr_pause_point point, pid_t pid, unsigned long timeout);
+int vr_pause_release(enum vr_pause_point point, pid_t pid);
+void vr_pause_release_all(void);
+void vr_pause_debugfs_init(struct dentry *dir);
+
+/* Returns true if the task paused here (and has been let go). */
+static __always_inline bool vr_pause(enum vr_pause_point point, pid_t pid)
+{
+#ifdef CONFIG_DEBUG_ATOMIC_SLEEP
+	__might_sleep(__FILE__, __LINE__);
 #endif
+	return static_branch_unlikely(&vr_pause_key) && __vr_pause(point, pid);
+}
 
 #endif /* VMAR_RACE_H */

@@ -94,6 +94,7 @@ scenario_cmd() {
 	suite|dkms) echo "/selftests/run_selftests.sh" ;;
 	unload) echo "/selftests/unload.sh" ;;
 	repro) echo "/selftests/repro -r 1000 -P 10" ;;
+	forced) echo "/selftests/repro -f -r 10" ;;
 	stress) echo "/selftests/repro -t 2 -d $stress -P 10 && /selftests/repro -r 100 -P 10" ;;
 	hunt) echo '/selftests/repro -t 2 -k -d 60 -P 5 & p=$!; while kill -0 $p 2>/dev/null; do dmesg | grep -qE "BUG: KASAN|KCSAN: data-race in .*vmar_race" && kill $p; sleep 2; done; wait $p' ;;
 	longhunt) echo '/selftests/repro -t 2 -k -d 420 -P 30 & p=$!; while kill -0 $p 2>/dev/null; do dmesg | grep -q "KCSAN: data-race in .*vmar_race" && kill $p; sleep 5; done; wait $p' ;;
@@ -101,6 +102,8 @@ scenario_cmd() {
 	faults) echo "/selftests/faults.sh $fuzz $seed" ;;
 	unloadloop) echo "/selftests/unload_loop.sh $cycles" ;;
 	kunit) echo "insmod /lib/vmar_race/vmar_race_kunit.ko && echo KTAP-BEGIN && cat /sys/kernel/debug/kunit/vmar_race/results && echo KTAP-END" ;;
+	# Made safe, the forced uaf case must fail, and nothing else may.
+	kunitsafe) echo 'insmod /lib/vmar_race/vmar_race_kunit.ko uaf_mode=fixed && r=/sys/kernel/debug/kunit/vmar_race/results && grep -B3 -E "^ +not ok [0-9]+ interleave_uaf_is_use_after_free" $r && [ "$(grep -cE "^ +not ok" $r)" = 1 ]' ;;
 	*) return 1 ;;
 	esac
 }

@@ -5,26 +5,29 @@
 # reproducer (fork; the child spawns a pproc, maps, touches and exits; the
 # parent reads its status 50 times, waits, reads once more, reaps) and print
 # the modes side by side. uaf runs on the debug (KASAN) kernel, built once
-# and cached if needed; the others run on Debian's stock kernel.
+# and cached if needed, with the race's order forced by the module's pause
+# points (repro -f); uaf-window is the same race left to chance with a
+# 50 ms sleep in the reader's window. The others run on Debian's stock
+# kernel.
 #
 #   scripts/demo.sh [--rounds N] [--modes "buggy checked ..."]
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
-rounds=1000 modes="buggy checked fixed rcu uaf"
+rounds=1000 modes="buggy checked fixed rcu uaf uaf-window"
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--rounds) [[ "${2:-}" =~ ^[1-9][0-9]*$ ]] || vr_die "--rounds needs a positive number"; rounds=$2; shift 2 ;;
 	--modes) [ $# -ge 2 ] || vr_die "--modes needs a list"; modes=$2; shift 2 ;;
-	*) vr_die "usage: $0 [--rounds N] [--modes \"buggy checked fixed rcu uaf\"]" ;;
+	*) vr_die "usage: $0 [--rounds N] [--modes \"buggy checked fixed rcu uaf uaf-window\"]" ;;
 	esac
 done
 for m in $modes; do
-	case "$m" in buggy|checked|fixed|rcu|uaf) ;; *) vr_die "unknown mode '$m'" ;; esac
+	case "$m" in buggy|checked|fixed|rcu|uaf|uaf-window) ;; *) vr_die "unknown mode '$m'" ;; esac
 done
 
 "$VR_ROOT/scripts/deps.sh" || vr_die "dependencies could not be installed"
-if [[ " $modes " == *" uaf "* ]]; then
+if [[ " $modes " == *" uaf"* ]]; then
 	echo "demo: uaf needs the debug (KASAN) kernel; building it if it is not cached (~10 min, once)"
 	"$VR_ROOT/scripts/build-kernel.sh" debug >/dev/null || vr_die "debug kernel build failed"
 fi
@@ -39,26 +42,32 @@ echo "demo: accelerator $accel (VMAR_RACE_ACCEL=kvm|tcg overrides); $n rows, $jo
 
 # One row: boot a VM for mode $2, write its table row to $out/$1.row.
 run_mode() {
-	local i=$1 m=$2 kernel=stock params=() cmd=(/selftests/repro -r "$rounds" -R -P 0)
+	local i=$1 m=$2 mode=$2 kernel=stock params=() cmd=(/selftests/repro -r "$rounds" -R -P 0)
 	local log res verdict msg secs final survived zreads crash_t crash_r short
 	case "$m" in
 	buggy) params=(--param unwrap_fail=panic) ;;
 	uaf)
-		# Threaded: readers hammer the pproc a writer exits; the 50 ms
-		# window lets an RCU grace period pass, so exit really frees it.
-		kernel=debug params=(--param race_delay_us=50000)
+		# Forced: the reader pauses holding the bare pointer, exit frees
+		# the VMAR, the reader resumes. No sleep: race_delay_us=0.
+		kernel=debug
+		cmd=(/selftests/repro -f -r 10 -R)
+		;;
+	uaf-window)
+		# Left to chance: readers hammer the pproc a writer exits; the
+		# 50 ms window lets an RCU grace period pass, so exit frees it.
+		kernel=debug mode=uaf params=(--param race_delay_us=50000)
 		cmd=(/selftests/repro -t 2 -d 60 -R -P 0)
 		;;
 	esac
 	log="$out/$m.log"
 	echo "demo: [$i/$n] $m on the $kernel kernel: ${cmd[*]#/selftests/} ..."
-	res=$("$VR_ROOT/scripts/vm.sh" --kernel "$kernel" --mode "$m" "${params[@]}" --quiet \
+	res=$("$VR_ROOT/scripts/vm.sh" --kernel "$kernel" --mode "$mode" "${params[@]}" --quiet \
 		--stop-on-report --timeout 900 --log "$log" -- "${cmd[@]}" 2>&1)
 	verdict=$(sed -n 's/^vm: verdict=\([a-z]*\) .*/\1/p' <<<"$res")
 	msg=$(sed -n 's/^vm: kernel: //p' <<<"$res")
 	[ "$verdict" != boot ] || msg=$(sed -n 's/^vm: boot: //p' <<<"$res")
 	secs=$(sed -n 's/.* seconds=\([0-9]*\) .*/\1/p' <<<"$res")
-	final=$(grep -a '^repro: rounds=' "$log" | tail -n1)
+	final=$(grep -aE '^repro: (forced )?rounds=' "$log" | tail -n1)
 	if [ "$verdict" = ok ] || [ "$verdict" = boot ] || [ -z "$msg" ]; then
 		survived=$(sed -n 's/.*rounds=\([0-9]*\).*/\1/p' <<<"$final")
 		zreads=$(sed -n 's/.*zombie_reads=\([0-9]*\).*/\1/p' <<<"$final")
@@ -92,11 +101,11 @@ for ((j = 1; j <= n; j++)); do
 done
 
 echo
-printf '%-8s %-6s %-8s %-64s %-9s %-7s %-9s %s\n' mode kernel verdict "kernel message" "to crash" "crash@" survived "zombie reads"
-printf '%-8s %-6s %-8s %-64s %-9s %-7s %-9s %s\n' -------- ------ -------- "$(printf '%064d' 0 | tr 0 -)" --------- ------- --------- ------------
+printf '%-10s %-6s %-8s %-62s %-9s %-7s %-9s %s\n' mode kernel verdict "kernel message" "to crash" "crash@" survived "zombie reads"
+printf '%-10s %-6s %-8s %-62s %-9s %-7s %-9s %s\n' ---------- ------ -------- "$(printf '%062d' 0 | tr 0 -)" --------- ------- --------- ------------
 for r in "${rows[@]}"; do
 	IFS='|' read -r m k v s t c sv z <<<"$r"
-	printf '%-8s %-6s %-8s %-64s %-9s %-7s %-9s %s\n' "$m" "$k" "$v" "$s" "$t" "$c" "$sv" "$z"
+	printf '%-10s %-6s %-8s %-62s %-9s %-7s %-9s %s\n' "$m" "$k" "$v" "$s" "$t" "$c" "$sv" "$z"
 done
 cat <<EOT
 
@@ -107,7 +116,10 @@ its fix: the read locks the VMAR slot and unwraps it, so the first read of
 an exited, unreaped process finds None and panics the kernel ("crash@" is
 the round, "to crash" the time from the reproducer's start). "uaf" drops the
 lock and the reference altogether: KASAN on the debug kernel catches the
-read of a freed VMAR. "checked" (check for None under the lock), "fixed"
+read of a freed VMAR. Its row forces the order with the module's pause
+points (repro -f: the reader pauses holding the bare pointer, exit frees the
+VMAR, the reader resumes), so it fails in the first round, every time;
+"uaf-window" leaves it to chance with a 50 ms sleep in the reader's window. "checked" (check for None under the lock), "fixed"
 (Linux's get_task_mm(): lock, take a reference, unlock) and "rcu" (RCU
 lookup with refcount_inc_not_zero) survive all $rounds rounds and serve the
 exited process's status as a zombie without Vm lines, as Linux does; "zombie

@@ -7,7 +7,12 @@
  * pproc); the parent reads the pproc's status while the child exits, waits,
  * reads once more (a zombie now) and reaps it. Threaded mode (-t N): N
  * reader threads hammer status and maps while a writer spawns, exits and
- * reaps pprocs. The last line sums up the run.
+ * reaps pprocs. Forced mode (-f): each round forces the race's order with
+ * the module's pause points (root): a reader pauses where its mode is
+ * exposed, another thread exits the pproc (and, for the modes that hold a
+ * VMAR, the reader goes on only once the VMAR's last reference is gone and
+ * it is freed, if the exit freed it), then the reader resumes. The last
+ * line sums up the run.
  */
 #include <getopt.h>
 #include <pthread.h>
@@ -20,7 +25,9 @@
 static long rounds = 1000, reads_per_round = 50, threads, final_read = 1, per_round;
 static int rounds_set, keep_open, leave_zombies, enomem_ok;
 static double duration, progress_every = 5;
+static int forced;
 static atomic_long n_rounds, n_reads, n_zombie, n_gone, n_errors, n_enomem;
+static long n_freed_first, n_kept_alive;
 static atomic_int cur_pid, stop;
 
 static void print_usage(const char *argv0)
@@ -37,6 +44,8 @@ static void print_usage(const char *argv0)
 		"  -R          print a line as each round starts (to time a crash)\n"
 		"  -k          threaded readers keep status open and pread() it (like top)\n"
 		"  -L          fork mode: leave the zombies unreaped\n"
+		"  -f          forced mode: force the race's order in every round with\n"
+		"              the pause points of " VMAR_RACE_PAUSE " (root)\n"
 		"  -E          failslab is on: ENOMEM from open, spawn, map and touch is\n"
 		"              counted (enomem=) and the round goes on or is skipped\n",
 		argv0);
@@ -240,6 +249,185 @@ static int writer_round(int ctl)
 	return ret;
 }
 
+/* ---- forced mode ---- */
+
+struct forced_reader {
+	int pid, ret;
+	char buf[4096];
+};
+
+static void *forced_read(void *arg)
+{
+	struct forced_reader *r = arg;
+
+	r->ret = vr_read_status(r->pid, r->buf, sizeof(r->buf));
+	return NULL;
+}
+
+struct forced_exiter {
+	int ctl, pid, ret;
+	atomic_int done;
+};
+
+static void *forced_exit(void *arg)
+{
+	struct forced_exiter *e = arg;
+
+	e->ret = vr_pid_op(e->ctl, VMAR_RACE_IOC_EXIT, e->pid);
+	atomic_store(&e->done, 1);
+	return NULL;
+}
+
+#define FORCED_FAIL(...) do {						\
+	fprintf(stderr, "repro: forced round %ld, pid %d (%s): ", round, pid, mode); \
+	fprintf(stderr, __VA_ARGS__);					\
+	fputc('\n', stderr);						\
+	n_errors++;							\
+} while (0)
+
+/*
+ * Did the exit free the VMAR (it reached "free"), or did it return while
+ * the reader still held a reference? 1, 0, or -errno.
+ */
+static int forced_exit_freed(struct forced_exiter *e, int pid)
+{
+	double t0 = vr_now();
+	int ret;
+
+	while (vr_now() - t0 < 20) {
+		if (atomic_load(&e->done))
+			return 0;
+		ret = vr_pause("wait free %d 50", pid);
+		if (!ret)
+			return 1;
+		if (ret != -ETIMEDOUT)
+			return ret;
+	}
+	return -ETIMEDOUT;
+}
+
+static void forced_round(int ctl, const char *mode, long round)
+{
+	/* Modes that hold a VMAR unlocked pause there; the locked ones earlier. */
+	bool holds = !strcmp(mode, "uaf") || !strcmp(mode, "fixed") || !strcmp(mode, "rcu");
+	const char *point = holds ? "held" : "found";
+	struct forced_reader *r = calloc(1, sizeof(*r));
+	struct forced_exiter e = { .ctl = ctl };
+	pthread_t rt, et;
+	int pid, ret, freed = 0;
+
+	pid = vr_spawn(ctl, "repro-forced");
+	if (!r || pid < 0) {
+		FORCED_FAIL("spawn: %s", strerror(r ? -pid : ENOMEM));
+		free(r);
+		return;
+	}
+	r->pid = pid;
+	e.pid = pid;
+	ret = vr_map_op(ctl, VMAR_RACE_IOC_MAP, pid, VMAR_RACE_PROT_READ | VMAR_RACE_PROT_WRITE,
+			0x400000, 64 * VMAR_RACE_PAGE_SIZE) ?:
+	      vr_map_op(ctl, VMAR_RACE_IOC_TOUCH, pid, 0, 0x400000, 32 * VMAR_RACE_PAGE_SIZE) ?:
+	      vr_pause("arm %s %d", point, pid) ?:
+	      (holds ? vr_pause("arm free %d", pid) : 0);
+	if (ret) {
+		FORCED_FAIL("map or arm: %s", strerror(-ret));
+		goto out;
+	}
+	pthread_create(&rt, NULL, forced_read, r);
+	ret = vr_pause("wait %s %d", point, pid);
+	if (ret) {
+		FORCED_FAIL("the reader never reached \"%s\": %s", point, strerror(-ret));
+		vr_pause("reset");
+		pthread_join(rt, NULL);
+		goto out;
+	}
+	pthread_create(&et, NULL, forced_exit, &e);
+	if (holds) {
+		freed = forced_exit_freed(&e, pid);
+		if (freed < 0)
+			FORCED_FAIL("waiting for exit: %s", strerror(-freed));
+		if (freed == 1)
+			vr_pause("release free %d", pid);	/* frees it, then exit returns */
+	}
+	pthread_join(et, NULL);
+	if (e.ret)
+		FORCED_FAIL("exit: %s", strerror(-e.ret));
+	vr_pause("release %s %d", point, pid);
+	if (holds && !freed) {
+		/* The reader's own put is the last: it reaches "free" after its read. */
+		ret = vr_pause("wait free %d", pid);
+		if (ret)
+			FORCED_FAIL("the reader's put never freed the VMAR: %s", strerror(-ret));
+		vr_pause("release free %d", pid);
+	}
+	pthread_join(rt, NULL);
+
+	if (!strcmp(mode, "uaf")) {
+		if (freed == 1)
+			n_freed_first++;	/* the read used freed memory: see dmesg */
+		else
+			FORCED_FAIL("the VMAR was not freed before the read resumed");
+	} else if (holds) {
+		if (freed)
+			FORCED_FAIL("exit freed the VMAR while the reader held a reference");
+		else if (r->ret < 0 || !strstr(r->buf, "State:\tR (running)") ||
+			 vr_field(r->buf, "VmSize") < 0)
+			FORCED_FAIL("want a running status with Vm lines, got %s:\n%s",
+				    r->ret < 0 ? strerror(-r->ret) : "", r->ret < 0 ? "" : r->buf);
+		else
+			n_kept_alive++;
+	} else if (!strcmp(mode, "checked")) {
+		if (r->ret < 0 || !strstr(r->buf, "State:\tZ (zombie)") ||
+		    vr_field(r->buf, "VmSize") >= 0)
+			FORCED_FAIL("want a zombie status without Vm lines");
+	} else if (r->ret != -EIO) {	/* buggy, unwrap_fail=warn or oops */
+		FORCED_FAIL("want EIO from an unwrap of None, got %s", strerror(-r->ret));
+	}
+	if (r->ret > 0)
+		n_reads++;
+out:
+	vr_pid_op(ctl, VMAR_RACE_IOC_EXIT, pid);
+	ret = vr_pid_op(ctl, VMAR_RACE_IOC_REAP, pid);
+	if (ret)
+		FORCED_FAIL("reap: %s", strerror(-ret));
+	free(r);
+}
+
+static int forced_main(int ctl)
+{
+	char mode[32];
+	double start = vr_now();
+	long i;
+	int ret;
+
+	ret = vr_read_file(VMAR_RACE_PARAMS "/mode", mode, sizeof(mode));
+	if (ret < 0) {
+		fprintf(stderr, "repro: read the mode parameter: %s\n", strerror(-ret));
+		return 1;
+	}
+	mode[strcspn(mode, "\n")] = '\0';
+	ret = vr_pause("reset");
+	if (ret) {
+		fprintf(stderr, "repro: -f needs %s (root, debugfs mounted): %s\n",
+			VMAR_RACE_PAUSE, strerror(-ret));
+		return 1;
+	}
+	printf("repro: forced mode, %ld rounds, mode %s\n", rounds, mode);
+	fflush(stdout);
+	for (i = 0; i < rounds && !n_errors; i++) {
+		if (per_round) {
+			printf("repro: round %ld\n", i + 1);
+			fflush(stdout);
+		}
+		forced_round(ctl, mode, i + 1);
+		n_rounds++;
+	}
+	printf("repro: forced rounds=%ld reads=%ld freed_before_use=%ld kept_alive=%ld",
+	       (long)n_rounds, (long)n_reads, n_freed_first, n_kept_alive);
+	printf(" errors=%ld elapsed=%.1fs\n", (long)n_errors, vr_now() - start);
+	return n_errors ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	double start, last, now;
@@ -248,7 +436,7 @@ int main(int argc, char **argv)
 	long i;
 
 	vr_mount();	/* /proc/vmar_race, if root and not mounted yet */
-	while ((opt = getopt(argc, argv, "r:n:t:d:P:FRkLEh")) != -1) {
+	while ((opt = getopt(argc, argv, "r:n:t:d:P:FRkLEfh")) != -1) {
 		switch (opt) {
 		case 'r':
 			rounds_set = 1;
@@ -281,13 +469,17 @@ int main(int argc, char **argv)
 		case 'L':
 			leave_zombies = 1;
 			break;
+		case 'f':
+			forced = 1;
+			break;
 		default:
 			print_usage(argv[0]);
 		}
 	}
 	if (threads && !rounds_set)
 		rounds = 0;
-	if (optind != argc || (threads && !duration) || (!rounds && !duration))
+	if (optind != argc || (threads && !duration) || (!rounds && !duration) ||
+	    (forced && (threads || !rounds)))
 		print_usage(argv[0]);
 	for (i = 0; (ctl = open(VMAR_RACE_DEVICE, O_RDWR)) < 0 && enomem_ok &&
 	     errno == ENOMEM && i < 1000; i++)
@@ -296,6 +488,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "repro: open %s: %s\n", VMAR_RACE_DEVICE, strerror(errno));
 		return 1;
 	}
+	if (forced)
+		return forced_main(ctl);
 	printf("repro: %s mode, %ld rounds, %ld reads/round, %ld threads, %.0fs limit\n",
 	       threads ? "threaded" : "fork", rounds, reads_per_round, threads, duration);
 	fflush(stdout);

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -131,6 +132,25 @@ static inline int vr_mount(void)
 	if (mount(VMAR_RACE_FS_TYPE, VMAR_RACE_PROC_ROOT, VMAR_RACE_FS_TYPE, 0, NULL))
 		return -errno;
 	return 0;
+}
+
+/* One pause command ("arm held 42", see the uapi header): 0 or -errno. */
+static inline int vr_pause(const char *fmt, ...)
+{
+	char cmd[64];
+	va_list ap;
+	int fd, ret = 0;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	fd = open(VMAR_RACE_PAUSE, O_WRONLY);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, cmd, strlen(cmd)) < 0)
+		ret = -errno;
+	close(fd);
+	return ret;
 }
 
 static inline double vr_now(void)

@@ -24,6 +24,32 @@
 #define VMAR_RACE_STATS		"/sys/kernel/debug/vmar_race/stats"
 #define VMAR_RACE_PARAMS	"/sys/module/vmar_race/parameters"
 
+/*
+ * Pause points, root only (CAP_SYS_ADMIN; the file is 0600 in debugfs).
+ * One command per write(), words separated by blanks:
+ *
+ *   arm POINT PID          the first task to reach POINT for PID pauses there
+ *   wait POINT PID [MS]    block until a task has reached it (default 10000
+ *                          ms, at most 60000)
+ *   release POINT PID      let the paused task go on, or disarm if none came
+ *   reset                  release and disarm everything
+ *
+ * POINT: "found" (a reader found the pproc, has not looked at its slot),
+ * "held" (a reader holds what its mode's get() returned and no lock: fixed,
+ * rcu and uaf only), "cleared" (exit cleared the slot, still holds the
+ * slot's reference), "free" (the last VMAR reference is gone; once
+ * released, the task frees the VMAR before it returns).
+ * Errors: bad syntax, unknown point, pid out of range, bad MS -EINVAL; arm
+ * of a pid that is not a published pproc -ESRCH; arm of an armed point
+ * -EBUSY; no free slot (8) -ENOSPC; wait or release of a point not armed
+ * -ENOENT; wait timed out -ETIMEDOUT, interrupted -EINTR; not root -EPERM
+ * (or -EACCES from debugfs itself). A paused task goes on by itself after
+ * the pause_timeout_ms parameter (60 s; with a kernel warning) or when
+ * killed. Reading the file lists the
+ * armed points: "point pid state task", state armed, paused or released.
+ */
+#define VMAR_RACE_PAUSE		"/sys/kernel/debug/vmar_race/pause"
+
 #define VMAR_RACE_NAME_LEN	16	/* including the terminating NUL */
 
 /*

@@ -1,0 +1,368 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Pause points: force one interleaving of a read and an exit, every time.
+ *
+ * A point is armed for one pid (VR_PAUSE_SLOTS at most at once). The first
+ * task to reach it for that pid marks it reached, wakes whoever waits for
+ * that, and sleeps until the point is released, for pause_timeout_ms at
+ * most (then it goes on with a warning); a fatal signal lets it go too.
+ * The slot is freed when its task goes on, or by release if nobody reached
+ * it. Unarmed, a point costs one static branch (vr_pause_key counts the
+ * armed slots).
+ *
+ * Driven by the KUnit suite in-kernel and by root through
+ * /sys/kernel/debug/vmar_race/pause (commands in uapi/vmar_race.h). Paused
+ * tasks are inside a read or an ioctl, which pin the module, so unload
+ * never meets one; it frees what is still armed.
+ */
+#include "vmar_race.h"
+
+#include <linux/capability.h>
+#include <linux/ctype.h>
+#include <linux/debugfs.h>
+#include <linux/jump_label.h>
+#include <linux/kernel.h>
+#include <linux/sched.h>
+#include <linux/sched/signal.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/uaccess.h>
+#include <linux/wait.h>
+
+#include "trace/vmar_race.h"
+
+#define VR_PAUSE_SLOTS		8
+#define VR_PAUSE_WAIT_MS	10000	/* a wait command's default bound */
+#define VR_PAUSE_WAIT_MAX_MS	60000
+
+DEFINE_STATIC_KEY_FALSE(vr_pause_key);
+EXPORT_SYMBOL_IF_VR_TESTS(vr_pause_key);
+
+static const char * const vr_pause_names[VR_NR_PAUSE] = {
+	[VR_PAUSE_FOUND] = "found",
+	[VR_PAUSE_HELD] = "held",
+	[VR_PAUSE_CLEARED] = "cleared",
+	[VR_PAUSE_FREE] = "free",
+};
+
+struct vr_pause_slot {
+	pid_t pid;			/* 0: the slot is free */
+	enum vr_pause_point point;
+	bool reached;			/* a task sleeps here ... */
+	bool released;			/* ... until this is set */
+	pid_t task;			/* who reached it */
+	char comm[TASK_COMM_LEN];
+};
+
+static DEFINE_SPINLOCK(vr_pause_lock);		/* protects vr_pause_slots */
+static struct vr_pause_slot vr_pause_slots[VR_PAUSE_SLOTS];
+static DECLARE_WAIT_QUEUE_HEAD(vr_pause_wq);	/* any slot changed */
+
+static struct vr_pause_slot *vr_pause_lookup(enum vr_pause_point point, pid_t pid)
+{
+	int i;
+
+	lockdep_assert_held(&vr_pause_lock);
+	for (i = 0; i < VR_PAUSE_SLOTS; i++)
+		if (vr_pause_slots[i].pid == pid && vr_pause_slots[i].point == point)
+			return &vr_pause_slots[i];
+	return NULL;
+}
+
+static struct vr_pause_slot *vr_pause_unused(void)
+{
+	int i;
+
+	lockdep_assert_held(&vr_pause_lock);
+	for (i = 0; i < VR_PAUSE_SLOTS; i++)
+		if (!vr_pause_slots[i].pid)
+			return &vr_pause_slots[i];
+	return NULL;
+}
+
+/* Free a slot (under the lock); the caller drops the static key after. */
+static void vr_pause_free_slot(struct vr_pause_slot *s)
+{
+	lockdep_assert_held(&vr_pause_lock);
+	memset(s, 0, sizeof(*s));
+}
+
+static bool vr_pause_slot_released(struct vr_pause_slot *s)
+{
+	bool ret;
+
+	spin_lock(&vr_pause_lock);
+	ret = s->released;
+	spin_unlock(&vr_pause_lock);
+	return ret;
+}
+
+/* Slow path of vr_pause(): returns true if this task paused here. */
+bool __vr_pause(enum vr_pause_point point, pid_t pid)
+{
+	struct vr_pause_slot *s;
+	bool released;
+	long left;
+
+	spin_lock(&vr_pause_lock);
+	s = vr_pause_lookup(point, pid);
+	if (s && s->reached)
+		s = NULL;		/* one task per arm */
+	if (s) {
+		s->reached = true;
+		s->task = task_pid_nr(current);
+		get_task_comm(s->comm, current);
+	}
+	spin_unlock(&vr_pause_lock);
+	if (!s)
+		return false;
+	trace_vmar_race_pause(pid, point, VR_PAUSED);
+	wake_up_all(&vr_pause_wq);
+
+	/* Killable: TASK_KILLABLE is not a hung task, and kill frees us. */
+	left = wait_event_killable_timeout(vr_pause_wq, vr_pause_slot_released(s),
+					   msecs_to_jiffies(vr_pause_timeout_ms_get()));
+	spin_lock(&vr_pause_lock);
+	released = s->released;
+	vr_pause_free_slot(s);
+	spin_unlock(&vr_pause_lock);
+	static_branch_dec(&vr_pause_key);
+	wake_up_all(&vr_pause_wq);
+	if (released) {
+		trace_vmar_race_pause(pid, point, VR_RELEASED);
+	} else {
+		trace_vmar_race_pause(pid, point, VR_TIMED_OUT);
+		pr_warn("pause point %s of pid %d: %s let go %s\n",
+			vr_pause_names[point], pid, current->comm,
+			left ? "by a fatal signal" : "after pause_timeout_ms");
+	}
+	return true;
+}
+EXPORT_SYMBOL_IF_VR_TESTS(__vr_pause);
+
+/* Arm @point for @pid: -EBUSY if it is armed, -ENOSPC if no slot is free. */
+int vr_pause_arm(enum vr_pause_point point, pid_t pid)
+{
+	struct vr_pause_slot *s;
+	int ret = 0;
+
+	if (point >= VR_NR_PAUSE || pid <= 0)
+		return -EINVAL;
+	spin_lock(&vr_pause_lock);
+	s = vr_pause_unused();
+	if (vr_pause_lookup(point, pid))
+		ret = -EBUSY;
+	else if (!s)
+		ret = -ENOSPC;
+	if (!ret) {
+		vr_pause_free_slot(s);
+		s->point = point;
+		s->pid = pid;
+	}
+	spin_unlock(&vr_pause_lock);
+	if (!ret)
+		static_branch_inc(&vr_pause_key);
+	return ret;
+}
+EXPORT_SYMBOL_IF_VR_TESTS(vr_pause_arm);
+
+/*
+ * Release @point of @pid: wake its task, or disarm it if nobody reached it.
+ * -ENOENT if it is not armed.
+ */
+int vr_pause_release(enum vr_pause_point point, pid_t pid)
+{
+	struct vr_pause_slot *s;
+	bool disarmed = false;
+	int ret = 0;
+
+	spin_lock(&vr_pause_lock);
+	s = point < VR_NR_PAUSE ? vr_pause_lookup(point, pid) : NULL;
+	if (!s || !pid || s->released) {
+		ret = -ENOENT;
+	} else if (s->reached) {
+		s->released = true;	/* the task frees the slot */
+	} else {
+		vr_pause_free_slot(s);
+		disarmed = true;
+	}
+	spin_unlock(&vr_pause_lock);
+	if (disarmed)
+		static_branch_dec(&vr_pause_key);
+	wake_up_all(&vr_pause_wq);
+	return ret;
+}
+EXPORT_SYMBOL_IF_VR_TESTS(vr_pause_release);
+
+/* 1: reached, 0: armed and not reached, -ENOENT: not armed (any more). */
+static int vr_pause_state(enum vr_pause_point point, pid_t pid)
+{
+	struct vr_pause_slot *s;
+	int ret;
+
+	spin_lock(&vr_pause_lock);
+	s = vr_pause_lookup(point, pid);
+	ret = !s || !pid ? -ENOENT : s->reached;
+	spin_unlock(&vr_pause_lock);
+	return ret;
+}
+
+/*
+ * Wait until a task reaches @point of @pid: 0, -ENOENT (not armed, or
+ * released meanwhile), -ETIMEDOUT, or -EINTR on a signal.
+ */
+int vr_pause_wait(enum vr_pause_point point, pid_t pid, unsigned long timeout)
+{
+	int state = 0;
+	long left;
+
+	if (point >= VR_NR_PAUSE)
+		return -EINVAL;
+	left = wait_event_interruptible_timeout(vr_pause_wq,
+						(state = vr_pause_state(point, pid)) != 0,
+						timeout);
+	if (left < 0)
+		return -EINTR;
+	if (state < 0)
+		return state;
+	return state ? 0 : -ETIMEDOUT;
+}
+EXPORT_SYMBOL_IF_VR_TESTS(vr_pause_wait);
+
+/* Free every slot: release paused tasks, disarm the rest. */
+void vr_pause_release_all(void)
+{
+	int i, disarmed = 0;
+
+	spin_lock(&vr_pause_lock);
+	for (i = 0; i < VR_PAUSE_SLOTS; i++) {
+		struct vr_pause_slot *s = &vr_pause_slots[i];
+
+		if (!s->pid)
+			continue;
+		if (s->reached) {
+			s->released = true;
+		} else {
+			vr_pause_free_slot(s);
+			disarmed++;
+		}
+	}
+	spin_unlock(&vr_pause_lock);
+	while (disarmed--)
+		static_branch_dec(&vr_pause_key);
+	wake_up_all(&vr_pause_wq);
+}
+EXPORT_SYMBOL_IF_VR_TESTS(vr_pause_release_all);
+
+/* ---- /sys/kernel/debug/vmar_race/pause ---- */
+
+static int vr_pause_show(struct seq_file *m, void *unused)
+{
+	int i;
+
+	seq_puts(m, "point\tpid\tstate\ttask\n");
+	spin_lock(&vr_pause_lock);
+	for (i = 0; i < VR_PAUSE_SLOTS; i++) {
+		struct vr_pause_slot *s = &vr_pause_slots[i];
+
+		if (!s->pid)
+			continue;
+		if (s->reached)
+			seq_printf(m, "%s\t%d\t%s\t%d %s\n", vr_pause_names[s->point],
+				   s->pid, s->released ? "released" : "paused",
+				   s->task, s->comm);
+		else
+			seq_printf(m, "%s\t%d\tarmed\t-\n",
+				   vr_pause_names[s->point], s->pid);
+	}
+	spin_unlock(&vr_pause_lock);
+	return 0;
+}
+
+static int vr_pause_open(struct inode *inode, struct file *file)
+{
+	/* Root only: debugfs is 0700, and the file checks for itself too. */
+	if (!capable(CAP_SYS_ADMIN))
+		return -EPERM;
+	return single_open(file, vr_pause_show, NULL);
+}
+
+static int vr_pause_parse_point(const char *name, enum vr_pause_point *point)
+{
+	int i = match_string(vr_pause_names, VR_NR_PAUSE, name);
+
+	if (i < 0)
+		return -EINVAL;
+	*point = i;
+	return 0;
+}
+
+/* "arm|wait|release POINT PID [TIMEOUT_MS]" or "reset", one per write. */
+static int vr_pause_cmd(char *buf)
+{
+	char *argv[5], *p = strim(buf);
+	unsigned int ms = VR_PAUSE_WAIT_MS;
+	enum vr_pause_point point;
+	struct vr_pproc *pp;
+	int argc = 0;
+	pid_t pid;
+
+	while (p && *p && argc < ARRAY_SIZE(argv)) {
+		argv[argc++] = strsep(&p, " \t");
+		p = p ? skip_spaces(p) : NULL;
+	}
+	if (p && *p)
+		return -EINVAL;
+	if (argc == 1 && !strcmp(argv[0], "reset")) {
+		vr_pause_release_all();
+		return 0;
+	}
+	if (argc < 3 || vr_pause_parse_point(argv[1], &point) ||
+	    kstrtoint(argv[2], 10, &pid) || pid <= 0 || pid >= VR_PID_MAX)
+		return -EINVAL;
+	if (!strcmp(argv[0], "arm") && argc == 3) {
+		pp = vr_pproc_find(pid);	/* published, not reaped */
+		if (!pp)
+			return -ESRCH;
+		vr_pproc_put(pp);
+		return vr_pause_arm(point, pid);
+	}
+	if (!strcmp(argv[0], "release") && argc == 3)
+		return vr_pause_release(point, pid);
+	if (strcmp(argv[0], "wait") || argc > 4)
+		return -EINVAL;
+	if (argc == 4 && (kstrtouint(argv[3], 10, &ms) || !ms ||
+			  ms > VR_PAUSE_WAIT_MAX_MS))
+		return -EINVAL;
+	return vr_pause_wait(point, pid, msecs_to_jiffies(ms));
+}
+
+static ssize_t vr_pause_write(struct file *file, const char __user *ubuf,
+			      size_t len, loff_t *ppos)
+{
+	char buf[64];
+	int ret;
+
+	if (!len || len >= sizeof(buf))
+		return -EINVAL;
+	if (copy_from_user(buf, ubuf, len))
+		return -EFAULT;
+	buf[len] = '\0';
+	ret = vr_pause_cmd(buf);
+	return ret ? ret : len;
+}
+
+static const struct file_operations vr_pause_fops = {
+	.owner = THIS_MODULE,
+	.open = vr_pause_open,
+	.read = seq_read,
+	.llseek = seq_lseek,
+	.write = vr_pause_write,
+	.release = single_release,
+};
+
+void vr_pause_debugfs_init(struct dentry *dir)
+{
+	debugfs_create_file("pause", 0600, dir, NULL, &vr_pause_fops);
+}
