@@ -12,10 +12,6 @@
 #include <linux/module.h>
 #include <linux/moduleparam.h>
 
-/* The module's trace events (trace/vmar_race.h) are defined here. */
-#define CREATE_TRACE_POINTS
-#include "trace/vmar_race.h"
-
 struct vr_stats vr_stats;
 EXPORT_SYMBOL_IF_VR_TESTS(vr_stats);
 
@@ -50,6 +46,13 @@ const struct vr_read_mode *vr_current_mode(void)
 
 	return mode ?: vr_mode_by_id(VR_MODE_FIXED);
 }
+
+/* The mode parameter as set at load or since, NULL if never set (KUnit). */
+const struct vr_read_mode *vr_mode_param(void)
+{
+	return READ_ONCE(vr_mode);
+}
+EXPORT_SYMBOL_IF_VR_TESTS(vr_mode_param);
 
 /* unwrap_fail: what buggy does on a None VMAR. */
 static const char * const vr_unwrap_names[] = {
@@ -229,6 +232,7 @@ static int __init vr_init(void)
 	ret = misc_register(&vr_ctl_dev);
 	if (ret)
 		goto out_fs;
+	vr_trace_init();
 	pr_info("loaded: mode=%s unwrap_fail=%s race_delay_us=%u; mount -t %s %s %s\n",
 		vr_current_mode()->name, vr_unwrap_names[vr_current_unwrap_fail()],
 		vr_current_delay_us(), VMAR_RACE_FS_TYPE, VMAR_RACE_FS_TYPE,
@@ -251,6 +255,7 @@ out_vmar:
  */
 static void __exit vr_exit_module(void)
 {
+	vr_trace_exit();
 	misc_deregister(&vr_ctl_dev);
 	vr_fs_exit();
 	debugfs_remove(vr_debugfs);	/* no more pause commands */

@@ -203,6 +203,7 @@ int vr_mode_read(struct vr_pproc *pp, const struct vr_read_ctx *ctx,
 
 /* main.c: the parameters a read samples */
 const struct vr_read_mode *vr_current_mode(void);
+const struct vr_read_mode *vr_mode_param(void);
 enum vr_unwrap_fail vr_current_unwrap_fail(void);
 unsigned int vr_current_delay_us(void);
 
@@ -241,6 +242,10 @@ static inline bool vr_pproc_reaped(const struct vr_pproc *pp)
 {
 	return READ_ONCE(pp->state) == VR_DEAD;
 }
+
+/* trace.c: the trace events, and the trace dump after a report */
+void vr_trace_init(void);
+void vr_trace_exit(void);
 
 /* procfs.c: what the files show; fs.c: how /proc/vmar_race serves them */
 extern const struct file_operations vr_status_fops;

@@ -14,7 +14,7 @@ usage: scripts/vm.sh [--kernel stock|debug|kcsan|debug-6.12|PATH-TO-bzImage] [--
                      [--param NAME=VALUE]... [--add FILE]... [--no-module]
                      [--smp N] [--mem MB] [--timeout SECONDS] [--log FILE]
                      [--append KERNEL-ARGS] [--ko FILE] [--quiet]
-                     [--accel kvm|tcg] [--stop-on-report]
+                     [--accel kvm|tcg] [--stop-on-report] [--trace]
                      [-- COMMAND [ARG...]]
   --kernel   stock Debian kernel (default), a test kernel from
              scripts/build-kernel.sh (debug, kcsan: 6.1; debug-6.12: 6.12),
@@ -29,6 +29,11 @@ usage: scripts/vm.sh [--kernel stock|debug|kcsan|debug-6.12|PATH-TO-bzImage] [--
   --quiet    do not stream the guest's output to the terminal
   --accel    kvm|tcg: override the probed accelerator (scripts/accel.sh;
              also VMAR_RACE_ACCEL)
+  --trace    record the module's trace events (events/vmar_race) from before
+             the command; a panic or oops prints the buffer
+             (ftrace_dump_on_oops), so does a KASAN or KCSAN report (module
+             parameter trace_dump_on_report), and so does the end of the
+             command; scripts/timeline.py draws it
   --stop-on-report  stop the VM once the kernel's first report is complete
              (the verdict is the same; rows that wait for a report end early)
   COMMAND    runs in the guest (busybox sh); default: the selftests
@@ -42,7 +47,7 @@ EOT
 }
 
 kernel=stock mode= params=() adds=() load=1 smp=2 mem=1024 timeout=600
-log= append= quiet=0 ko= cmd=() accel_opt= stop_on_report=0
+log= append= quiet=0 ko= cmd=() accel_opt= stop_on_report=0 trace=0
 boot_secs=${VMAR_RACE_BOOT_SECS:-45} stall_secs=${VMAR_RACE_STALL_SECS:-180}
 need() { [ $# -ge 2 ] || { echo "vm.sh: $1 needs a value" >&2; usage; }; }
 while [ $# -gt 0 ]; do
@@ -61,6 +66,7 @@ while [ $# -gt 0 ]; do
 	--quiet) quiet=1; shift ;;
 	--accel) need "$@"; accel_opt=$2; shift 2 ;;
 	--stop-on-report) stop_on_report=1; shift ;;
+	--trace) trace=1; shift ;;
 	--) shift; cmd=("$@"); break ;;
 	-h|--help) usage ;;
 	*) echo "vm.sh: unknown option '$1'" >&2; usage ;;
@@ -123,6 +129,7 @@ for f in "${adds[@]+"${adds[@]}"}"; do cp "$f" "$run/root/root/"; done
 modparams=
 [ -z "$mode" ] || modparams="mode=$mode"
 for p in "${params[@]+"${params[@]}"}"; do modparams="$modparams $p"; done
+[ $trace -eq 0 ] || modparams="$modparams trace_dump_on_report=1"
 {
 	printf '%q ' "${cmd[@]+"${cmd[@]}"}"
 	echo
@@ -149,6 +156,14 @@ if [ $load -eq 1 ]; then
 	mount -t vmar_race vmar_race /proc/vmar_race ||
 		echo "vm-guest: mount -t vmar_race vmar_race /proc/vmar_race failed"
 fi
+if [ $trace -eq 1 ]; then
+	mount -t tracefs tracefs /sys/kernel/tracing
+	if echo 1 > /sys/kernel/tracing/events/vmar_race/enable; then
+		echo "vm-guest: tracing events/vmar_race"
+	else
+		echo "vm-guest: no vmar_race trace events to enable"
+	fi
+fi
 cd /root
 echo "vm-guest: command starts at uptime \$(cut -d' ' -f1 /proc/uptime)"
 echo "vm-guest: command starts" >/dev/kmsg	# on the printk clock, to the us
@@ -157,6 +172,11 @@ rc=\$?
 if [ -e /sys/kernel/debug/kmemleak ]; then
 	echo scan > /sys/kernel/debug/kmemleak; echo scan > /sys/kernel/debug/kmemleak
 	cat /sys/kernel/debug/kmemleak
+fi
+if [ $trace -eq 1 ]; then
+	echo "vm-guest: trace begin"
+	cat /sys/kernel/tracing/trace
+	echo "vm-guest: trace end"
 fi
 echo "vm-guest: command exit status \$rc"
 sync
@@ -178,6 +198,9 @@ mkdir -p "$VR_ROOT/build/logs"
 mkdir -p "$(dirname "$log")"
 : >"$log"
 kargs="console=ttyS0,115200 panic=-1 loglevel=7 printk.time=1 rdinit=/init $append"
+# A small buffer: the dump after a report stays quick under TCG; raw
+# pointers, so the trace's VMAR addresses match KASAN's (a test VM only).
+[ $trace -eq 0 ] || kargs="$kargs ftrace_dump_on_oops trace_buf_size=16K no_hash_pointers"
 
 vr_say "booting $kname kernel ($accel_label, $smp cpus, ${mem}M), mode=$mode_label, log $log"
 start=$(date +%s)
@@ -199,6 +222,14 @@ qemu_job=$!
 stop() {
 	echo "$1" >"$run/stop"
 	[ ! -s "$run/qemu.pid" ] || kill "$(cat "$run/qemu.pid")" 2>/dev/null || true
+}
+# The trace dump after the report is complete (ftrace_dump's closing rule).
+trace_dumped() {
+	tail -n +"$report_line" "$log" | awk '
+		/Dumping ftrace buffer:/ { d = 1; n = 0; next }
+		d && /ftrace buffer empty/ { f = 1; exit }
+		d && /-------------------------------- *$/ { if (++n == 2) { f = 1; exit } }
+		END { exit !f }'
 }
 # The first lines that make judge.py report (cheap pre-filter, then judge).
 report_re='Kernel panic|BUG: |WARNING: |Oops|general protection fault|kernel BUG at|INFO: task .* blocked for more than|rcu: INFO: |possible (circular|recursive) locking|inconsistent lock state|suspicious RCU usage|refcount_t: |UBSAN: |sleeping function called'
@@ -237,10 +268,12 @@ while kill -0 $qemu_job 2>/dev/null && [ ! -e "$run/stop" ]; do
 			report_at=$SECONDS
 		fi
 	fi
-	# Complete: the report's closing rule or end-of-trace line, or 10 s.
+	# Complete: the report's closing rule or end-of-trace line (and with
+	# --trace, the trace dump after it), or 10 s (30 s with --trace).
 	if [ -n "$report_line" ] &&
-		{ grep -qaE '^\[ *[0-9.]+\] (={20,}|---\[ end trace)' <(tail -n +$((report_line + 1)) "$log") ||
-			(( SECONDS - report_at >= 10 )); }; then
+		{ { grep -qaE '^\[ *[0-9.]+\] (={20,}|---\[ end trace)' <(tail -n +$((report_line + 1)) "$log") &&
+			{ [ $trace -eq 0 ] || trace_dumped; }; } ||
+			(( SECONDS - report_at >= (trace ? 30 : 10) )); }; then
 		sleep 0.5	# let the serial line drain
 		stop report
 	fi
