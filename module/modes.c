@@ -108,9 +108,10 @@ static int vr_uaf_read(struct vr_pproc *pp, const struct vr_read_ctx *ctx,
 		       vr_render_fn render, void *arg)
 {
 	struct vr_vmar *v = unrcu_pointer(pp->slot);	/* plain, racy load */
-	enum vr_state state = vr_race_window(pp, ctx);
+	enum vr_state state;
 
 	trace_vmar_race_read_get(pp->pid, ctx->mode->id, v);
+	state = vr_race_window(pp, ctx);
 	vr_pause(VR_PAUSE_HELD, pp->pid);
 	return render(state, v, arg);
 }

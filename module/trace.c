@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The module's trace events (trace/vmar_race.h) are defined here, with one
- * option for test VMs: trace_dump_on_report. When a KASAN report ends (the
- * kernel's error_report_end event), or the console prints a KCSAN report
+ * option for test VMs: trace_dump_on_report. When a KASAN report or a
+ * WARN() ends (the kernel's error_report_end event), or the console prints
+ * a KCSAN report
  * naming a vr_ function (KCSAN has no error_report_end on 6.1), tracing
  * stops at once, so the events leading to the report stay in the buffer,
  * and a work item prints the buffer to the console, as
@@ -23,7 +24,7 @@
 static bool vr_trace_dump_on_report;
 module_param_named(trace_dump_on_report, vr_trace_dump_on_report, bool, 0644);
 MODULE_PARM_DESC(trace_dump_on_report,
-		 "after a KASAN or KCSAN report, stop tracing and print the trace buffer to the console (default N)");
+		 "after a KASAN or KCSAN report or a warning, stop tracing and print the trace buffer to the console (default N)");
 
 static atomic_t vr_trace_dumped = ATOMIC_INIT(0);
 
@@ -46,7 +47,7 @@ static void vr_trace_stop_and_dump(void)
 static void vr_trace_report_end(void *data, enum error_detector det,
 				unsigned long id)
 {
-	if (det == ERROR_DETECTOR_KASAN)
+	if (det == ERROR_DETECTOR_KASAN || det == ERROR_DETECTOR_WARN)
 		vr_trace_stop_and_dump();
 }
 

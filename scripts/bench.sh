@@ -7,13 +7,21 @@
 # --quick (short measurements, populations 10 and 1000, one boot per
 # reproduction sample capped at 10 s) to prove that it works.
 #
-#   scripts/bench.sh [--quick] [--boots N] [--seconds S] [--smp N]
+#   scripts/bench.sh [--quick] [--boots N] [--seconds S] [--smp N] [--only REGEX]
 #   --seconds: time per throughput figure, taken in 0.25 s turns (default 12)
 #   --smp: vCPUs of the throughput boot (default 2; reproduction boots keep 2)
+#   --only: run just the reproduction samples whose "mode kernel delay how"
+#           matches REGEX (no throughput boot), e.g. --only forced
+#
+# Reproduction samples ("how"): natural = the reproducer left to chance;
+# preempt-full = the same on the debug kernel booted with preempt=full
+# (PREEMPT_DYNAMIC), to measure whether a preemptible kernel makes uaf
+# reproduce without a widened window; forced = repro -f, the order forced by
+# the pause points (race_delay_us=0).
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
-quick=0 boots=10 secs=12 cap=60 smp=2
+quick=0 boots=10 secs=12 cap=60 smp=2 only=
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--quick) quick=1 boots=1 cap=10; shift ;;
@@ -21,13 +29,18 @@ while [ $# -gt 0 ]; do
 	--seconds) [[ "${2:-}" =~ ^[0-9]+$ ]] && [ "$2" -ge 1 ] && [ "$2" -le 60 ] ||
 		vr_die "--seconds needs whole seconds, 1-60"; secs=$2; shift 2 ;;
 	--smp) [[ "${2:-}" =~ ^[1-8]$ ]] || vr_die "--smp needs 1-8 vCPUs"; smp=$2; shift 2 ;;
-	*) vr_die "usage: $0 [--quick] [--boots N] [--seconds S] [--smp N]" ;;
+	--only) [ -n "${2:-}" ] || vr_die "--only needs a regex"; only=$2; shift 2 ;;
+	*) vr_die "usage: $0 [--quick] [--boots N] [--seconds S] [--smp N] [--only REGEX]" ;;
 	esac
 done
 "$VR_ROOT/scripts/deps.sh" || vr_die "dependencies could not be installed"
 "$VR_ROOT/scripts/build-kernel.sh" debug >/dev/null || vr_die "debug kernel build failed"
+"$VR_ROOT/scripts/build-kernel.sh" debug 6.12 >/dev/null || vr_die "debug 6.12 kernel build failed"
 out="$VR_ROOT/build/bench"
 rm -rf "$out" && mkdir -p "$out/logs"
+if [ -n "$only" ]; then
+	echo '{}' >"$out/throughput.json"
+else
 
 # 1-3: throughput, exit latency and scaling in one stock boot.
 bargs=(-d "$secs")
@@ -40,20 +53,28 @@ tail -n1 <<<"$res"
 case "$res" in *"verdict=ok "*) ;; *) vr_die "the throughput boot failed: $(grep '^vm: ' <<<"$res" | head -n2)" ;; esac
 sed -n '/^BENCH-JSON-BEGIN/,/^BENCH-JSON-END/p' "$out/logs/throughput.log" | sed '1d;$d' |
 	grep -v -e '^\[' -e '^bench:' >"$out/throughput.json"
+fi
 
 # 4: reproduction speed, one boot per sample.
 echo "bench: [2/2] reproduction speed: $boots boot(s) per (mode, race_delay_us)"
 : >"$out/repro.tsv"
-for spec in "buggy stock 0" "buggy stock 1000" "uaf debug 0" "uaf debug 50000"; do
-	read -r mode kernel delay <<<"$spec"
+for spec in "buggy stock 0 natural" "buggy stock 1000 natural" "uaf debug 0 natural" \
+	"uaf debug 0 preempt-full" "uaf debug 50000 natural" "uaf debug 0 forced" \
+	"uaf debug-6.12 0 forced"; do
+	[ -z "$only" ] || [[ "$spec" =~ $only ]] || continue
+	read -r mode kernel delay how <<<"$spec"
 	params=(--param race_delay_us="$delay")
 	# buggy: the fork reproducer (it panics); uaf: threaded readers, stopped
-	# as soon as KASAN reports.
+	# as soon as KASAN reports, or one forced round.
 	cmd=(/selftests/repro -r 0 -d $cap -R -P 0)
 	[ "$mode" = buggy ] && params+=(--param unwrap_fail=panic)
 	[ "$mode" = uaf ] && cmd=(sh -c "/selftests/repro -t 2 -k -d $cap -P 0 & p=\$!; while kill -0 \$p 2>/dev/null; do dmesg | grep -q 'BUG: KASAN' && kill \$p; sleep 1; done; wait \$p")
+	[ "$how" = forced ] && cmd=(/selftests/repro -f -r 1)
+	[ "$how" = preempt-full ] && params+=(--append preempt=full)
+	label=$mode
+	[ "$how" = natural ] || label="$mode $how"
 	for b in $(seq 1 "$boots"); do
-		log="$out/logs/repro-$mode-$delay-$b.log"
+		log="$out/logs/repro-$mode-$kernel-$delay-$how-$b.log"
 		res=$("$VR_ROOT/scripts/vm.sh" --kernel "$kernel" --mode "$mode" "${params[@]}" \
 			--quiet --stop-on-report --timeout 300 --log "$log" -- "${cmd[@]}" 2>&1)
 		verdict=$(sed -n 's/^vm: verdict=\([a-z]*\) .*/\1/p' <<<"$res")
@@ -65,7 +86,7 @@ for spec in "buggy stock 0" "buggy stock 1000" "uaf debug 0" "uaf debug 50000"; 
 			t=$(vr_secs_to "$log" "$first")
 			t=${t:--1}
 		fi
-		printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$mode" "$kernel" "$delay" "$b" "$verdict" "$t" >>"$out/repro.tsv"
+		printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$label" "$kernel" "$delay" "$b" "$verdict" "$t" >>"$out/repro.tsv"
 		case "$verdict:$t" in
 		ok:*|fail:*) echo "bench:   $mode/$kernel race_delay_us=$delay boot $b: no report in ${cap}s ($verdict)" ;;
 		*:-1) echo "bench:   $mode/$kernel race_delay_us=$delay boot $b: $verdict (no timestamp)" ;;
@@ -74,6 +95,13 @@ for spec in "buggy stock 0" "buggy stock 1000" "uaf debug 0" "uaf debug 50000"; 
 	done
 done
 
+if [ -n "$only" ]; then
+	# A partial run: its samples only, without the throughput report.
+	echo "bench: reproduction samples (--only $only), seconds from the reproducer's start"
+	awk -F'\t' '{ k = $1 " | " $2 " | " $3; n[k]++; if ($6 >= 0) { h[k]++; t[k] = t[k] " " $6 } }
+		END { for (k in n) printf "| %s | %d of %d boots |%s |\n", k, h[k], n[k], t[k] }' "$out/repro.tsv" | sort
+	exit 0
+fi
 python3 "$VR_ROOT/scripts/bench_report.py" "$out" "$(nproc)" || vr_die "report failed"
 if command -v gnuplot >/dev/null; then
 	gnuplot "$out/plot.gp" && echo "bench: plot in $out/results.png"

@@ -95,6 +95,7 @@ scenario_cmd() {
 	unload) echo "/selftests/unload.sh" ;;
 	repro) echo "/selftests/repro -r 1000 -P 10" ;;
 	forced) echo "/selftests/repro -f -r 10" ;;
+	timeline) echo "/selftests/repro -f -r 1" ;;
 	stress) echo "/selftests/repro -t 2 -d $stress -P 10 && /selftests/repro -r 100 -P 10" ;;
 	hunt) echo '/selftests/repro -t 2 -k -d 60 -P 5 & p=$!; while kill -0 $p 2>/dev/null; do dmesg | grep -qE "BUG: KASAN|KCSAN: data-race in .*vmar_race" && kill $p; sleep 2; done; wait $p' ;;
 	longhunt) echo '/selftests/repro -t 2 -k -d 420 -P 30 & p=$!; while kill -0 $p 2>/dev/null; do dmesg | grep -q "KCSAN: data-race in .*vmar_race" && kill $p; sleep 5; done; wait $p' ;;
@@ -113,7 +114,7 @@ scenario_cmd() {
 # $jobs at a time, so everything a row writes is its own.
 run_row() {
 	local i=$1 row=$2 kernel mode scenario params want sig name cmd limit
-	local args boot ko ps p f s log out verdict first secs why tot kres kp kf
+	local args boot ko ps p f s log out verdict first secs why tot kres kp kf expect
 	local resfile="$outdir/$i.res"
 	: >"$resfile"
 	res() {
@@ -147,6 +148,7 @@ run_row() {
 		done
 	fi
 	[ -z "$boot" ] || args+=(--append "${boot# }")
+	[ "$scenario" != timeline ] || args+=(--trace)
 	# Rows that wait for a report end with it (suites keep running: their
 	# TAP totals count).
 	case "$want:$scenario" in
@@ -170,6 +172,19 @@ run_row() {
 		why="signature '$first' does not match /$sig/"
 	elif [ "$want" != ok ] && ! grep -q '\[vmar_race\]' "$log"; then
 		why="the report has no vmar_race frame"
+	fi
+	# The timeline drawn from the trace must show the order the pause
+	# points forced.
+	if [ "$scenario" = timeline ] && [ -z "$why" ]; then
+		case "$mode:$want" in
+		uaf:report) expect=uaf ;; uaf:*) expect=forced-uaf ;;
+		buggy:*) expect=buggy ;; *) expect=forced-ref ;;
+		esac
+		if python3 "$VR_ROOT/scripts/timeline.py" "$log" --expect "$expect" >"$log.timeline" 2>&1; then
+			echo "check:   $(tail -n1 "$log.timeline")"
+		else
+			why="timeline: $(grep -v 'order' "$log.timeline" | tail -n1)"
+		fi
 	fi
 	# kselftest TAP totals.
 	if [ "$scenario" = suite ] || [ "$scenario" = dkms ]; then

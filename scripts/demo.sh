@@ -62,7 +62,7 @@ run_mode() {
 	log="$out/$m.log"
 	echo "demo: [$i/$n] $m on the $kernel kernel: ${cmd[*]#/selftests/} ..."
 	res=$("$VR_ROOT/scripts/vm.sh" --kernel "$kernel" --mode "$mode" "${params[@]}" --quiet \
-		--stop-on-report --timeout 900 --log "$log" -- "${cmd[@]}" 2>&1)
+		--stop-on-report --trace --timeout 900 --log "$log" -- "${cmd[@]}" 2>&1)
 	verdict=$(sed -n 's/^vm: verdict=\([a-z]*\) .*/\1/p' <<<"$res")
 	msg=$(sed -n 's/^vm: kernel: //p' <<<"$res")
 	[ "$verdict" != boot ] || msg=$(sed -n 's/^vm: boot: //p' <<<"$res")
@@ -107,6 +107,23 @@ for r in "${rows[@]}"; do
 	IFS='|' read -r m k v s t c sv z <<<"$r"
 	printf '%-10s %-6s %-8s %-62s %-9s %-7s %-9s %s\n' "$m" "$k" "$v" "$s" "$t" "$c" "$sv" "$z"
 done
+
+# How each crash happened: the module's own trace events, drawn per task.
+for ((j = 1; j <= n; j++)); do
+	IFS='|' read -r m k v _ <<<"${rows[$((j - 1))]}"
+	[ "$v" = panic ] || [ "$v" = report ] || continue
+	expect=()
+	case "$m" in buggy) expect=(--expect buggy) ;; uaf) expect=(--expect uaf) ;; esac
+	echo
+	echo "demo: how the $m row crashed, from the kernel's trace (build/timeline-$m.svg, .png):"
+	python3 "$VR_ROOT/scripts/timeline.py" "$out/$m.log" "${expect[@]}" \
+		--title "vmar_race $m: the reported pid's trace events, one lane per task" \
+		--svg "$VR_ROOT/build/timeline-$m.svg" --png "$VR_ROOT/build/timeline-$m.png" | sed 's/^/  /'
+	if [ "$k" != stock ]; then
+		echo "demo: the module's frames in that report, decoded by decode_stacktrace.sh:"
+		"$VR_ROOT/scripts/decode.sh" "$out/$m.log" "$k" || true
+	fi
+done
 cat <<EOT
 
 What this shows: every row ran the same reproducer in a fresh VM: a child
@@ -123,5 +140,9 @@ VMAR, the reader resumes), so it fails in the first round, every time;
 (Linux's get_task_mm(): lock, take a reference, unlock) and "rcu" (RCU
 lookup with refcount_inc_not_zero) survive all $rounds rounds and serve the
 exited process's status as a zombie without Vm lines, as Linux does; "zombie
-reads" counts those reads. Logs: build/demo/<mode>.log.
+reads" counts those reads. Under each crash, its timeline comes from the
+module's trace events (vm.sh --trace; the buffer is dumped after the report):
+for buggy the exit clears the slot before the read unwraps None, for uaf the
+VMAR is freed before the read uses it, and KASAN's "Freed by" task is the
+task the trace shows freeing it. Logs: build/demo/<mode>.log.
 EOT

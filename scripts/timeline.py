@@ -159,12 +159,10 @@ def lanes_of(events):
     for e in events:
         if e.task not in [l[0] for l in lanes]:
             lanes.append([e.task, ""])
-    roles = {"read_start": "reader", "exit": "exiter", "spawn": "spawner"}
+    roles = {"spawn": "spawner", "read_start": "reader", "exit": "exiter"}
     for l in lanes:
-        for e in events:
-            if e.task == l[0] and e.ev in roles:
-                l[1] = roles[e.ev]
-                break
+        mine = {e.ev for e in events if e.task == l[0]}
+        l[1] = ", ".join(r for ev, r in roles.items() if ev in mine)
     return lanes
 
 
@@ -204,7 +202,8 @@ def render_text(pid, events, rep, lanes):
 def render_svg(pid, events, rep, lanes, title):
     lane_w, row_h, left, top = 250, 22, 80, 70
     n = len(events) + (1 if rep else 0)
-    w = left + lane_w * len(lanes) + 20
+    w = max(left + lane_w * len(lanes) + 20, 9 * len(title) + 20,
+            7 * len(rep.get("line", "")[:120]) + 20)
     h = top + row_h * n + 50
     col = {t: i for i, (t, _) in enumerate(lanes)}
     t0 = events[0].t

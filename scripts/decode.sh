@@ -1,0 +1,42 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# decode.sh LOG KERNEL: decode the first kernel report in a test VM's console
+# log to file:line with the kernel's own scripts/decode_stacktrace.sh, using
+# the test kernel's vmlinux (built with line tables) and the vmar_race.ko
+# built for it. Prints the report's vmar_race frames; --all prints the whole
+# decoded report. KERNEL: debug, kcsan or debug-6.12 (the stock kernel ships
+# no vmlinux).
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+all=0
+[ "${1:-}" != --all ] || { all=1; shift; }
+[ $# -eq 2 ] || vr_die "usage: $0 [--all] LOG debug|kcsan|debug-6.12"
+log=$1 kname=$2
+[ -r "$log" ] || vr_die "no such log: $log"
+kdir=$(vr_kernel_built "$kname") || vr_die "the $kname kernel is not built (scripts/build-kernel.sh)"
+[ -e "$kdir/vmlinux" ] || vr_die "$kdir has no vmlinux"
+ko="$VR_ROOT/build/kbuild/$kname"
+[ -e "$ko/vmar_race.ko" ] || vr_die "no vmar_race.ko built for $kname in $ko"
+
+# The first report: from its first line to its closing rule or end marker.
+report=$(sed -E 's/^\[ *[0-9]+\.[0-9]+\] ?//' "$log" | awk '
+	!on && /^(BUG: (KASAN|KCSAN)|Kernel panic - not syncing|WARNING: |kernel BUG at|Oops|general protection fault)/ { on = 1 }
+	on { print }
+	on && n++ > 0 && /^(====================|---\[ end )/ { exit }' || true)
+[ -n "$report" ] || vr_die "no kernel report in $log"
+decoded=$("$kdir/scripts/decode_stacktrace.sh" "$kdir/vmlinux" "$kdir" "$ko" <<<"$report" 2>/dev/null)
+if [ $all -eq 1 ]; then
+	echo "$decoded"
+else
+	# Reliable module frames (not "? ..."), under the section of the report
+	# they belong to (the access, the allocation, the free), with paths
+	# relative to the module's source tree.
+	sed "s|$ko/||g" <<<"$decoded" | awk '
+		/^(Allocated|Freed|Last potentially related) by|^(read|write).* to 0x|^Call Trace:/ { sec = $0 }
+		/ vmar_race$/ && !/^\?/ {
+			if (sec != last) { print "  " sec; last = sec }
+			sub(/ vmar_race$/, ""); print "    " $0
+		}' 
+fi
