@@ -45,7 +45,7 @@ else
 # 1-3: throughput, exit latency and scaling in one stock boot.
 bargs=(-d "$secs")
 [ $quick -eq 0 ] || bargs=(-q)
-echo "bench: [1/2] read throughput, exit latency, scaling (one boot of the stock kernel)"
+echo "bench: [1/3] read throughput, exit latency, scaling (one boot of the stock kernel)"
 res=$("$VR_ROOT/scripts/vm.sh" --kernel stock --smp "$smp" --quiet --timeout 1800 --mem 2048 \
 	--log "$out/logs/throughput.log" -- \
 	sh -c "echo BENCH-JSON-BEGIN; /selftests/bench ${bargs[*]}; echo BENCH-JSON-END" 2>&1)
@@ -55,8 +55,27 @@ sed -n '/^BENCH-JSON-BEGIN/,/^BENCH-JSON-END/p' "$out/logs/throughput.log" | sed
 	grep -v -e '^\[' -e '^bench:' >"$out/throughput.json"
 fi
 
+# The trace events' cost: the module built without them (-DNOTRACE) and
+# with them, off and on, reloaded in turns in one stock boot.
+if [ -z "$only" ]; then
+	echo "bench: [2/3] the trace events' cost (one boot of the stock kernel)"
+	kdir=$(vr_kernel_resolve stock | cut -d' ' -f3)
+	nt="$out/notrace"
+	mkdir -p "$nt" && cp -r "$VR_ROOT/Kbuild" "$VR_ROOT/module" "$nt/"
+	make -s -C "$kdir" M="$nt" KCFLAGS=-DNOTRACE modules >"$nt/build.log" 2>&1 ||
+		vr_die "the -DNOTRACE module did not build; see $nt/build.log"
+	cp "$nt/vmar_race.ko" "$out/vmar_race-notrace.ko"
+	res=$("$VR_ROOT/scripts/vm.sh" --kernel stock --smp "$smp" --quiet --timeout 1200 \
+		--add "$out/vmar_race-notrace.ko" --log "$out/logs/trace.log" -- \
+		sh -c "mount -t tracefs tracefs /sys/kernel/tracing; echo BENCH-JSON-BEGIN; /selftests/bench -T /root/vmar_race-notrace.ko,/lib/vmar_race/vmar_race.ko ${bargs[*]}; echo BENCH-JSON-END" 2>&1)
+	tail -n1 <<<"$res"
+	case "$res" in *"verdict=ok "*) ;; *) vr_die "the trace boot failed: $(grep '^vm: ' <<<"$res" | head -n2)" ;; esac
+	sed -n '/^BENCH-JSON-BEGIN/,/^BENCH-JSON-END/p' "$out/logs/trace.log" | sed '1d;$d' |
+		grep -v -e '^\[' -e '^bench:' >"$out/trace.json"
+fi
+
 # 4: reproduction speed, one boot per sample.
-echo "bench: [2/2] reproduction speed: $boots boot(s) per (mode, race_delay_us)"
+echo "bench: [3/3] reproduction speed: $boots boot(s) per (mode, race_delay_us, how)"
 : >"$out/repro.tsv"
 for spec in "buggy stock 0 natural" "buggy stock 1000 natural" "uaf debug 0 natural" \
 	"uaf debug 0 preempt-full" "uaf debug 50000 natural" "uaf debug 0 forced" \

@@ -13,6 +13,10 @@ def main():
     out, cpus = sys.argv[1], int(sys.argv[2])
     with open(os.path.join(out, "throughput.json")) as f:
         t = json.load(f)
+    # The trace events' cost, measured in a boot of its own (bench -T).
+    if os.path.exists(os.path.join(out, "trace.json")):
+        with open(os.path.join(out, "trace.json")) as f:
+            t.update(json.load(f))
     vcpus = t.pop("cpus", 2)
     repro = []
     with open(os.path.join(out, "repro.tsv")) as f:
@@ -45,6 +49,9 @@ def main():
         goal("rcu vs buggy status reads (%dt)" % th,
              "rcu_status_%dt_reads_per_s" % th, "buggy_status_%dt_reads_per_s" % th, 0.98,
              paired="rcu_vs_buggy_status_%dt_ratio" % th)
+    goal("fixed status reads, trace events compiled in and off vs compiled out",
+         "trace_off_reads_per_s", "trace_none_reads_per_s", 0.98,
+         paired="trace_off_vs_none_ratio")
     scales = sorted({int(k.split("_")[1]) for k in t
                      if k.startswith("scale_") and k.endswith("_us")})
     if len(scales) > 1:
@@ -107,6 +114,15 @@ def main():
             t.get(m + "_exit_with_1t_readers_p99_us"),
             t.get(m + "_exit_with_2t_readers_p99_us"),
             t.get(m + "_exit_with_2t_readers_other_cpu_p99_us", "-")))
+    if "trace_none_reads_per_s" in t:
+        md += ["", "## Trace events' cost (fixed status reads per second, 1 thread, "
+               "module reloaded each round)", "",
+               "| events | reads/s | vs compiled out (median of rounds) |", "|---|---|---|",
+               "| compiled out (-DNOTRACE) | %s | 1 |" % t["trace_none_reads_per_s"],
+               "| compiled in, disabled | %s | %s |" % (t["trace_off_reads_per_s"],
+                                                      t["trace_off_vs_none_ratio"]),
+               "| enabled (recorded to the ring buffer) | %s | %s |" % (
+                   t["trace_on_reads_per_s"], t["trace_on_vs_none_ratio"])]
     md += ["", "## Per-operation cost (us) by population (fixed mode)", "",
            "| pprocs | spawn | status read | first status read | exit | reap |",
            "|---|---|---|---|---|---|"]

@@ -11,10 +11,15 @@
  * from slices a second or so apart.
  *
  *   bench [-d SECONDS] [-s SCALES] [-q]
+ *   bench -T PLAIN.ko,TRACED.ko [-d SECONDS] [-q]
  *   -d  seconds per throughput figure, in 0.25 s slices (default 12)
  *   -s  comma-separated pproc populations for the scaling test
  *       (default 10,1000,100000)
  *   -q  quick: 1.2 s figures in 0.1 s slices, populations 10,1000
+ *   -T  the trace events' cost alone: fixed-mode status reads per second
+ *       with the module built without events (PLAIN, -DNOTRACE), with them
+ *       compiled in and disabled, and enabled, each round reloading the
+ *       module (the order alternates), ratios the median of per-round ones
  */
 #include <getopt.h>
 #include <pthread.h>
@@ -414,16 +419,121 @@ static void scaling(const int *ns, int nscale, int maxn)
 	free(pop);
 }
 
+/* ---- -T: the trace events' cost ---- */
+
+static void run(const char *cmd)
+{
+	int ret = system(cmd);
+
+	if (ret)
+		die(cmd, ret < 0 ? errno : EIO);
+}
+
+static void load_module(const char *ko)
+{
+	char cmd[512];
+
+	snprintf(cmd, sizeof(cmd), "insmod %s mode=fixed && mount -t %s %s %s", ko,
+		 VMAR_RACE_FS_TYPE, VMAR_RACE_FS_TYPE, VMAR_RACE_PROC_ROOT);
+	run(cmd);
+}
+
+static void unload_module(void)
+{
+	run("umount " VMAR_RACE_PROC_ROOT " && rmmod vmar_race");
+}
+
+static void trace_events(int on)
+{
+	int fd = open("/sys/kernel/tracing/events/vmar_race/enable", O_WRONLY);
+
+	if (fd < 0 || write(fd, on ? "1" : "0", 1) != 1)
+		die("events/vmar_race/enable (tracefs mounted?)", errno);
+	close(fd);
+}
+
+/* Status reads per second of a fresh running pproc for dur seconds. */
+static double trace_slice(double dur)
+{
+	char path[64];
+	double r;
+	int fd = open(VMAR_RACE_DEVICE, O_RDWR), pid;
+
+	if (fd < 0)
+		die("open " VMAR_RACE_DEVICE, errno);
+	pid = vr_spawn(fd, "bench");
+	if (pid < 0)
+		die("spawn", pid);
+	vr_map_op(fd, VMAR_RACE_IOC_MAP, pid, VMAR_RACE_PROT_READ | VMAR_RACE_PROT_WRITE,
+		  0x400000, 256 * VMAR_RACE_PAGE_SIZE);
+	snprintf(path, sizeof(path), VMAR_RACE_PROC_ROOT "/%d/status", pid);
+	read_once(path);	/* warm the dentry */
+	r = throughput(path, 1, dur);
+	close(fd);		/* exits it; rmmod reaps */
+	return r;
+}
+
+static int trace_cost(const char *arg, int rounds, double dur)
+{
+	static double none[MAX_ROUNDS], off[MAX_ROUNDS], on[MAX_ROUNDS], v[MAX_ROUNDS];
+	char plain[256], traced[256], *comma;
+	int r;
+
+	snprintf(plain, sizeof(plain), "%s", arg);
+	comma = strchr(plain, ',');
+	if (!comma || !comma[1])
+		die("-T wants PLAIN.ko,TRACED.ko", EINVAL);
+	*comma = '\0';
+	snprintf(traced, sizeof(traced), "%s", comma + 1);
+	if (access(plain, R_OK) || access(traced, R_OK))
+		die("-T: a module file is missing", ENOENT);
+	unload_module();	/* the one the VM loaded */
+	for (r = 0; r < rounds; r++) {
+		if (r & 1) {
+			load_module(traced);
+			off[r] = trace_slice(dur);
+			trace_events(1);
+			on[r] = trace_slice(dur);
+			trace_events(0);
+			unload_module();
+		}
+		load_module(plain);
+		none[r] = trace_slice(dur);
+		unload_module();
+		if (!(r & 1)) {
+			load_module(traced);
+			off[r] = trace_slice(dur);
+			trace_events(1);
+			on[r] = trace_slice(dur);
+			trace_events(0);
+			unload_module();
+		}
+		fprintf(stderr, "bench: trace round %d: none %.0f, off %.0f, on %.0f reads/s\n",
+			r + 1, none[r], off[r], on[r]);
+	}
+	load_module(traced);	/* leave the VM as it was */
+	printf("{\n  \"trace_rounds\": %d,\n  \"trace_slice_seconds\": %.2f,\n", rounds, dur);
+	memcpy(v, none, sizeof(double) * rounds);
+	printf("  \"trace_none_reads_per_s\": %.0f,\n", quantile(v, rounds, 0.5));
+	memcpy(v, off, sizeof(double) * rounds);
+	printf("  \"trace_off_reads_per_s\": %.0f,\n", quantile(v, rounds, 0.5));
+	memcpy(v, on, sizeof(double) * rounds);
+	printf("  \"trace_on_reads_per_s\": %.0f,\n", quantile(v, rounds, 0.5));
+	printf("  \"trace_off_vs_none_ratio\": %.3f,\n", paired(off, none, rounds));
+	printf("  \"trace_on_vs_none_ratio\": %.3f\n}\n", paired(on, none, rounds));
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const char * const exit_modes[] = { "checked", "fixed", "rcu" };
 	char path[64], self_path[] = "/proc/self/status", child_path[64];
 	int opt, pid, i, m, th, rounds, ns[MAX_SCALES], nscale = 0, maxn = 0;
 	pid_t child;
-	char *tok, *end;
+	char *tok, *end, *trace = NULL;
 
 	vr_mount();	/* /proc/vmar_race, if root and not mounted yet */
-	while ((opt = getopt(argc, argv, "d:s:q")) != -1) {
+	while ((opt = getopt(argc, argv, "d:s:qT:")) != -1) {
 		switch (opt) {
 		case 'd':
 			secs = strtod(optarg, &end);
@@ -439,12 +549,20 @@ int main(int argc, char **argv)
 			batches = 3;
 			snprintf(scales, sizeof(scales), "10,1000");
 			break;
+		case 'T':
+			trace = optarg;
+			break;
 		default:
-			fprintf(stderr, "usage: %s [-d SECONDS] [-s N,N,...] [-q]\n", argv[0]);
+			fprintf(stderr, "usage: %s [-d SECONDS] [-s N,N,...] [-q]\n"
+				"       %s -T PLAIN.ko,TRACED.ko [-d SECONDS] [-q]\n",
+				argv[0], argv[0]);
 			return 2;
 		}
 	}
 	rounds = secs / slice + 0.5;
+	/* -T: rounds of three 0.5 s slices (0.2 s with -q), a module load each. */
+	if (trace)
+		return trace_cost(trace, slice < 0.2 ? 5 : 2 * secs, slice < 0.2 ? 0.2 : 0.5);
 	for (tok = strtok(scales, ","); tok; tok = strtok(NULL, ",")) {
 		long n = strtol(tok, &end, 10);
 
