@@ -64,6 +64,8 @@ static struct vr_pause_slot *vr_pause_lookup(enum vr_pause_point point, pid_t pi
 	int i;
 
 	lockdep_assert_held(&vr_pause_lock);
+	if (pid <= 0)		/* free slots hold pid 0 */
+		return NULL;
 	for (i = 0; i < VR_PAUSE_SLOTS; i++)
 		if (vr_pause_slots[i].pid == pid && vr_pause_slots[i].point == point)
 			return &vr_pause_slots[i];
@@ -179,7 +181,7 @@ int vr_pause_release(enum vr_pause_point point, pid_t pid)
 
 	spin_lock(&vr_pause_lock);
 	s = point < VR_NR_PAUSE ? vr_pause_lookup(point, pid) : NULL;
-	if (!s || !pid || s->released) {
+	if (!s || s->released) {
 		ret = -ENOENT;
 	} else if (s->reached) {
 		s->released = true;	/* the task frees the slot */
@@ -203,7 +205,7 @@ static int vr_pause_state(enum vr_pause_point point, pid_t pid)
 
 	spin_lock(&vr_pause_lock);
 	s = vr_pause_lookup(point, pid);
-	ret = !s || !pid ? -ENOENT : s->reached;
+	ret = s ? s->reached : -ENOENT;
 	spin_unlock(&vr_pause_lock);
 	return ret;
 }
