@@ -143,7 +143,11 @@ bool __vr_pause(enum vr_pause_point point, pid_t pid)
 }
 EXPORT_SYMBOL_IF_VR_TESTS(__vr_pause);
 
-/* Arm @point for @pid: -EBUSY if it is armed, -ENOSPC if no slot is free. */
+/*
+ * Arm @point for @pid: -EBUSY if it is armed, -ENOSPC if no slot is free.
+ * The key goes up before the slot is visible, so that a release racing
+ * with us never drops it below the number of armed slots.
+ */
 int vr_pause_arm(enum vr_pause_point point, pid_t pid)
 {
 	struct vr_pause_slot *s;
@@ -151,6 +155,7 @@ int vr_pause_arm(enum vr_pause_point point, pid_t pid)
 
 	if (point >= VR_NR_PAUSE || pid <= 0)
 		return -EINVAL;
+	static_branch_inc(&vr_pause_key);
 	spin_lock(&vr_pause_lock);
 	s = vr_pause_unused();
 	if (vr_pause_lookup(point, pid))
@@ -163,11 +168,27 @@ int vr_pause_arm(enum vr_pause_point point, pid_t pid)
 		s->pid = pid;
 	}
 	spin_unlock(&vr_pause_lock);
-	if (!ret)
-		static_branch_inc(&vr_pause_key);
+	if (ret)
+		static_branch_dec(&vr_pause_key);
 	return ret;
 }
 EXPORT_SYMBOL_IF_VR_TESTS(vr_pause_arm);
+
+/*
+ * Let a slot go (under the lock): a paused task is told to go on and frees
+ * it itself; an unreached slot is freed here. True if the caller must drop
+ * the static key.
+ */
+static bool vr_pause_let_go(struct vr_pause_slot *s)
+{
+	lockdep_assert_held(&vr_pause_lock);
+	if (s->reached) {
+		s->released = true;
+		return false;
+	}
+	vr_pause_free_slot(s);
+	return true;
+}
 
 /*
  * Release @point of @pid: wake its task, or disarm it if nobody reached it.
@@ -181,14 +202,10 @@ int vr_pause_release(enum vr_pause_point point, pid_t pid)
 
 	spin_lock(&vr_pause_lock);
 	s = point < VR_NR_PAUSE ? vr_pause_lookup(point, pid) : NULL;
-	if (!s || s->released) {
+	if (!s || s->released)
 		ret = -ENOENT;
-	} else if (s->reached) {
-		s->released = true;	/* the task frees the slot */
-	} else {
-		vr_pause_free_slot(s);
-		disarmed = true;
-	}
+	else
+		disarmed = vr_pause_let_go(s);
 	spin_unlock(&vr_pause_lock);
 	if (disarmed)
 		static_branch_dec(&vr_pause_key);
@@ -232,8 +249,11 @@ int vr_pause_wait(enum vr_pause_point point, pid_t pid, unsigned long timeout)
 }
 EXPORT_SYMBOL_IF_VR_TESTS(vr_pause_wait);
 
-/* Free every slot: release paused tasks, disarm the rest. */
-void vr_pause_release_all(void)
+/*
+ * Let slots go: every slot when @pid is 0 (paused tasks released, the rest
+ * disarmed), else the unreached slots of @pid.
+ */
+static void vr_pause_let_go_pid(pid_t pid)
 {
 	int i, disarmed = 0;
 
@@ -241,21 +261,32 @@ void vr_pause_release_all(void)
 	for (i = 0; i < VR_PAUSE_SLOTS; i++) {
 		struct vr_pause_slot *s = &vr_pause_slots[i];
 
-		if (!s->pid)
-			continue;
-		if (s->reached) {
-			s->released = true;
-		} else {
-			vr_pause_free_slot(s);
-			disarmed++;
-		}
+		if (s->pid && !s->released &&
+		    (!pid || (s->pid == pid && !s->reached)))
+			disarmed += vr_pause_let_go(s);
 	}
 	spin_unlock(&vr_pause_lock);
 	while (disarmed--)
 		static_branch_dec(&vr_pause_key);
 	wake_up_all(&vr_pause_wq);
 }
+
+/* Free every slot: release paused tasks, disarm the rest. */
+void vr_pause_release_all(void)
+{
+	vr_pause_let_go_pid(0);
+}
 EXPORT_SYMBOL_IF_VR_TESTS(vr_pause_release_all);
+
+/*
+ * A pid is reaped: what is still armed for it can never be reached (a new
+ * pproc with the same number is a different one), so it is disarmed. A
+ * task paused there holds its pproc and waits for its release as before.
+ */
+void vr_pause_forget(pid_t pid)
+{
+	vr_pause_let_go_pid(pid);
+}
 
 /* ---- /sys/kernel/debug/vmar_race/pause ---- */
 
@@ -307,7 +338,7 @@ static int vr_pause_cmd(char *buf)
 	unsigned int ms = VR_PAUSE_WAIT_MS;
 	enum vr_pause_point point;
 	struct vr_pproc *pp;
-	int argc = 0;
+	int argc = 0, ret;
 	pid_t pid;
 
 	while (p && *p && argc < ARRAY_SIZE(argv)) {
@@ -327,8 +358,18 @@ static int vr_pause_cmd(char *buf)
 		pp = vr_pproc_find(pid);	/* published, not reaped */
 		if (!pp)
 			return -ESRCH;
+		ret = vr_pause_arm(point, pid);
+		/*
+		 * Reaped since the lookup: its vr_pause_forget() may have run
+		 * before the arm. DEAD is set before that call takes
+		 * vr_pause_lock, so one of the two sees the other.
+		 */
+		if (!ret && READ_ONCE(pp->state) == VR_DEAD) {
+			vr_pause_forget(pid);
+			ret = -ESRCH;
+		}
 		vr_pproc_put(pp);
-		return vr_pause_arm(point, pid);
+		return ret;
 	}
 	if (!strcmp(argv[0], "release") && argc == 3)
 		return vr_pause_release(point, pid);

@@ -297,6 +297,7 @@ int vr_pproc_reap(pid_t pid)
 	spin_unlock(&pp->lock);
 	if (!ret) {
 		trace_vmar_race_reap(pid, NULL);
+		vr_pause_forget(pid);	/* after DEAD: see the arm command */
 		vr_unpublish(pp);
 		atomic_long_inc(&vr_stats.reaped);
 	}

@@ -11,6 +11,7 @@
  */
 #include "vmar_race.h"
 
+#include <linux/irq_work.h>
 #include <linux/kernel.h>
 #include <linux/moduleparam.h>
 #include <linux/string.h>
@@ -35,13 +36,25 @@ static void vr_trace_dump(struct work_struct *work)
 
 static DECLARE_WORK(vr_trace_dump_work, vr_trace_dump);
 
-/* Any context (the report's own, IRQs off): stop tracing, dump later. */
+/*
+ * The report may come from anywhere, a workqueue's or a runqueue's lock
+ * held, or NMI: only an irq_work may be queued there, and it queues the
+ * work that dumps.
+ */
+static void vr_trace_dump_kick(struct irq_work *iw)
+{
+	schedule_work(&vr_trace_dump_work);
+}
+
+static DEFINE_IRQ_WORK(vr_trace_dump_iw, vr_trace_dump_kick);
+
+/* Any context: stop tracing, dump later. */
 static void vr_trace_stop_and_dump(void)
 {
 	if (!READ_ONCE(vr_trace_dump_on_report) || atomic_xchg(&vr_trace_dumped, 1))
 		return;		/* once per load: the first report's history */
 	tracing_off();
-	schedule_work(&vr_trace_dump_work);
+	irq_work_queue(&vr_trace_dump_iw);
 }
 
 static void vr_trace_report_end(void *data, enum error_detector det,
@@ -89,5 +102,6 @@ void vr_trace_exit(void)
 	if (vr_console_tp)
 		tracepoint_probe_unregister(vr_console_tp, vr_trace_console, NULL);
 	tracepoint_synchronize_unregister();
+	irq_work_sync(&vr_trace_dump_iw);
 	flush_work(&vr_trace_dump_work);
 }

@@ -109,19 +109,21 @@ static void vr_vmar_free_rcu(struct rcu_head *rcu)
  */
 void vr_vmar_put(struct vr_vmar *v)
 {
+	pid_t pid = v->pid;
 	struct vr_mapping *m, *tmp;
 	unsigned long n = 0;
 	bool paused;
 	int old;
 
 	might_sleep();
+	/* Once our reference is gone, v may be freed unless it was the last. */
 	if (!__refcount_dec_and_test(&v->users, &old)) {
-		trace_vmar_race_vmar_put(v->pid, v, old - 1);
+		trace_vmar_race_vmar_put(pid, v, old - 1);
 		return;
 	}
-	trace_vmar_race_vmar_put(v->pid, v, 0);
-	trace_vmar_race_vmar_release(v->pid, v);
-	paused = vr_pause(VR_PAUSE_FREE, v->pid);
+	trace_vmar_race_vmar_put(pid, v, 0);
+	trace_vmar_race_vmar_release(pid, v);
+	paused = vr_pause(VR_PAUSE_FREE, pid);
 	rbtree_postorder_for_each_entry_safe(m, tmp, &v->maps, node) {
 		kmem_cache_free(vr_mapping_cachep, m);
 		if (!(++n & 1023))

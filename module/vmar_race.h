@@ -286,6 +286,7 @@ int vr_pause_arm(enum vr_pause_point point, pid_t pid);
 int vr_pause_wait(enum vr_pause_point point, pid_t pid, unsigned long timeout);
 int vr_pause_release(enum vr_pause_point point, pid_t pid);
 void vr_pause_release_all(void);
+void vr_pause_forget(pid_t pid);
 void vr_pause_debugfs_init(struct dentry *dir);
 
 /* Returns true if the task paused here (and has been let go). */

@@ -720,23 +720,39 @@ static int uaf_round(struct kunit *test, struct reader *rd, struct exiter *ex)
 	struct vr_test *t = test->priv;
 	struct task_struct *task;
 	pid_t pid;
-	int n;
+	int n = 0;
 
-	KUNIT_ASSERT_EQ(test, vr_spawn(t->owner, "uaf", 1, &pid), 0);
+	/*
+	 * No KUNIT_ASSERT here: the caller's probe must be unregistered,
+	 * and a started reader must end before rd (test memory) goes.
+	 */
+	if (vr_spawn(t->owner, "uaf", 1, &pid)) {
+		KUNIT_FAIL(test, "spawn failed");
+		return 0;
+	}
 	rd->pp = vr_pproc_find(pid);
-	KUNIT_ASSERT_NOT_NULL(test, rd->pp);
 	ex->pp = rd->pp;
 	rd->mode = uaf_mode();
 	init_completion(&rd->done);
 	init_completion(&ex->done);
 	atomic_set(&uaf_reports, 0);
-	KUNIT_ASSERT_EQ(test, vr_pause_arm(VR_PAUSE_HELD, pid), 0);
-	KUNIT_ASSERT_EQ(test, vr_pause_arm(VR_PAUSE_FREE, pid), 0);
+	if (vr_pause_arm(VR_PAUSE_HELD, pid) || vr_pause_arm(VR_PAUSE_FREE, pid)) {
+		KUNIT_FAIL(test, "pause points could not be armed");
+		goto out_disarm;
+	}
 	task = kthread_run(uaf_reader_fn, rd, "vr_uaf_reader");
-	KUNIT_ASSERT_FALSE(test, IS_ERR(task));
+	if (IS_ERR(task)) {
+		KUNIT_FAIL(test, "reader thread: %ld", PTR_ERR(task));
+		goto out_disarm;
+	}
 	KUNIT_EXPECT_EQ(test, vr_pause_wait(VR_PAUSE_HELD, pid, 10 * HZ), 0);
 	task = kthread_run(exiter_fn, ex, "vr_exiter");
-	KUNIT_ASSERT_FALSE(test, IS_ERR(task));
+	if (IS_ERR(task)) {
+		KUNIT_FAIL(test, "exiter thread: %ld", PTR_ERR(task));
+		vr_pause_release_all();
+		wait_for_completion(&rd->done);
+		goto out_put;
+	}
 	/* The exiter drops the last reference unless the reader holds one. */
 	if (!wait_for_completion_timeout(&ex->done, HZ / 10)) {
 		KUNIT_EXPECT_EQ(test, vr_pause_wait(VR_PAUSE_FREE, pid, 10 * HZ), 0);
@@ -749,9 +765,13 @@ static int uaf_round(struct kunit *test, struct reader *rd, struct exiter *ex)
 	KUNIT_EXPECT_EQ(test, vr_pause_release(VR_PAUSE_HELD, pid), 0);
 	wait_for_completion(&rd->done);
 	n = atomic_read(&uaf_reports);
-	vr_pproc_put(rd->pp);
 	KUNIT_EXPECT_EQ(test, vr_pproc_reap(pid), 0);
+out_put:
+	vr_pproc_put(rd->pp);
 	return n;
+out_disarm:
+	vr_pause_release_all();
+	goto out_put;
 }
 
 /*

@@ -33,7 +33,8 @@ static atomic_int cur_pid, stop;
 static void print_usage(const char *argv0)
 {
 	fprintf(stderr,
-		"usage: %s [-r ROUNDS] [-n READS] [-t THREADS] [-d SECONDS] [-P SECONDS] [-F]\n"
+		"usage: %s [-r ROUNDS] [-n READS] [-t THREADS] [-d SECONDS] [-P SECONDS]\n"
+		"       [-F] [-R] [-k] [-L] [-f] [-E]\n"
 		"  -r ROUNDS   rounds (fork mode: default 1000; threaded: unlimited;\n"
 		"              0 with -d: until the time is up)\n"
 		"  -n READS    status reads per round (default 50)\n"
@@ -333,7 +334,11 @@ static void forced_round(int ctl, const char *mode, long round)
 		FORCED_FAIL("map or arm: %s", strerror(-ret));
 		goto out;
 	}
-	pthread_create(&rt, NULL, forced_read, r);
+	ret = pthread_create(&rt, NULL, forced_read, r);
+	if (ret) {
+		FORCED_FAIL("reader thread: %s", strerror(ret));
+		goto out;	/* the reap disarms the points */
+	}
 	ret = vr_pause("wait %s %d", point, pid);
 	if (ret) {
 		FORCED_FAIL("the reader never reached \"%s\": %s", point, strerror(-ret));
@@ -341,7 +346,13 @@ static void forced_round(int ctl, const char *mode, long round)
 		pthread_join(rt, NULL);
 		goto out;
 	}
-	pthread_create(&et, NULL, forced_exit, &e);
+	ret = pthread_create(&et, NULL, forced_exit, &e);
+	if (ret) {
+		FORCED_FAIL("exit thread: %s", strerror(ret));
+		vr_pause("reset");
+		pthread_join(rt, NULL);
+		goto out;
+	}
 	if (holds) {
 		freed = forced_exit_freed(&e, pid);
 		if (freed < 0)
@@ -380,7 +391,7 @@ static void forced_round(int ctl, const char *mode, long round)
 		if (r->ret < 0 || !strstr(r->buf, "State:\tZ (zombie)") ||
 		    vr_field(r->buf, "VmSize") >= 0)
 			FORCED_FAIL("want a zombie status without Vm lines");
-	} else if (r->ret != -EIO) {	/* buggy, unwrap_fail=warn or oops */
+	} else if (r->ret != -EIO) {	/* buggy, unwrap_fail=warn (panic, oops: no return) */
 		FORCED_FAIL("want EIO from an unwrap of None, got %s", strerror(-r->ret));
 	}
 	if (r->ret > 0)

@@ -134,10 +134,13 @@ static inline int vr_mount(void)
 	return 0;
 }
 
-/* One pause command ("arm held 42", see the uapi header): 0 or -errno. */
+/*
+ * One pause command ("arm held 42", see the uapi header): 0 or -errno.
+ * The buffer is wider than the kernel's limit, so tests can exceed it.
+ */
 static inline int vr_pause(const char *fmt, ...)
 {
-	char cmd[64];
+	char cmd[128];
 	va_list ap;
 	int fd, ret = 0;
 

@@ -45,8 +45,9 @@
  * -ENOENT; wait timed out -ETIMEDOUT, interrupted -EINTR; not root -EPERM
  * (or -EACCES from debugfs itself). A paused task goes on by itself after
  * the pause_timeout_ms parameter (60 s; with a kernel warning) or when
- * killed. Reading the file lists the
- * armed points: "point pid state task", state armed, paused or released.
+ * killed. Reaping a pid disarms its points that nobody reached. Reading the
+ * file lists the armed points: "point pid state task", state armed, paused
+ * or released. A command is at most 63 bytes.
  */
 #define VMAR_RACE_PAUSE		"/sys/kernel/debug/vmar_race/pause"
 
