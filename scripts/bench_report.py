@@ -162,12 +162,12 @@ def main():
         for i, (key, v) in enumerate(speed.items()):
             for s in v["seconds_to_report"]:
                 f.write("%d %s %s\n" % (i, s if s >= 0 else "NaN", key))
-    # Three-line tick labels: mode and kernel, race_delay_us, boots that reproduced.
-    labels = ", ".join('"%s, %s\\ndelay %s us\\n%d/%d boots" %d' % (
+    # One-line tick labels, slanted: mode and kernel, race_delay_us, boots that reproduced.
+    labels = ", ".join('"%s, %s, %s us: %d/%d" %d' % (
         v["mode"], v["kernel"], v["race_delay_us"], v["reproduced_within_60s"], v["boots"], i)
         for i, v in enumerate(speed.values()))
     with open(os.path.join(out, "plot.gp"), "w") as f:
-        f.write("""set terminal png size 1200,560
+        f.write("""set terminal png size 1300,640
 set output '%(o)s/results.png'
 set multiplot layout 1,2
 set title 'status reads per second (stock kernel, one boot)'
@@ -179,11 +179,13 @@ set key top left
 plot '%(o)s/throughput.dat' using 2:xtic(1) title '1 thread', '' using 3 title '2 threads'
 set title 'seconds from reproducer start to kernel report'
 set style data points
-set xtics (%(labels)s) norotate
+set xtics (%(labels)s) rotate by -35
 set xrange [-0.5:%(n)d-0.5]
-set yrange [0:*]
-set ylabel 'one dot per boot'
-set bmargin 6
+set logscale y
+set yrange [0.01:100]
+set ylabel 'seconds (log scale), one dot per boot'
+set grid ytics
+set bmargin 12
 plot '%(o)s/repro.dat' using 1:2 pt 7 ps 1.5 notitle
 unset multiplot
 """ % {"o": out, "labels": labels, "n": max(len(speed), 1)})
