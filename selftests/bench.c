@@ -10,12 +10,13 @@
  * goal ratio is also given as the median of per-round ratios, each taken
  * from slices a second or so apart.
  *
- *   bench [-d SECONDS] [-s SCALES] [-q]
+ *   bench [-d SECONDS] [-s SCALES] [-q] [-S]
  *   bench -T PLAIN.ko,TRACED.ko [-d SECONDS] [-q]
  *   -d  seconds per throughput figure, in 0.25 s slices (default 12)
  *   -s  comma-separated pproc populations for the scaling test
  *       (default 10,1000,100000)
  *   -q  quick: 1.2 s figures in 0.1 s slices, populations 10,1000
+ *   -S  the scaling test alone (run it several times to see its spread)
  *   -T  the trace events' cost alone: fixed-mode status reads per second
  *       with the module built without events (PLAIN, -DNOTRACE), with them
  *       compiled in and disabled, and enabled, each round reloading the
@@ -544,9 +545,10 @@ int main(int argc, char **argv)
 	int opt, pid, i, m, th, rounds, ns[MAX_SCALES], nscale = 0, maxn = 0;
 	pid_t child;
 	char *tok, *end, *trace = NULL;
+	int scaling_only = 0;
 
 	vr_mount();	/* /proc/vmar_race, if root and not mounted yet */
-	while ((opt = getopt(argc, argv, "d:s:qT:")) != -1) {
+	while ((opt = getopt(argc, argv, "d:s:qST:")) != -1) {
 		switch (opt) {
 		case 'd':
 			secs = strtod(optarg, &end);
@@ -565,8 +567,11 @@ int main(int argc, char **argv)
 		case 'T':
 			trace = optarg;
 			break;
+		case 'S':
+			scaling_only = 1;
+			break;
 		default:
-			fprintf(stderr, "usage: %s [-d SECONDS] [-s N,N,...] [-q]\n"
+			fprintf(stderr, "usage: %s [-d SECONDS] [-s N,N,...] [-q] [-S]\n"
 				"       %s -T PLAIN.ko,TRACED.ko [-d SECONDS] [-q]\n",
 				argv[0], argv[0]);
 			return 2;
@@ -614,10 +619,10 @@ int main(int argc, char **argv)
 	printf("{\n  \"cpus\": %d,\n  \"seconds_per_figure\": %.2f,\n"
 	       "  \"slice_seconds\": %.2f,\n  \"rounds\": %d,\n  \"scaling_rounds\": %d,\n",
 	       ncpus, secs, slice, rounds, batches);
-	for (th = 1; th <= 2; th++)
+	for (th = 1; !scaling_only && th <= 2; th++)
 		read_throughput(th, path, self_path, child_path, rounds);
 	/* Not buggy: its reader of an exited pproc panics. */
-	for (m = 0; m < 3; m++)
+	for (m = 0; !scaling_only && m < 3; m++)
 		exit_latency(exit_modes[m], rounds);
 	scaling(ns, nscale, maxn);
 	kill(child, SIGKILL);
