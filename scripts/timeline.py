@@ -4,8 +4,9 @@
 
 Reads the module's trace events (the ftrace dump after a report, or the
 buffer printed when the command ended) and the kernel's report, picks the
-pid the report is about (the panic names it; KASAN names the task that
-read), and draws that pid's events as one lane per task, in time order,
+pid the report is about (the panic names it; KASAN and KCSAN name the
+task that read; KCSAN reports without a vr_ function are the core
+kernel's and are passed over), and draws that pid's events as one lane per task, in time order,
 with the report at the end: as text, and with --svg/--png as a picture.
 
   timeline.py LOG [--pid N] [--svg FILE] [--png FILE] [--expect ORDER]
@@ -115,6 +116,8 @@ def parse_report(lines):
     text = [TS.sub("", l.rstrip("\r\n")) for l in lines]
     rep = {}
     for i, t in enumerate(text):
+        if t.startswith("BUG: KCSAN:") and " vr_" not in t:
+            continue    # the core kernel's own races, as the verdict ignores them
         if "Kernel panic - not syncing" in t or t.startswith(("BUG: KASAN:", "BUG: KCSAN:", "WARNING: ")):
             rep = {"kind": "panic" if "Kernel panic" in t else t.split(":")[0 if t.startswith("WARNING") else 1].strip(),
                    "line": t, "index": i}
@@ -122,6 +125,10 @@ def parse_report(lines):
             if m:
                 rep["pid"] = int(m.group(1))
             for u in text[i:i + 80]:
+                # KCSAN names the reader as "read to 0x... of N bytes by task T on cpu C".
+                k = re.match(r"read (?:\(marked\) )?to 0x[0-9a-f]+ of \d+ bytes by task (\d+) on cpu", u)
+                if k and "tid" not in rep:
+                    rep["tid"], rep["comm"] = int(k.group(1)), "?"
                 m = re.search(r" by task (\S+)/(\d+)", u) or re.search(r"PID: (\d+)\s+(?:at|Comm: (\S+))", u)
                 if m and "tid" not in rep:
                     if m.re.pattern.startswith(" by"):
@@ -177,6 +184,12 @@ def report_label(rep):
     return rep["kind"] + " report"
 
 
+def report_lane(rep, lanes):
+    """The lane of the reporting task (by its thread id), else the first."""
+    tid = rep.get("tid")
+    return next((i for i, (t, _) in enumerate(lanes) if tid and t.endswith(f"/{tid}")), 0)
+
+
 def render_text(pid, events, rep, lanes):
     width = 30
     out = [f"timeline of pid {pid}: {len(events)} events, {len(lanes)} tasks"
@@ -190,10 +203,8 @@ def render_text(pid, events, rep, lanes):
         cells[col[e.task]] = label(e)[:width - 2]
         out.append(f"  {1000 * (e.t - t0):7.3f}  " + "".join(f"{c:<{width}}" for c in cells).rstrip())
     if rep:
-        where = f"{rep.get('comm', '?')}/{rep['tid']}" if rep.get("tid") else None
         cells = [""] * len(lanes)
-        i = col.get(where, len(lanes) - 1) if where in col else 0
-        cells[i] = "** " + report_label(rep) + " **"
+        cells[report_lane(rep, lanes)] = "** " + report_label(rep) + " **"
         out.append("  " + " " * 7 + "  " + "".join(f"{c:<{width}}" for c in cells).rstrip())
         out.append(f"  report: {rep['line']}")
     return out
@@ -228,8 +239,7 @@ def render_svg(pid, events, rep, lanes, title):
         s.append(f'<text x="{x + 26}" y="{y}" fill="{color}"{bold}>{html.escape(label(e))}</text>')
     if rep:
         y = top + 16 + len(events) * row_h
-        where = f"{rep.get('comm', '?')}/{rep['tid']}" if rep.get("tid") else None
-        x = left + col.get(where, 0) * lane_w
+        x = left + report_lane(rep, lanes) * lane_w
         s.append(f'<rect x="{x + 8}" y="{y - 15}" width="{lane_w - 16}" height="20" fill="#b00020" rx="4"/>')
         s.append(f'<text x="{x + 16}" y="{y}" fill="white" font-weight="bold">{html.escape(report_label(rep))}</text>')
         s.append(f'<text x="10" y="{h - 14}" fill="#b00020">{html.escape(rep["line"][:120])}</text>')
