@@ -731,6 +731,10 @@ static int uaf_round(struct kunit *test, struct reader *rd, struct exiter *ex)
 		return 0;
 	}
 	rd->pp = vr_pproc_find(pid);
+	if (!rd->pp) {
+		KUNIT_FAIL(test, "spawned pid %d not found", pid);
+		return 0;
+	}
 	ex->pp = rd->pp;
 	rd->mode = uaf_mode();
 	init_completion(&rd->done);
@@ -766,12 +770,13 @@ static int uaf_round(struct kunit *test, struct reader *rd, struct exiter *ex)
 	wait_for_completion(&rd->done);
 	n = atomic_read(&uaf_reports);
 	KUNIT_EXPECT_EQ(test, vr_pproc_reap(pid), 0);
+	goto out_put;
+
+out_disarm:
+	vr_pause_release_all();
 out_put:
 	vr_pproc_put(rd->pp);
 	return n;
-out_disarm:
-	vr_pause_release_all();
-	goto out_put;
 }
 
 /*

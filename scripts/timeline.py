@@ -6,8 +6,9 @@ Reads the module's trace events (the ftrace dump after a report, or the
 buffer printed when the command ended) and the kernel's report, picks the
 pid the report is about (the panic names it; KASAN and KCSAN name the
 task that read; KCSAN reports without a vr_ function are the core
-kernel's and are passed over), and draws that pid's events as one lane per task, in time order,
-with the report at the end: as text, and with --svg/--png as a picture.
+kernel's and are passed over), and draws that pid's events as one lane
+per task, in time order, with the report at the end: as text, and with
+--svg/--png as a picture.
 
   timeline.py LOG [--pid N] [--svg FILE] [--png FILE] [--expect ORDER]
 
@@ -125,16 +126,12 @@ def parse_report(lines):
             if m:
                 rep["pid"] = int(m.group(1))
             for u in text[i:i + 80]:
-                # KCSAN names the reader as "read to 0x... of N bytes by task T on cpu C".
-                k = re.match(r"read (?:\(marked\) )?to 0x[0-9a-f]+ of \d+ bytes by task (\d+) on cpu", u)
-                if k and "tid" not in rep:
-                    rep["tid"], rep["comm"] = int(k.group(1)), "?"
-                m = re.search(r" by task (\S+)/(\d+)", u) or re.search(r"PID: (\d+)\s+(?:at|Comm: (\S+))", u)
+                # The task that read: KASAN "by task comm/T", a warning "PID: T",
+                # KCSAN "read to 0x... of N bytes by task T on cpu C".
+                m = (re.search(r" by task \S+/(\d+)", u) or re.search(r"PID: (\d+)\s+(?:at|Comm:)", u)
+                     or re.match(r"read (?:\(marked\) )?to 0x[0-9a-f]+ of \d+ bytes by task (\d+) on cpu", u))
                 if m and "tid" not in rep:
-                    if m.re.pattern.startswith(" by"):
-                        rep["comm"], rep["tid"] = m.group(1), int(m.group(2))
-                    else:
-                        rep["tid"], rep["comm"] = int(m.group(1)), m.group(2) or "?"
+                    rep["tid"] = int(m.group(1))
                 m = re.match(r"Freed by task (\d+):", u)
                 if m:
                     rep["freed_by"] = int(m.group(1))
