@@ -38,4 +38,14 @@ static inline void vr_inode_init_ts(struct inode *inode)
 }
 #endif
 
+/*
+ * 6.3 passes inode operations a struct mnt_idmap where 6.1 passed a struct
+ * user_namespace; both go to setattr_prepare() and setattr_copy() as is.
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 3, 0)
+#define vr_idmap mnt_idmap
+#else
+#define vr_idmap user_namespace
+#endif
+
 #endif /* VMAR_RACE_COMPAT_H */

@@ -51,7 +51,7 @@ static long vr_ioc_spawn(struct vr_owner *o, struct vmar_race_spawn __user *up)
 		return -EFAULT;
 	if (s.flags || vr_name_valid(s.name))
 		return -EINVAL;
-	pp = vr_pproc_spawn(o, s.name, task_tgid_vnr(current));
+	pp = vr_pproc_spawn(o, s.name);
 	if (IS_ERR(pp))
 		return PTR_ERR(pp);
 	if (put_user(pp->pid, &up->pid)) {
@@ -114,13 +114,18 @@ static long vr_ioc_exit(s32 __user *up)
 	return ret;
 }
 
+/* Like release_task(): the pid goes, then its dentries (proc_flush_pid()). */
 static long vr_ioc_reap(s32 __user *up)
 {
 	s32 pid;
+	int ret;
 
 	if (get_user(pid, up))
 		return -EFAULT;
-	return vr_pproc_reap(pid);
+	ret = vr_pproc_reap(pid);
+	if (!ret)
+		vr_fs_flush_pid(pid);
+	return ret;
 }
 
 static long vr_ctl_ioctl(struct file *file, unsigned int cmd, unsigned long arg)

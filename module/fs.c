@@ -5,62 +5,132 @@
  * nothing exists per pproc until someone looks it up.
  *
  * - The root's lookup resolves "<pid>" in the registry; its readdir lists
- *   the published (live and zombie) pids in pid order, d_off = pid + 2, as
- *   proc_pid_readdir() does, so concurrent spawns and reaps never make it
+ *   the published (live and zombie) pids in pid order from f_pos = pid + 2,
+ *   as proc_pid_readdir() does, so concurrent spawns and reaps never make it
  *   repeat a pid.
+ * - Inode numbers are computed, not allocated: the root is 1, and a pproc's
+ *   directory and files are (serial << 2) + 0, 1, 2, so readdir's d_ino is
+ *   the st_ino a lookup gives, and a reused pid gets other numbers.
  * - A pid directory's inode, and each file inode under it, holds a counted
  *   reference to the pproc (as Linux's inodes hold a struct pid), never its
  *   VMAR. The reference is a handle: every open and every read upgrades it
  *   again by checking that the pproc is not reaped (-ESRCH if it is), then
  *   reaches the VMAR only through the mode's read path. A reused pid is
  *   another pproc, so a stale handle never shows the new one.
+ * - Who may read what, as task_dump_owner() and proc_pid_permission(): the
+ *   spawner's euid and egid own a pid's inodes; status is 0444; maps is
+ *   0444 and its open checks the reader against the spawner's credentials
+ *   (vr_may_read_vmar()). Mode changes are refused (-EPERM), owner changes
+ *   last until the next revalidation, as in procfs.
  * - Dentries revalidate like pid_revalidate(): one whose pproc is reaped is
- *   invalid, and dropped at its last dput() (pid_delete_dentry()).
- * - Spawn, exit and reap do no VFS work; the dcache may shrink what lookups
- *   made. Evicting an inode drops its pproc reference.
+ *   invalid, and dropped at its last dput() (pid_delete_dentry()); the reap
+ *   ioctl flushes the pid's dentries at once (vr_fs_flush_pid(), like
+ *   proc_flush_pid()). Evicting an inode drops its pproc reference.
  */
 #include "vmar_race.h"
 
+#include <linux/capability.h>
+#include <linux/cred.h>
 #include <linux/fs.h>
 #include <linux/fs_context.h>
 #include <linux/module.h>
 #include <linux/namei.h>
 #include <linux/pid.h>
 
+#define VR_FS_ROOT_INO	1
+
+/* A pproc's inode numbers: its directory (0) and its files (1 + index). */
+static ino_t vr_fs_ino(const struct vr_pproc *pp, unsigned int kind)
+{
+	return (pp->serial << 2) + kind;
+}
+
+/* task_dump_owner(): the spawner's effective ids (the root's: root). */
+static void vr_fs_update_owner(struct inode *inode)
+{
+	const struct vr_pproc *pp = inode->i_private;
+	kuid_t uid = pp ? pp->cred->euid : GLOBAL_ROOT_UID;
+	kgid_t gid = pp ? pp->cred->egid : GLOBAL_ROOT_GID;
+
+	if (!uid_eq(inode->i_uid, uid) || !gid_eq(inode->i_gid, gid)) {
+		inode->i_uid = uid;
+		inode->i_gid = gid;
+	}
+}
+
 /* A new inode that owns the caller's reference to pp (NULL for the root). */
 static struct inode *vr_fs_inode(struct super_block *sb, umode_t mode,
-				 struct vr_pproc *pp)
+				 struct vr_pproc *pp, unsigned int kind)
 {
 	struct inode *inode = new_inode(sb);
 
 	if (!inode)
 		return NULL;
-	inode->i_ino = get_next_ino();
+	inode->i_ino = pp ? vr_fs_ino(pp, kind) : VR_FS_ROOT_INO;
 	inode->i_mode = mode;
 	vr_inode_init_ts(inode);
 	inode->i_private = pp;
+	vr_fs_update_owner(inode);
 	return inode;
+}
+
+/*
+ * May current read pp's address space? PTRACE_MODE_READ_FSCREDS as
+ * mm_access() asks it: the reader's fsuid and fsgid are all of the
+ * spawner's ids, or the reader has CAP_SYS_PTRACE over the spawner's user
+ * namespace. -EACCES otherwise, as for /proc/<pid>/maps.
+ */
+int vr_may_read_vmar(const struct vr_pproc *pp)
+{
+	const struct cred *c = current_cred(), *t = pp->cred;
+
+	if (uid_eq(c->fsuid, t->euid) && uid_eq(c->fsuid, t->suid) &&
+	    uid_eq(c->fsuid, t->uid) && gid_eq(c->fsgid, t->egid) &&
+	    gid_eq(c->fsgid, t->sgid) && gid_eq(c->fsgid, t->gid))
+		return 0;
+	return ns_capable(t->user_ns, CAP_SYS_PTRACE) ? 0 : -EACCES;
+}
+
+/* proc_setattr(): no mode changes; an owner change lasts until revalidation. */
+static int vr_fs_setattr(struct vr_idmap *idmap, struct dentry *dentry,
+			 struct iattr *attr)
+{
+	struct inode *inode = d_inode(dentry);
+	int ret;
+
+	if (attr->ia_valid & ATTR_MODE)
+		return -EPERM;
+	ret = setattr_prepare(idmap, dentry, attr);
+	if (ret)
+		return ret;
+	setattr_copy(idmap, inode, attr);
+	return 0;
 }
 
 /*
  * Give dentry a new inode that owns the caller's reference to pp (dropped
  * here on failure): a pid directory (iops set) or one of its files.
  */
+static const struct inode_operations vr_fs_file_iops = {
+	.setattr = vr_fs_setattr,
+};
+
 static struct dentry *vr_fs_instantiate(struct dentry *dentry, struct vr_pproc *pp,
+					unsigned int kind,
 					const struct inode_operations *iops,
 					const struct file_operations *fops)
 {
 	struct inode *inode = vr_fs_inode(dentry->d_sb,
-					  iops ? S_IFDIR | 0555 : S_IFREG | 0444, pp);
+					  kind ? S_IFREG | 0444 : S_IFDIR | 0555,
+					  pp, kind);
 
 	if (!inode) {
 		vr_pproc_put(pp);
 		return ERR_PTR(-ENOMEM);
 	}
-	if (iops) {
-		inode->i_op = iops;
+	inode->i_op = iops;
+	if (!kind)
 		set_nlink(inode, 2);
-	}
 	inode->i_fop = fops;
 	return d_splice_alias(inode, dentry);
 }
@@ -74,7 +144,10 @@ static void vr_fs_evict_inode(struct inode *inode)
 		vr_pproc_put(pp);
 }
 
-/* pid_revalidate(): a dentry of a reaped pproc is stale. RCU-walk safe. */
+/*
+ * pid_revalidate(): a dentry of a reaped pproc is stale; a live one gets
+ * its owner back. RCU-walk safe: the inode's pproc reference keeps pp.
+ */
 static int vr_fs_d_revalidate(struct dentry *dentry, unsigned int flags)
 {
 	struct inode *inode = d_inode_rcu(dentry);
@@ -83,7 +156,10 @@ static int vr_fs_d_revalidate(struct dentry *dentry, unsigned int flags)
 	if (!inode)
 		return flags & LOOKUP_RCU ? -ECHILD : 0;
 	pp = inode->i_private;
-	return !pp || !vr_pproc_reaped(pp);
+	if (pp && vr_pproc_reaped(pp))
+		return 0;
+	vr_fs_update_owner(inode);
+	return 1;
 }
 
 /* pid_delete_dentry(): do not keep a reaped pproc's dentries cached. */
@@ -124,22 +200,24 @@ static struct dentry *vr_fs_pid_lookup(struct inode *dir, struct dentry *dentry,
 	if (!e)
 		return ERR_PTR(-ENOENT);
 	refcount_inc(&pp->users);	/* the file inode's own handle */
-	return vr_fs_instantiate(dentry, pp, NULL, e->fops);
+	return vr_fs_instantiate(dentry, pp, 1 + (e - vr_fs_entries),
+				 &vr_fs_file_iops, e->fops);
 }
 
+/* proc_pident_readdir(): -ENOENT once the pproc is reaped. */
 static int vr_fs_pid_iterate(struct file *file, struct dir_context *ctx)
 {
 	struct vr_pproc *pp = file_inode(file)->i_private;
 	unsigned int i;
 
 	if (vr_pproc_reaped(pp))
-		return -ESRCH;
+		return -ENOENT;
 	if (!dir_emit_dots(file, ctx))
 		return 0;
 	for (i = ctx->pos - 2; i < ARRAY_SIZE(vr_fs_entries); i++) {
 		const char *name = vr_fs_entries[i].name;
 
-		if (!dir_emit(ctx, name, strlen(name), 1, DT_REG))
+		if (!dir_emit(ctx, name, strlen(name), vr_fs_ino(pp, 1 + i), DT_REG))
 			return 0;
 		ctx->pos++;
 	}
@@ -148,6 +226,7 @@ static int vr_fs_pid_iterate(struct file *file, struct dir_context *ctx)
 
 static const struct inode_operations vr_fs_pid_iops = {
 	.lookup = vr_fs_pid_lookup,
+	.setattr = vr_fs_setattr,
 };
 
 static const struct file_operations vr_fs_pid_fops = {
@@ -177,7 +256,7 @@ static struct dentry *vr_fs_root_lookup(struct inode *dir, struct dentry *dentry
 		vr_pproc_put(pp);
 		return ERR_PTR(-ENOENT);
 	}
-	return vr_fs_instantiate(dentry, pp, &vr_fs_pid_iops, &vr_fs_pid_fops);
+	return vr_fs_instantiate(dentry, pp, 0, &vr_fs_pid_iops, &vr_fs_pid_fops);
 }
 
 /* Published pids in pid order from ctx->pos - 2, like proc_pid_readdir(). */
@@ -196,7 +275,7 @@ static int vr_fs_root_iterate(struct file *file, struct dir_context *ctx)
 		ctx->pos = pid + 2;
 		if (!vr_pproc_reaped(pp)) {	/* one being reaped is skipped */
 			len = snprintf(name, sizeof(name), "%lu", pid);
-			emitted = dir_emit(ctx, name, len, pid + 2, DT_DIR);
+			emitted = dir_emit(ctx, name, len, vr_fs_ino(pp, 0), DT_DIR);
 		}
 		vr_pproc_put(pp);
 		if (!emitted)
@@ -208,6 +287,7 @@ static int vr_fs_root_iterate(struct file *file, struct dir_context *ctx)
 
 static const struct inode_operations vr_fs_root_iops = {
 	.lookup = vr_fs_root_lookup,
+	.setattr = vr_fs_setattr,
 };
 
 static const struct file_operations vr_fs_root_fops = {
@@ -224,6 +304,10 @@ static const struct super_operations vr_fs_sops = {
 	.evict_inode = vr_fs_evict_inode,
 };
 
+/* The mounted tree (one, get_tree_single()), for vr_fs_flush_pid(). */
+static DEFINE_SPINLOCK(vr_fs_sb_lock);
+static struct super_block *vr_fs_sb;
+
 static int vr_fs_fill_super(struct super_block *sb, struct fs_context *fc)
 {
 	struct inode *root;
@@ -232,14 +316,56 @@ static int vr_fs_fill_super(struct super_block *sb, struct fs_context *fc)
 	sb->s_op = &vr_fs_sops;
 	sb->s_d_op = &vr_fs_dops;
 	sb->s_time_gran = 1;
-	root = vr_fs_inode(sb, S_IFDIR | 0555, NULL);
+	root = vr_fs_inode(sb, S_IFDIR | 0555, NULL, 0);
 	if (!root)
 		return -ENOMEM;
 	root->i_op = &vr_fs_root_iops;
 	root->i_fop = &vr_fs_root_fops;
 	set_nlink(root, 2);
 	sb->s_root = d_make_root(root);
-	return sb->s_root ? 0 : -ENOMEM;
+	if (!sb->s_root)
+		return -ENOMEM;
+	spin_lock(&vr_fs_sb_lock);
+	vr_fs_sb = sb;
+	spin_unlock(&vr_fs_sb_lock);
+	return 0;
+}
+
+static void vr_fs_kill_sb(struct super_block *sb)
+{
+	spin_lock(&vr_fs_sb_lock);
+	if (vr_fs_sb == sb)
+		vr_fs_sb = NULL;
+	spin_unlock(&vr_fs_sb_lock);
+	kill_anon_super(sb);
+}
+
+/*
+ * proc_flush_pid(): a reaped pid's dentries go now, not when the dcache
+ * shrinks, and with them the pproc references their inodes hold (open
+ * files keep theirs). Process context.
+ */
+void vr_fs_flush_pid(pid_t pid)
+{
+	struct super_block *sb;
+	struct dentry *dentry;
+	char name[16];
+	struct qstr q = QSTR_INIT(name, 0);
+
+	spin_lock(&vr_fs_sb_lock);
+	sb = vr_fs_sb;		/* set until kill_sb, which runs at s_active 0 */
+	if (sb && !atomic_inc_not_zero(&sb->s_active))
+		sb = NULL;
+	spin_unlock(&vr_fs_sb_lock);
+	if (!sb)
+		return;
+	q.len = snprintf(name, sizeof(name), "%d", pid);
+	dentry = d_hash_and_lookup(sb->s_root, &q);
+	if (!IS_ERR_OR_NULL(dentry)) {
+		d_invalidate(dentry);
+		dput(dentry);
+	}
+	deactivate_super(sb);
 }
 
 static int vr_fs_get_tree(struct fs_context *fc)
@@ -262,7 +388,7 @@ static struct file_system_type vr_fs_type = {
 	.owner = THIS_MODULE,
 	.name = VMAR_RACE_FS_TYPE,
 	.init_fs_context = vr_fs_init_fs_context,
-	.kill_sb = kill_anon_super,
+	.kill_sb = vr_fs_kill_sb,
 };
 
 static struct proc_dir_entry *vr_fs_mount_point;

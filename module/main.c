@@ -18,12 +18,36 @@ EXPORT_SYMBOL_IF_VR_TESTS(vr_stats);
 /* mode: the read path of every status and maps read (modes.c). */
 static const struct vr_read_mode *vr_mode;
 
+/* What an unsafe mode lets any reader of /proc/vmar_race do. */
+static const char * const vr_mode_dangers[VR_NR_MODES] = {
+	[VR_MODE_BUGGY] = "panic or oops the kernel (unwrap_fail) by reading a pproc that exits",
+	[VR_MODE_UAF] = "make the kernel read and write freed VMARs",
+};
+
+/*
+ * Like a module_param_unsafe() parameter: choosing a mode that breaks the
+ * kernel on purpose taints it (TAINT_USER: the user asked for something
+ * unsafe) and says so once per mode and load.
+ */
+static void vr_mode_warn_unsafe(const struct vr_read_mode *mode)
+{
+	static unsigned long warned;
+
+	if (!vr_mode_dangers[mode->id])
+		return;
+	if (!test_and_set_bit(mode->id, &warned))
+		pr_warn("mode=%s is unsafe: any user who can read %s can now %s; tainting the kernel\n",
+			mode->name, VMAR_RACE_PROC_ROOT, vr_mode_dangers[mode->id]);
+	add_taint(TAINT_USER, LOCKDEP_STILL_OK);
+}
+
 static int vr_mode_set(const char *val, const struct kernel_param *kp)
 {
 	const struct vr_read_mode *mode = vr_mode_find(val);
 
 	if (!mode)
 		return -EINVAL;
+	vr_mode_warn_unsafe(mode);
 	WRITE_ONCE(vr_mode, mode);
 	return 0;
 }
@@ -201,6 +225,7 @@ static int vr_stats_show(struct seq_file *m, void *unused)
 	VR_STAT(live);
 	VR_STAT(zombie);
 	VR_STAT(vmars_alive);
+	VR_STAT(pprocs_alive);
 	VR_STAT(status_reads);
 	VR_STAT(maps_reads);
 	VR_STAT(zombie_reads);
@@ -223,26 +248,28 @@ static int __init vr_init(void)
 	ret = vr_registry_init();
 	if (ret)
 		goto out_vmar;
-	ret = vr_fs_init();
-	if (ret)
-		goto out_registry;
+	vr_trace_init();
 	vr_debugfs = debugfs_create_dir("vmar_race", NULL);
 	debugfs_create_file("stats", 0444, vr_debugfs, NULL, &vr_stats_fops);
 	vr_pause_debugfs_init(vr_debugfs);
 	ret = misc_register(&vr_ctl_dev);
 	if (ret)
-		goto out_fs;
-	vr_trace_init();
+		goto out_debugfs;
+	/* Last: once registered it can be mounted, and a mount pins us. */
+	ret = vr_fs_init();
+	if (ret)
+		goto out_ctl;
 	pr_info("loaded: mode=%s unwrap_fail=%s race_delay_us=%u; mount -t %s %s %s\n",
 		vr_current_mode()->name, vr_unwrap_names[vr_current_unwrap_fail()],
 		vr_current_delay_us(), VMAR_RACE_FS_TYPE, VMAR_RACE_FS_TYPE,
 		VMAR_RACE_PROC_ROOT);
 	return 0;
 
-out_fs:
+out_ctl:
+	misc_deregister(&vr_ctl_dev);
+out_debugfs:
 	debugfs_remove(vr_debugfs);
-	vr_fs_exit();
-out_registry:
+	vr_trace_exit();
 	vr_registry_exit();
 out_vmar:
 	vr_vmar_exit();
@@ -255,11 +282,11 @@ out_vmar:
  */
 static void __exit vr_exit_module(void)
 {
-	vr_trace_exit();
-	misc_deregister(&vr_ctl_dev);
 	vr_fs_exit();
+	misc_deregister(&vr_ctl_dev);
 	debugfs_remove(vr_debugfs);	/* no more pause commands */
 	vr_pause_release_all();
+	vr_trace_exit();
 	vr_registry_exit();
 	vr_vmar_exit();
 	pr_info("unloaded: spawned=%ld reaped=%ld vmars_alive=%ld\n",

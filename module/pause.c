@@ -35,6 +35,8 @@
 #define VR_PAUSE_SLOTS		8
 #define VR_PAUSE_WAIT_MS	10000	/* a wait command's default bound */
 #define VR_PAUSE_WAIT_MAX_MS	60000
+/* An exiting task cannot be killed any more: it pauses this long at most. */
+#define VR_PAUSE_EXITING_MS	1000U
 
 DEFINE_STATIC_KEY_FALSE(vr_pause_key);
 EXPORT_SYMBOL_IF_VR_TESTS(vr_pause_key);
@@ -44,6 +46,7 @@ static const char * const vr_pause_names[VR_NR_PAUSE] = {
 	[VR_PAUSE_HELD] = "held",
 	[VR_PAUSE_CLEARED] = "cleared",
 	[VR_PAUSE_FREE] = "free",
+	[VR_PAUSE_PUBLISHED] = "published",
 };
 
 struct vr_pause_slot {
@@ -104,6 +107,7 @@ static bool vr_pause_slot_released(struct vr_pause_slot *s)
 bool __vr_pause(enum vr_pause_point point, pid_t pid)
 {
 	struct vr_pause_slot *s;
+	unsigned int ms = vr_pause_timeout_ms_get();
 	bool released;
 	long left;
 
@@ -122,9 +126,15 @@ bool __vr_pause(enum vr_pause_point point, pid_t pid)
 	trace_vmar_race_pause(pid, point, VR_PAUSED);
 	wake_up_all(&vr_pause_wq);
 
-	/* Killable: TASK_KILLABLE is not a hung task, and kill frees us. */
+	/*
+	 * Killable: TASK_KILLABLE is not a hung task, and kill frees us. In
+	 * do_exit() (a killed spawner closing its files) a new SIGKILL is
+	 * dropped, so an exiting task waits VR_PAUSE_EXITING_MS at most.
+	 */
+	if (current->flags & PF_EXITING)
+		ms = min(ms, VR_PAUSE_EXITING_MS);
 	left = wait_event_killable_timeout(vr_pause_wq, vr_pause_slot_released(s),
-					   msecs_to_jiffies(vr_pause_timeout_ms_get()));
+					   msecs_to_jiffies(ms));
 	spin_lock(&vr_pause_lock);
 	released = s->released;
 	vr_pause_free_slot(s);
@@ -137,7 +147,9 @@ bool __vr_pause(enum vr_pause_point point, pid_t pid)
 		trace_vmar_race_pause(pid, point, VR_TIMED_OUT);
 		pr_warn("pause point %s of pid %d: %s let go %s\n",
 			vr_pause_names[point], pid, current->comm,
-			left ? "by a fatal signal" : "after pause_timeout_ms");
+			left ? "by a fatal signal" :
+			current->flags & PF_EXITING ? "after 1000 ms: it is exiting" :
+			"after pause_timeout_ms");
 	}
 	return true;
 }

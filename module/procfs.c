@@ -9,6 +9,7 @@
 #include "vmar_race.h"
 
 #include <linux/kernel.h>
+#include <linux/pid_namespace.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
 
@@ -65,8 +66,10 @@ int vr_render_status(struct seq_file *m, struct vr_pproc *pp,
 		atomic_long_inc(&vr_stats.read_errors);
 		return ret;
 	}
+	/* PPid as the reader's pid namespace sees the spawner: 0 if not at all. */
 	seq_printf(m, "Name:\t%s\nState:\t%s\nPid:\t%d\nPPid:\t%d\n",
-		   pp->name, vr_state_names[s.state], pp->pid, pp->ppid);
+		   pp->name, vr_state_names[s.state], pp->pid,
+		   pid_nr_ns(pp->spawner, task_active_pid_ns(current)));
 	if (!s.has_vmar) {
 		atomic_long_inc(&vr_stats.zombie_reads);
 		return 0;
@@ -240,10 +243,12 @@ const struct file_operations vr_status_fops = {
 	.release = single_release,
 };
 
+/* As proc_maps_open(): who may read is decided at open (mm_access()). */
 static int vr_maps_open(struct inode *inode, struct file *file)
 {
 	struct vr_maps_iter *it;
-	int ret = vr_handle_check(inode->i_private);
+	int ret = vr_handle_check(inode->i_private) ?:
+		  vr_may_read_vmar(inode->i_private);
 
 	if (ret)
 		return ret;

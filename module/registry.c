@@ -6,6 +6,8 @@
  */
 #include "vmar_race.h"
 
+#include <linux/cred.h>
+#include <linux/pid.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/string.h>
@@ -15,6 +17,7 @@
 static DEFINE_XARRAY_ALLOC1(vr_procs);	/* pid -> pproc, one counted ref */
 static u32 vr_next_pid;			/* cyclic cursor, under xa_lock */
 static atomic_t vr_nr_procs;		/* live + zombie, against max_procs */
+static atomic64_t vr_serial;		/* spawns so far: pp->serial */
 static struct kmem_cache *vr_pproc_cachep;	/* like task_struct_cachep */
 static struct kmem_cache *vr_owner_cachep;
 
@@ -40,12 +43,23 @@ static void vr_owner_put(struct vr_owner *o)
 static void vr_pproc_free_rcu(struct rcu_head *rcu)
 {
 	kmem_cache_free(vr_pproc_cachep, container_of(rcu, struct vr_pproc, rcu));
+	atomic_long_dec(&vr_stats.pprocs_alive);
 }
 
+/* What a pproc holds besides memory; RCU readers never look at these. */
+static void vr_pproc_release(struct vr_pproc *pp)
+{
+	put_pid(pp->spawner);
+	put_cred(pp->cred);
+}
+
+/* Drop a reference; process context. */
 void vr_pproc_put(struct vr_pproc *pp)
 {
-	if (refcount_dec_and_test(&pp->users))
+	if (refcount_dec_and_test(&pp->users)) {
+		vr_pproc_release(pp);
 		call_rcu(&pp->rcu, vr_pproc_free_rcu);
+	}
 }
 EXPORT_SYMBOL_IF_VR_TESTS(vr_pproc_put);
 
@@ -105,11 +119,13 @@ struct vr_vmar *vr_pproc_vmar_get(struct vr_pproc *pp)
 EXPORT_SYMBOL_IF_VR_TESTS(vr_pproc_vmar_get);
 
 /*
- * Spawn, part one: a running pproc with its VMAR, its pid reserved (lookups
- * do not find it yet) and its files made. Nobody but the caller can reach
- * it until vr_pproc_publish(); vr_pproc_abort() undoes it by pointer.
+ * Spawn, part one: a running pproc with its VMAR and its pid reserved
+ * (lookups do not find it yet), spawned by current: its tgid is the PPid,
+ * its credentials own the files and decide who reads the maps. Nobody but
+ * the caller can reach it until vr_pproc_publish(); vr_pproc_abort() undoes
+ * it by pointer.
  */
-struct vr_pproc *vr_pproc_spawn(struct vr_owner *o, const char *name, pid_t ppid)
+struct vr_pproc *vr_pproc_spawn(struct vr_owner *o, const char *name)
 {
 	struct vr_pproc *pp;
 	struct vr_vmar *v;
@@ -124,6 +140,7 @@ struct vr_pproc *vr_pproc_spawn(struct vr_owner *o, const char *name, pid_t ppid
 	pp = kmem_cache_zalloc(vr_pproc_cachep, GFP_KERNEL_ACCOUNT);
 	if (!pp)
 		goto out_count;
+	atomic_long_inc(&vr_stats.pprocs_alive);
 	v = vr_vmar_create();
 	if (!v)
 		goto out_pp;
@@ -131,7 +148,6 @@ struct vr_pproc *vr_pproc_spawn(struct vr_owner *o, const char *name, pid_t ppid
 	spin_lock_init(&pp->lock);
 	INIT_LIST_HEAD(&pp->owner_node);
 	strscpy(pp->name, name && *name ? name : "pproc", sizeof(pp->name));
-	pp->ppid = ppid;
 	pp->state = VR_RUNNING;
 	RCU_INIT_POINTER(pp->slot, v);
 
@@ -144,6 +160,9 @@ struct vr_pproc *vr_pproc_spawn(struct vr_owner *o, const char *name, pid_t ppid
 	}
 	pp->pid = id;
 	v->pid = id;
+	pp->serial = atomic64_inc_return(&vr_serial);
+	pp->spawner = get_pid(task_tgid(current));
+	pp->cred = get_current_cred();
 	pp->owner = o;
 	refcount_inc(&o->users);
 	return pp;
@@ -152,24 +171,32 @@ out_vmar:
 	vr_vmar_put(v);
 out_pp:
 	kmem_cache_free(vr_pproc_cachep, pp);
+	atomic_long_dec(&vr_stats.pprocs_alive);
 out_count:
 	atomic_dec(&vr_nr_procs);
 	return ERR_PTR(ret);
 }
 EXPORT_SYMBOL_IF_VR_TESTS(vr_pproc_spawn);
 
-/* Spawn, part two: the pid finds the pproc, the owner's close exits it. */
+/*
+ * Spawn, part two: the pid finds the pproc, the owner's close exits it.
+ * Once xa_store() returns, any descriptor may exit and reap the pid and RCU
+ * may free the pproc, so everything else is done before it, and pp is not
+ * touched after it (the "published" pause point holds us right there).
+ */
 void vr_pproc_publish(struct vr_pproc *pp)
 {
 	struct vr_owner *o = pp->owner;
+	pid_t pid = pp->pid;
 
 	spin_lock(&o->lock);
 	list_add_tail(&pp->owner_node, &o->procs);
 	spin_unlock(&o->lock);
-	xa_store(&vr_procs, pp->pid, pp, GFP_KERNEL);	/* replaces a reserved slot: no alloc */
 	atomic_long_inc(&vr_stats.spawned);
 	atomic_long_inc(&vr_stats.live);
-	trace_vmar_race_spawn(pp->pid, rcu_access_pointer(pp->slot));
+	trace_vmar_race_spawn(pid, rcu_access_pointer(pp->slot));
+	xa_store(&vr_procs, pid, pp, GFP_KERNEL);	/* replaces a reserved slot: no alloc */
+	vr_pause(VR_PAUSE_PUBLISHED, pid);
 }
 EXPORT_SYMBOL_IF_VR_TESTS(vr_pproc_publish);
 
@@ -182,13 +209,15 @@ void vr_pproc_abort(struct vr_pproc *pp)
 	atomic_dec(&vr_nr_procs);
 	vr_owner_put(pp->owner);
 	vr_vmar_put(v);
+	vr_pproc_release(pp);
 	kmem_cache_free(vr_pproc_cachep, pp);
+	atomic_long_dec(&vr_stats.pprocs_alive);
 }
 EXPORT_SYMBOL_IF_VR_TESTS(vr_pproc_abort);
 
-int vr_spawn(struct vr_owner *o, const char *name, pid_t ppid, pid_t *pid)
+int vr_spawn(struct vr_owner *o, const char *name, pid_t *pid)
 {
-	struct vr_pproc *pp = vr_pproc_spawn(o, name, ppid);
+	struct vr_pproc *pp = vr_pproc_spawn(o, name);
 
 	if (IS_ERR(pp))
 		return PTR_ERR(pp);
@@ -260,6 +289,7 @@ void vr_owner_release(struct vr_owner *o)
 			break;
 		vr_pproc_exit(pp);	/* -EINVAL if an EXIT ioctl won */
 		vr_pproc_put(pp);
+		cond_resched();		/* max_procs may be in the millions */
 	}
 	vr_owner_put(o);
 }
@@ -331,9 +361,9 @@ void vr_registry_exit(void)
 			continue;
 		vr_pproc_exit(pp);
 		vr_pproc_put(pp);
-		if (!vr_pproc_reap(pid))
-			continue;
-		pr_warn("pid %lu could not be reaped at unload\n", pid);
+		if (vr_pproc_reap(pid))
+			pr_warn("pid %lu could not be reaped at unload\n", pid);
+		cond_resched();
 	}
 	rcu_barrier();	/* wait for every VMAR and pproc to be freed */
 	kmem_cache_destroy(vr_owner_cachep);

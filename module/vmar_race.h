@@ -112,7 +112,9 @@ struct vr_owner;
 struct vr_pproc {
 	refcount_t users;
 	pid_t pid;
-	pid_t ppid;			/* tgid of the spawning process */
+	u64 serial;			/* never reused: inode numbers */
+	struct pid *spawner;		/* tgid of the spawning process: PPid */
+	const struct cred *cred;	/* spawner's, at SPAWN: owner, maps access */
 	char name[VMAR_RACE_NAME_LEN];
 	spinlock_t lock;		/* protects state and slot */
 	enum vr_state state;
@@ -132,6 +134,7 @@ struct vr_owner {
 /* Counters in /sys/kernel/debug/vmar_race/stats. */
 struct vr_stats {
 	atomic_long_t spawned, exited, reaped, live, zombie, vmars_alive;
+	atomic_long_t pprocs_alive;
 	atomic_long_t status_reads, maps_reads, zombie_reads, unwrap_none;
 	atomic_long_t read_errors;
 };
@@ -225,11 +228,10 @@ int vr_registry_init(void);
 void vr_registry_exit(void);
 struct vr_owner *vr_owner_create(void);
 void vr_owner_release(struct vr_owner *o);
-struct vr_pproc *vr_pproc_spawn(struct vr_owner *o, const char *name,
-				pid_t ppid);
+struct vr_pproc *vr_pproc_spawn(struct vr_owner *o, const char *name);
 void vr_pproc_publish(struct vr_pproc *pp);
 void vr_pproc_abort(struct vr_pproc *pp);
-int vr_spawn(struct vr_owner *o, const char *name, pid_t ppid, pid_t *pid);
+int vr_spawn(struct vr_owner *o, const char *name, pid_t *pid);
 struct vr_pproc *vr_pproc_find(pid_t pid);
 struct vr_pproc *vr_pproc_next(unsigned long *pid);
 void vr_pproc_put(struct vr_pproc *pp);
@@ -252,6 +254,8 @@ extern const struct file_operations vr_status_fops;
 extern const struct file_operations vr_maps_fops;
 int vr_fs_init(void);
 void vr_fs_exit(void);
+void vr_fs_flush_pid(pid_t pid);
+int vr_may_read_vmar(const struct vr_pproc *pp);
 int vr_render_status(struct seq_file *m, struct vr_pproc *pp,
 		     const struct vr_read_ctx *ctx);
 
@@ -272,6 +276,9 @@ enum vr_pause_point {
 				 */
 	VR_PAUSE_FREE,		/* the last reference is gone, the VMAR is
 				 * about to be torn down and freed
+				 */
+	VR_PAUSE_PUBLISHED,	/* spawn made the pid findable and has not
+				 * returned: nothing may touch the pproc now
 				 */
 	VR_NR_PAUSE
 };

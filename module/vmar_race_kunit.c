@@ -8,6 +8,8 @@
 #include "vmar_race.h"
 
 #include <kunit/test.h>
+#include <linux/cred.h>
+#include <linux/fs.h>
 #include <linux/kthread.h>
 #include <linux/module.h>
 #include <linux/kasan.h>
@@ -64,7 +66,7 @@ static struct vr_pproc *spawn(struct kunit *test, const char *name)
 	pid_t pid;
 
 	KUNIT_ASSERT_LT(test, t->nr, (int)ARRAY_SIZE(t->pids));
-	KUNIT_ASSERT_EQ(test, vr_spawn(t->owner, name, 42, &pid), 0);
+	KUNIT_ASSERT_EQ(test, vr_spawn(t->owner, name, &pid), 0);
 	t->pids[t->nr++] = pid;
 	pp = vr_pproc_find(pid);
 	KUNIT_ASSERT_NOT_NULL(test, pp);
@@ -133,7 +135,8 @@ static void spawn_sets_identity(struct kunit *test)
 
 	KUNIT_EXPECT_GT(test, pp->pid, 0);
 	KUNIT_EXPECT_STREQ(test, pp->name, "init");
-	KUNIT_EXPECT_EQ(test, pp->ppid, 42);
+	KUNIT_EXPECT_PTR_EQ(test, pp->spawner, task_tgid(current));
+	KUNIT_EXPECT_TRUE(test, uid_eq(pp->cred->euid, current_euid()));
 	KUNIT_EXPECT_EQ(test, pp->state, VR_RUNNING);
 }
 
@@ -153,7 +156,7 @@ static void spawn_respects_max_procs(struct kunit *test)
 
 	KUNIT_ASSERT_EQ(test, vr_test_set_limit("max_procs", live + 1), 0);
 	spawn_auto(test, "one");
-	KUNIT_EXPECT_EQ(test, vr_spawn(t->owner, "two", 1, &pid), -EAGAIN);
+	KUNIT_EXPECT_EQ(test, vr_spawn(t->owner, "two", &pid), -EAGAIN);
 	KUNIT_EXPECT_EQ(test, stat(&vr_stats.live) + stat(&vr_stats.zombie), live + 1);
 	vr_test_set_limit("max_procs", old);
 }
@@ -174,7 +177,7 @@ static void spawn_abort_is_invisible(struct kunit *test)
 {
 	struct vr_test *t = test->priv;
 	long spawned = stat(&vr_stats.spawned), alive = vmars_alive();
-	struct vr_pproc *pp = vr_pproc_spawn(t->owner, "ab", 1);
+	struct vr_pproc *pp = vr_pproc_spawn(t->owner, "ab");
 	pid_t pid;
 
 	KUNIT_ASSERT_FALSE(test, IS_ERR(pp));
@@ -519,7 +522,7 @@ static int interleave(struct kunit *test, struct reader *rd, const char *mode,
 	pid_t pid;
 	int ret;
 
-	KUNIT_ASSERT_EQ(test, vr_spawn(t->owner, "race", 1, &pid), 0);
+	KUNIT_ASSERT_EQ(test, vr_spawn(t->owner, "race", &pid), 0);
 	rd->pp = vr_pproc_find(pid);
 	KUNIT_ASSERT_NOT_NULL(test, rd->pp);
 	rd->mode = mode;
@@ -649,6 +652,136 @@ static void pause_points_reject_misuse(struct kunit *test)
 	KUNIT_EXPECT_FALSE(test, static_key_enabled(&vr_pause_key));
 }
 
+/* ---- publication: spawn touches nothing once the pid is findable ---- */
+
+static struct task_struct *pub_watch;
+static atomic_t pub_reports;
+
+static void pub_probe(void *data, enum error_detector det, unsigned long id)
+{
+	if (current == READ_ONCE(pub_watch))
+		atomic_inc(&pub_reports);
+}
+
+struct spawner {
+	struct vr_owner *owner;
+	pid_t pid;
+	int ret;
+	struct completion done;
+};
+
+static int spawner_fn(void *arg)
+{
+	struct spawner *sp = arg;
+
+	WRITE_ONCE(pub_watch, current);
+	sp->ret = vr_spawn(sp->owner, "pub", &sp->pid);
+	WRITE_ONCE(pub_watch, NULL);
+	complete(&sp->done);
+	return 0;
+}
+
+/*
+ * The spawner is held just after it published a pid another descriptor can
+ * guess (pids are cyclic: the one after a fresh pid comes next); the case
+ * exits and reaps that pid, and RCU frees the pproc; then the spawner goes
+ * on. Any touch of the pproc after publication is a KASAN report in the
+ * spawner (counted here, and judged on the console). Without KASAN the
+ * case still checks the order: the pproc was findable, reaped and freed
+ * before the spawn returned.
+ */
+static void publish_then_reap_touches_nothing(struct kunit *test)
+{
+	struct vr_test *t = test->priv;
+	struct spawner *sp = kunit_kzalloc(test, sizeof(*sp), GFP_KERNEL);
+	struct task_struct *task;
+	struct vr_pproc *pp;
+	long alive;
+	pid_t pid, next;
+
+	KUNIT_ASSERT_NOT_NULL(test, sp);
+	KUNIT_ASSERT_EQ(test, vr_spawn(t->owner, "guess", &pid), 0);
+	pp = vr_pproc_find(pid);
+	KUNIT_ASSERT_NOT_NULL(test, pp);
+	KUNIT_EXPECT_EQ(test, vr_pproc_exit(pp), 0);
+	vr_pproc_put(pp);
+	KUNIT_ASSERT_EQ(test, vr_pproc_reap(pid), 0);
+	next = pid + 1;
+	rcu_barrier();
+	alive = stat(&vr_stats.pprocs_alive);
+
+	sp->owner = t->owner;
+	init_completion(&sp->done);
+	atomic_set(&pub_reports, 0);
+	KUNIT_ASSERT_EQ(test, vr_pause_arm(VR_PAUSE_PUBLISHED, next), 0);
+	if (register_trace_error_report_end(pub_probe, NULL)) {
+		vr_pause_release(VR_PAUSE_PUBLISHED, next);
+		KUNIT_FAIL(test, "error_report_end probe not registered");
+		return;
+	}
+	/* No KUNIT_ASSERT from here: the probe and the thread need undoing. */
+	task = kthread_run(spawner_fn, sp, "vr_spawner");
+	if (IS_ERR(task)) {
+		KUNIT_FAIL(test, "spawner thread: %ld", PTR_ERR(task));
+		vr_pause_release(VR_PAUSE_PUBLISHED, next);
+		goto out;
+	}
+	if (vr_pause_wait(VR_PAUSE_PUBLISHED, next, 10 * HZ)) {
+		KUNIT_FAIL(test, "the spawn did not reach \"published\" for pid %d", next);
+		vr_pause_release(VR_PAUSE_PUBLISHED, next);
+	} else {
+		pp = vr_pproc_find(next);
+		KUNIT_EXPECT_NOT_NULL(test, pp);
+		if (pp) {
+			KUNIT_EXPECT_EQ(test, vr_pproc_exit(pp), 0);
+			vr_pproc_put(pp);
+			KUNIT_EXPECT_EQ(test, vr_pproc_reap(next), 0);
+		}
+		rcu_barrier();	/* the published pproc is freed now */
+		KUNIT_EXPECT_EQ(test, stat(&vr_stats.pprocs_alive), alive);
+		KUNIT_EXPECT_EQ(test, vr_pause_release(VR_PAUSE_PUBLISHED, next), 0);
+	}
+	wait_for_completion(&sp->done);
+	KUNIT_EXPECT_EQ(test, sp->ret, 0);
+	KUNIT_EXPECT_EQ(test, sp->pid, next);
+out:
+	unregister_trace_error_report_end(pub_probe, NULL);
+	tracepoint_synchronize_unregister();
+	KUNIT_EXPECT_EQ_MSG(test, atomic_read(&pub_reports), 0,
+			    "the spawner touched the pproc after publishing it");
+}
+
+/* ---- trace_dump_on_report: its probe is there only while it is on ---- */
+
+static int param_write(const char *name, const char *val)
+{
+	char path[96];
+	struct file *f;
+	loff_t pos = 0;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), VMAR_RACE_PARAMS "/%s", name);
+	f = filp_open(path, O_WRONLY, 0);
+	if (IS_ERR(f))
+		return PTR_ERR(f);
+	n = kernel_write(f, val, strlen(val), &pos);
+	filp_close(f, NULL);
+	return n < 0 ? n : 0;
+}
+
+static void trace_probe_follows_its_parameter(struct kunit *test)
+{
+	KUNIT_ASSERT_EQ(test, param_write("trace_dump_on_report", "0"), 0);
+	if (trace_error_report_end_enabled())
+		kunit_skip(test, "error_report_end has another user");
+	KUNIT_EXPECT_EQ(test, param_write("trace_dump_on_report", "1"), 0);
+	KUNIT_EXPECT_TRUE(test, trace_error_report_end_enabled());
+	KUNIT_EXPECT_EQ(test, param_write("trace_dump_on_report", "0"), 0);
+	KUNIT_EXPECT_FALSE(test, trace_error_report_end_enabled());
+	KUNIT_EXPECT_EQ(test, param_write("trace_dump_on_report", "maybe"), -EINVAL);
+	KUNIT_EXPECT_FALSE(test, trace_error_report_end_enabled());
+}
+
 /* ---- a forced use-after-free, seen by KASAN ---- */
 
 /*
@@ -726,7 +859,7 @@ static int uaf_round(struct kunit *test, struct reader *rd, struct exiter *ex)
 	 * No KUNIT_ASSERT here: the caller's probe must be unregistered,
 	 * and a started reader must end before rd (test memory) goes.
 	 */
-	if (vr_spawn(t->owner, "uaf", 1, &pid)) {
+	if (vr_spawn(t->owner, "uaf", &pid)) {
 		KUNIT_FAIL(test, "spawn failed");
 		return 0;
 	}
@@ -857,6 +990,8 @@ static struct kunit_case vr_cases[] = {
 	KUNIT_CASE_PARAM(interleave_reference_outlives_exit, ref_mode_gen_params),
 	KUNIT_CASE(interleave_locked_modes_do_not_pause_locked),
 	KUNIT_CASE(pause_points_reject_misuse),
+	KUNIT_CASE(publish_then_reap_touches_nothing),
+	KUNIT_CASE(trace_probe_follows_its_parameter),
 	KUNIT_CASE_PARAM(interleave_uaf_is_use_after_free, uaf_batch_gen_params),
 	{}
 };

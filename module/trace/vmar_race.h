@@ -28,6 +28,7 @@ TRACE_DEFINE_ENUM(VR_PAUSE_FOUND);
 TRACE_DEFINE_ENUM(VR_PAUSE_HELD);
 TRACE_DEFINE_ENUM(VR_PAUSE_CLEARED);
 TRACE_DEFINE_ENUM(VR_PAUSE_FREE);
+TRACE_DEFINE_ENUM(VR_PAUSE_PUBLISHED);
 TRACE_DEFINE_ENUM(VR_PAUSED);
 TRACE_DEFINE_ENUM(VR_RELEASED);
 TRACE_DEFINE_ENUM(VR_TIMED_OUT);
@@ -40,7 +41,8 @@ TRACE_DEFINE_ENUM(VR_TIMED_OUT);
 	{ VR_FILE_STATUS, "status" }, { VR_FILE_MAPS, "maps" })
 #define vr_show_point(p) __print_symbolic(p,				\
 	{ VR_PAUSE_FOUND, "found" }, { VR_PAUSE_HELD, "held" },		\
-	{ VR_PAUSE_CLEARED, "cleared" }, { VR_PAUSE_FREE, "free" })
+	{ VR_PAUSE_CLEARED, "cleared" }, { VR_PAUSE_FREE, "free" },	\
+	{ VR_PAUSE_PUBLISHED, "published" })
 #define vr_show_pause_what(w) __print_symbolic(w,			\
 	{ VR_PAUSED, "paused" }, { VR_RELEASED, "released" },		\
 	{ VR_TIMED_OUT, "timed_out" })
