@@ -8,23 +8,25 @@
 # row, kselftest case and KUnit case counts once).
 #
 #   scripts/check.sh [--only REGEX] [--stress SECONDS] [--fuzz SECONDS]
-#                    [--cycles N] [--jobs N] [--list]
+#                    [--guess SECONDS] [--cycles N] [--jobs N] [--list]
 # --stress: threaded reproducer time of the stress rows (default 30);
-# --fuzz: fuzzer time of the fuzz and faults rows (default 30); --cycles:
+# --fuzz: fuzzer time of the fuzz and faults rows (default 30); --guess:
+# pid-guessing time of the preempt rows' fuzzer (default 60); --cycles:
 # insmod/rmmod cycles of the unloadloop rows (default 10). make soak raises
 # them. --jobs: VMs at once (default 2 on 2 or more CPUs: most rows wait on
 # fixed durations, so two overlap well on 2 cores).
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
-only= stress=${VMAR_RACE_STRESS_SECS:-30} fuzz=30 cycles=10 list=0
+only= stress=${VMAR_RACE_STRESS_SECS:-30} fuzz=30 guess=60 cycles=10 list=0
 jobs=$(( $(nproc) >= 2 ? 2 : 1 ))
-usage="usage: $0 [--only REGEX] [--stress SECONDS] [--fuzz SECONDS] [--cycles N] [--jobs N] [--list]"
+usage="usage: $0 [--only REGEX] [--stress SECONDS] [--fuzz SECONDS] [--guess SECONDS] [--cycles N] [--jobs N] [--list]"
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--only) [ $# -ge 2 ] || vr_die "--only needs a regex"; only=$2; shift 2 ;;
 	--stress) [[ "${2:-}" =~ ^[1-9][0-9]*$ ]] || vr_die "--stress needs seconds"; stress=$2; shift 2 ;;
 	--fuzz) [[ "${2:-}" =~ ^[1-9][0-9]*$ && $2 -ge 10 ]] || vr_die "--fuzz needs seconds (at least 10)"; fuzz=$2; shift 2 ;;
+	--guess) [[ "${2:-}" =~ ^[1-9][0-9]*$ ]] || vr_die "--guess needs seconds"; guess=$2; shift 2 ;;
 	--cycles) [[ "${2:-}" =~ ^[1-9][0-9]*$ ]] || vr_die "--cycles needs a positive count"; cycles=$2; shift 2 ;;
 	--jobs) [[ "${2:-}" =~ ^[1-9]$ ]] || vr_die "--jobs needs 1-9"; jobs=$2; shift 2 ;;
 	--list) list=1; shift ;;
@@ -100,6 +102,8 @@ scenario_cmd() {
 	hunt) echo '/selftests/repro -t 2 -k -d 60 -P 5 & p=$!; while kill -0 $p 2>/dev/null; do dmesg | grep -qE "BUG: KASAN|KCSAN: data-race in .*vmar_race" && kill $p; sleep 2; done; wait $p' ;;
 	longhunt) echo '/selftests/repro -t 2 -k -d 420 -P 30 & p=$!; while kill -0 $p 2>/dev/null; do dmesg | grep -q "KCSAN: data-race in .*vmar_race" && kill $p; sleep 5; done; wait $p' ;;
 	fuzz) echo "/selftests/fuzz -d $fuzz -s $seed" ;;
+	# fuzz -G: the model for half the time, pid guessing for the other half.
+	preempt) echo "/selftests/run_selftests.sh; r=\$?; /selftests/fuzz -G -d $((2 * guess)) -s $seed && /selftests/unload_loop.sh $cycles && exit \$r" ;;
 	faults) echo "/selftests/faults.sh $fuzz $seed" ;;
 	unloadloop) echo "/selftests/unload_loop.sh $cycles" ;;
 	kunit) echo "insmod /lib/vmar_race/vmar_race_kunit.ko && echo KTAP-BEGIN && cat /sys/kernel/debug/kunit/vmar_race/results && echo KTAP-END" ;;
@@ -131,7 +135,7 @@ run_row() {
 	name=${name% -}
 	cmd=$(scenario_cmd "$scenario") || { res fail "$name: unknown scenario"; return; }
 	limit=$([ "$kernel" = stock ] && echo 600 || echo 1200)
-	limit=$((limit + 2 * (stress > fuzz ? stress : fuzz) + 20 * cycles))
+	limit=$((limit + 2 * (stress > fuzz ? stress : fuzz) + 4 * guess + 20 * cycles))
 	args=(--kernel "$kernel" --quiet --timeout $limit)
 	[ "$mode" = - ] || args+=(--mode "$mode")
 	boot=$(scenario_boot "$scenario")
@@ -154,7 +158,7 @@ run_row() {
 	# Rows that wait for a report end with it (suites keep running: their
 	# TAP totals count).
 	case "$want:$scenario" in
-	ok:*|*:suite|*:dkms) ;;
+	ok:*|*:suite|*:dkms|*:preempt) ;;
 	*) args+=(--stop-on-report) ;;
 	esac
 	log="$outdir/$i-$kernel-$mode-$scenario.log"
@@ -188,13 +192,16 @@ run_row() {
 			why="timeline: $(grep -v 'order' "$log.timeline" | tail -n1)"
 		fi
 	fi
-	# kselftest TAP totals.
-	if [ "$scenario" = suite ] || [ "$scenario" = dkms ]; then
-		tot=$(grep -a '^# Totals:' "$log" | tail -n1)
+	# kselftest TAP totals, summed over the suite's programs.
+	if [[ "$scenario" =~ ^(suite|dkms|preempt)$ ]]; then
+		tot=$(grep -a '^# Totals:' "$log" | awk '{
+			for (i = 3; i <= NF; i++) { split($i, kv, ":"); n[kv[1]] += kv[2] }
+			progs++ } END { if (progs) printf "pass:%d fail:%d skip:%d (%d programs)",
+			n["pass"], n["fail"] + n["error"], n["skip"], progs }')
 		if [ -n "$tot" ]; then
-			p=$(grep -oE ' pass:[0-9]+' <<<"$tot" | cut -d: -f2)
-			f=$(grep -oE ' fail:[0-9]+' <<<"$tot" | cut -d: -f2)
-			s=$(grep -oE ' skip:[0-9]+' <<<"$tot" | cut -d: -f2)
+			p=$(grep -oE 'pass:[0-9]+' <<<"$tot" | cut -d: -f2)
+			f=$(grep -oE 'fail:[0-9]+' <<<"$tot" | cut -d: -f2)
+			s=$(grep -oE 'skip:[0-9]+' <<<"$tot" | cut -d: -f2)
 			res ksft "$p $f $s"
 			echo "check:   kselftest $tot"
 			grep -a '^not ok' "$log" | sed 's/^/check:   /'

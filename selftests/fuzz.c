@@ -20,7 +20,29 @@
  * pproc, unwrap_none unchanged). With -F (failslab on the module's caches)
  * ENOMEM is also allowed wherever the module allocates. -R: readers only,
  * tolerating the module going away (for the unload loop).
+ *
+ * -G (pid guessing) splits the run: the threads above for the first half of
+ * -d, then, once they are gone and their pprocs reaped, a guessing phase for
+ * the second half. Pids are allocated cyclically, so the next pid is
+ * usually the last one plus one, and any descriptor may EXIT and REAP any
+ * pid: spawner threads spawn in a loop on their own descriptors and publish
+ * the latest pid they got; guesser threads, on descriptors of their own,
+ * EXIT and REAP the next GUESS_WINDOW pids after it as soon as they exist,
+ * racing the end of the spawn ioctl (vr_pproc_publish() after its
+ * xa_store(): the pproc is findable before the ioctl returns). A reader
+ * thread reads status and maps meanwhile. SPAWN may return 0 or -EAGAIN
+ * (and -ENOMEM with -F), EXIT and REAP 0, -ESRCH or -EINVAL; anything else
+ * is a violation. A guess may hit any pid, so the phases never overlap and
+ * the model stays exact; pprocs that exist when the phase starts (not the
+ * fuzzer's) are never guessed. A spawner keeps its last GUESS_RING pids and
+ * exits and reaps the oldest before each spawn ("swept": the guessers
+ * missed it), so the pprocs stay few; at the end the descriptors are closed
+ * and what is left is reaped. The invariants are checked every second and
+ * at the end of this phase too.
+ *
  * The last line: "fuzz: seed=S ops=N ... violations=V"; exit 1 if V > 0.
+ * With -G the line before it is "fuzz: guess: N spawns, N predicted exits,
+ * N predicted reaps, N early exits, N swept, N reaped at the end".
  */
 #include <dirent.h>
 #include <getopt.h>
@@ -42,9 +64,10 @@
 
 static unsigned long long seed;
 static double duration = 10;
-static int nworkers = 2, faults, readers_only, verbose;
+static int nworkers = 2, faults, readers_only, guess, verbose;
 static atomic_int stop;
 static atomic_long n_ops, n_reads, n_forks, n_params, n_enomem, n_violations;
+static atomic_long n_gspawns, n_gexits, n_greaps, n_gearly, n_gswept, n_gleft;
 static pthread_barrier_t epoch_start, epoch_end;
 
 static void violation(const char *fmt, ...)
@@ -980,6 +1003,276 @@ static void *thread_main(void *arg)
 	return NULL;
 }
 
+/* ---- pid guessing (-G) ---- */
+
+#define GUESS_SPAWNERS	2
+#define GUESS_GUESSERS	2
+#define GUESS_THREADS	(GUESS_SPAWNERS + GUESS_GUESSERS + 1)	/* + a reader */
+#define GUESS_WINDOW	4	/* guess last + 1 .. last + GUESS_WINDOW */
+#define GUESS_RING	256	/* pids a spawner keeps before sweeping them */
+#define GUESS_PID_MAX	4194304	/* the module's VR_PID_MAX */
+
+enum { G_SPAWNER, G_GUESSER, G_READER };
+
+struct gthread {
+	pthread_t tid;
+	int kind, fd, next;
+	__u64 rng;
+	int ring[GUESS_RING];	/* the spawner's latest pids; 0: empty */
+};
+
+static atomic_int guess_last;	/* the latest pid a spawner got */
+static int *guess_foreign, guess_nforeign;	/* sorted; never guessed */
+
+/* Is pid a later than b in the cyclic allocation order? */
+static bool pid_after(int a, int b)
+{
+	return a > b ? a - b < GUESS_PID_MAX / 2 : b - a > GUESS_PID_MAX / 2;
+}
+
+/* Spawners may return out of order: the published pid only moves on. */
+static void guess_publish(int pid)
+{
+	int cur = atomic_load_explicit(&guess_last, memory_order_relaxed);
+
+	while (pid_after(pid, cur) &&
+	       !atomic_compare_exchange_weak(&guess_last, &cur, pid))
+		;
+}
+
+static int cmp_int(const void *a, const void *b)
+{
+	int x = *(const int *)a, y = *(const int *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* The pprocs that exist before the phase are not ours: remember them. */
+static void guess_foreign_scan(void)
+{
+	DIR *d = opendir(VMAR_RACE_PROC_ROOT);
+	struct dirent *e;
+	int cap = 0;
+
+	guess_nforeign = 0;
+	if (!d) {
+		violation("guess: cannot list %s: %s", VMAR_RACE_PROC_ROOT, strerror(errno));
+		return;
+	}
+	while ((e = readdir(d))) {
+		if (e->d_name[0] < '1' || e->d_name[0] > '9')
+			continue;
+		if (guess_nforeign == cap) {
+			cap = cap ? 2 * cap : 64;
+			guess_foreign = realloc(guess_foreign, cap * sizeof(*guess_foreign));
+			if (!guess_foreign) {
+				fprintf(stderr, "fuzz: out of memory\n");
+				exit(2);
+			}
+		}
+		guess_foreign[guess_nforeign++] = atoi(e->d_name);
+	}
+	closedir(d);
+	qsort(guess_foreign, guess_nforeign, sizeof(*guess_foreign), cmp_int);
+}
+
+static bool guess_foreign_has(int pid)
+{
+	return guess_nforeign &&
+	       bsearch(&pid, guess_foreign, guess_nforeign, sizeof(pid), cmp_int);
+}
+
+/* EXIT or REAP of a pid that may be anything: 0, -ESRCH or -EINVAL. */
+static int guess_pid_op(int fd, unsigned long cmd, int pid, const char *who)
+{
+	int ret = vr_pid_op(fd, cmd, pid);
+
+	if (ret && ret != -ESRCH && ret != -EINVAL)
+		violation("guess: %s %s of %d returned %d (%s)", who,
+			  cmd == VMAR_RACE_IOC_EXIT ? "EXIT" : "REAP", pid, ret,
+			  strerror(-ret));
+	return ret;
+}
+
+/* A pid of ours the guessers may have missed: exit and reap it. */
+static void guess_sweep(int fd, int pid)
+{
+	if (guess_pid_op(fd, VMAR_RACE_IOC_EXIT, pid, "sweep") != -ESRCH &&
+	    !guess_pid_op(fd, VMAR_RACE_IOC_REAP, pid, "sweep"))
+		n_gswept++;
+}
+
+/* One spawn; the ring's slot is swept first, so the pprocs stay few. */
+static void guess_spawn(struct gthread *g)
+{
+	int *slot = &g->ring[g->next];
+	int pid, i;
+
+	if (*slot) {
+		guess_sweep(g->fd, *slot);
+		*slot = 0;
+	}
+	pid = vr_spawn(g->fd, "fzguess");
+	if (pid > 0) {
+		guess_publish(pid);
+		*slot = pid;
+		g->next = (g->next + 1) % GUESS_RING;
+		n_gspawns++;
+		return;
+	}
+	if (pid == -ENOMEM && faults) {
+		n_enomem++;
+		return;
+	}
+	if (pid != -EAGAIN) {
+		violation("guess: SPAWN returned %d (%s)", pid, strerror(-pid));
+		return;
+	}
+	/* max_procs reached: give back everything this spawner holds. */
+	for (i = 0; i < GUESS_RING; i++) {
+		if (g->ring[i])
+			guess_sweep(g->fd, g->ring[i]);
+		g->ring[i] = 0;
+	}
+}
+
+/* EXIT and REAP the pids right after the latest one, as soon as they exist. */
+static void guess_exit_reap(struct gthread *g)
+{
+	int last = atomic_load(&guess_last), k, pid, ret;
+
+	for (k = 1; k <= GUESS_WINDOW; k++) {
+		pid = last + k;
+		if (guess_foreign_has(pid))
+			continue;
+		ret = guess_pid_op(g->fd, VMAR_RACE_IOC_EXIT, pid, "predicted");
+		if (!ret) {
+			n_gexits++;
+			/* Its spawner had not published it yet. */
+			if (pid_after(pid, atomic_load(&guess_last)))
+				n_gearly++;
+		}
+		if (ret != -ESRCH &&
+		    !guess_pid_op(g->fd, VMAR_RACE_IOC_REAP, pid, "predicted"))
+			n_greaps++;
+	}
+}
+
+static void *guess_main(void *arg)
+{
+	struct gthread *g = arg;
+
+	for (;;) {
+		pthread_barrier_wait(&epoch_start);
+		if (stop)
+			break;
+		for (double end = vr_now() + 1; vr_now() < end;) {
+			if (g->kind == G_READER)
+				read_one(&g->rng, false);
+			else if (g->fd < 0)
+				usleep(1000);	/* open failed: reported */
+			else if (g->kind == G_SPAWNER)
+				guess_spawn(g);
+			else
+				guess_exit_reap(g);
+		}
+		pthread_barrier_wait(&epoch_end);
+	}
+	return NULL;
+}
+
+/*
+ * End of the phase: closing the spawners' files exits their running
+ * pprocs; then every pid a spawner still holds is a zombie or gone.
+ */
+static void guess_finish(struct gthread *g)
+{
+	int fd, i, j, ret;
+
+	for (i = 0; i < GUESS_THREADS; i++)
+		if (g[i].fd >= 0)
+			close(g[i].fd);
+	fd = ctl_open();
+	for (i = 0; i < GUESS_THREADS; i++) {
+		for (j = 0; g[i].kind == G_SPAWNER && j < GUESS_RING; j++) {
+			if (!g[i].ring[j])
+				continue;
+			ret = vr_pid_op(fd, VMAR_RACE_IOC_REAP, g[i].ring[j]);
+			if (!ret)
+				n_gleft++;
+			else if (ret != -ESRCH)	/* -ESRCH: a guesser got it */
+				violation("guess: reap of %d after close: %s",
+					  g[i].ring[j], strerror(-ret));
+		}
+	}
+	if (fd >= 0)
+		close(fd);
+}
+
+static void print_guess_counts(void)
+{
+	printf("guess: %ld spawns, %ld predicted exits, %ld predicted reaps, ",
+	       (long)n_gspawns, (long)n_gexits, (long)n_greaps);
+	printf("%ld early exits, %ld swept, %ld reaped at the end\n",
+	       (long)n_gearly, (long)n_gswept, (long)n_gleft);
+}
+
+/*
+ * The guessing phase, until deadline; the model threads are gone. Epochs
+ * of a second as in the model phase, with the invariants checked between.
+ */
+static void guess_run(double start, double deadline, double *last)
+{
+	struct gthread *g = calloc(GUESS_THREADS, sizeof(*g));
+	int i;
+
+	if (!g) {
+		fprintf(stderr, "fuzz: out of memory\n");
+		exit(2);
+	}
+	guess_foreign_scan();
+	atomic_store(&guess_last, 0);
+	stop = 0;
+	pthread_barrier_destroy(&epoch_start);
+	pthread_barrier_destroy(&epoch_end);
+	pthread_barrier_init(&epoch_start, NULL, GUESS_THREADS + 1);
+	pthread_barrier_init(&epoch_end, NULL, GUESS_THREADS + 1);
+	for (i = 0; i < GUESS_THREADS; i++) {
+		g[i].kind = i < GUESS_SPAWNERS ? G_SPAWNER :
+			    i < GUESS_SPAWNERS + GUESS_GUESSERS ? G_GUESSER : G_READER;
+		g[i].fd = g[i].kind == G_READER ? -1 : ctl_open();
+		g[i].rng = seed * 0x9e3779b97f4a7c15ull + MAX_THREADS + i + 1;
+		if (pthread_create(&g[i].tid, NULL, guess_main, &g[i])) {
+			fprintf(stderr, "fuzz: pthread_create failed\n");
+			exit(2);
+		}
+	}
+	for (int epoch = 1; ; epoch++) {
+		char when[32];
+
+		pthread_barrier_wait(&epoch_start);
+		pthread_barrier_wait(&epoch_end);
+		snprintf(when, sizeof(when), "guess epoch %d", epoch);
+		check_invariants(when);
+		if (vr_now() - *last >= 10) {
+			*last = vr_now();
+			printf("fuzz: %.0fs ", *last - start);
+			print_guess_counts();
+		}
+		if (vr_now() >= deadline)
+			break;
+	}
+	stop = 1;
+	pthread_barrier_wait(&epoch_start);
+	for (i = 0; i < GUESS_THREADS; i++)
+		pthread_join(g[i].tid, NULL);
+	guess_finish(g);
+	free(g);
+	free(guess_foreign);
+	guess_foreign = NULL;
+	guess_nforeign = 0;
+}
+
 static void on_term(int sig)
 {
 	stop = 1;
@@ -988,14 +1281,18 @@ static void on_term(int sig)
 static void print_usage(const char *argv0)
 {
 	fprintf(stderr,
-		"usage: %s [-s SEED] [-d SECONDS] [-t WORKERS] [-F] [-R] [-v]\n"
+		"usage: %s [-s SEED] [-d SECONDS] [-t WORKERS] [-F] [-G | -R] [-v]\n"
 		"  -s SEED     xorshift seed (default: from the clock; printed)\n"
 		"  -d SECONDS  how long (default 10)\n"
 		"  -t WORKERS  model workers, 1-%d (default 2); plus a chaos and a reader thread\n"
 		"  -F          failslab is on for the module's caches: ENOMEM is allowed\n"
+		"  -G          pid guessing: the threads above for the first half of -d,\n"
+		"              then (never both at once: a guess may hit any pid) %d\n"
+		"              spawners, %d guessers that EXIT and REAP the next %d pids\n"
+		"              after the latest spawned, and a reader for the second half\n"
 		"  -R          readers only, holding files open; the module may go away\n"
 		"              (SIGTERM ends the run with the summary line)\n",
-		argv0, MAX_THREADS - 2);
+		argv0, MAX_THREADS - 2, GUESS_SPAWNERS, GUESS_GUESSERS, GUESS_WINDOW);
 	exit(2);
 }
 
@@ -1020,12 +1317,12 @@ int main(int argc, char **argv)
 {
 	struct thread th[MAX_THREADS];
 	char old_mode[16] = "", old_maps[16] = "", old_delay[16] = "";
-	double start = vr_now(), last = start;
+	double start = vr_now(), last = start, model_end;
 	int nthreads, opt, i;
 	char *end;
 
 	seed = (unsigned long long)time(NULL) ^ ((unsigned long long)getpid() << 32);
-	while ((opt = getopt(argc, argv, "s:d:t:FRvh")) != -1) {
+	while ((opt = getopt(argc, argv, "s:d:t:FGRvh")) != -1) {
 		switch (opt) {
 		case 's':
 			errno = 0;
@@ -1046,6 +1343,9 @@ int main(int argc, char **argv)
 		case 'F':
 			faults = 1;
 			break;
+		case 'G':
+			guess = 1;
+			break;
 		case 'R':
 			readers_only = 1;
 			break;
@@ -1056,11 +1356,12 @@ int main(int argc, char **argv)
 			print_usage(argv[0]);
 		}
 	}
-	if (optind != argc)
+	if (optind != argc || (guess && readers_only))
 		print_usage(argv[0]);
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	printf("fuzz: seed=%llu duration=%gs workers=%d faults=%s%s\n", seed, duration,
-	       nworkers, faults ? "on" : "off", readers_only ? " readers-only" : "");
+	printf("fuzz: seed=%llu duration=%gs workers=%d faults=%s%s%s\n", seed, duration,
+	       nworkers, faults ? "on" : "off", readers_only ? " readers-only" : "",
+	       guess ? " guess" : "");
 
 	if (!readers_only)	/* -R: the module may go away; never pin it */
 		vr_mount();
@@ -1100,6 +1401,7 @@ int main(int argc, char **argv)
 	}
 	check_invariants("start");
 
+	model_end = start + (guess ? duration / 2 : duration);
 	nthreads = nworkers + 2;
 	pthread_barrier_init(&epoch_start, NULL, nthreads + 1);
 	pthread_barrier_init(&epoch_end, NULL, nthreads + 1);
@@ -1122,14 +1424,18 @@ int main(int argc, char **argv)
 			printf("fuzz: %.0fs ", last - start);
 			print_counts();
 		}
-		if (vr_now() - start >= duration)
+		if (vr_now() >= model_end)
 			break;
 	}
 	stop = 1;
 	pthread_barrier_wait(&epoch_start);
 	for (i = 0; i < nthreads; i++)
 		pthread_join(th[i].tid, NULL);
-	check_invariants("end");
+	check_invariants(guess ? "model end" : "end");
+	if (guess) {
+		guess_run(start, start + duration, &last);
+		check_invariants("end");
+	}
 	vr_param_write("mode", strtok(old_mode, "\n"));
 	vr_param_write("max_maps", strtok(old_maps, "\n"));
 	vr_param_write("race_delay_us", strtok(old_delay, "\n"));
@@ -1139,6 +1445,10 @@ int main(int argc, char **argv)
 		if (!stats_read(&st) && (st.live != base.live || st.zombie != base.zombie))
 			violation("end: live %ld zombie %ld, want %ld and %ld as at start",
 				  st.live, st.zombie, base.live, base.zombie);
+	}
+	if (guess) {
+		printf("fuzz: ");
+		print_guess_counts();
 	}
 	printf("fuzz: seed=%llu seconds=%.0f ", seed, vr_now() - start);
 	print_counts();
