@@ -11,6 +11,7 @@
 #include <linux/miscdevice.h>
 #include <linux/module.h>
 #include <linux/moduleparam.h>
+#include <linux/string.h>
 
 struct vr_stats vr_stats;
 EXPORT_SYMBOL_IF_VR_TESTS(vr_stats);
@@ -238,25 +239,61 @@ DEFINE_SHOW_ATTRIBUTE(vr_stats);
 
 static struct dentry *vr_debugfs;
 
+#ifdef VMAR_RACE_TESTPOINTS
+/*
+ * Test builds: make one step of init fail as if it ran out of memory, so
+ * that selftests/init_unwind.sh can check that each error path leaves
+ * nothing behind.
+ */
+static const char * const vr_init_steps[] = { "registry", "ctl", "fs" };
+static char *vr_init_fail_at = "";
+module_param_named(init_fail_at, vr_init_fail_at, charp, 0444);
+MODULE_PARM_DESC(init_fail_at, "test builds: fail this init step with -ENOMEM (registry, ctl, fs)");
+
+static int vr_init_fault(const char *step)
+{
+	return strcmp(vr_init_fail_at, step) ? 0 : -ENOMEM;
+}
+
+static int vr_init_fault_check(void)
+{
+	if (!*vr_init_fail_at || match_string(vr_init_steps, ARRAY_SIZE(vr_init_steps),
+					       vr_init_fail_at) >= 0)
+		return 0;
+	pr_err("init_fail_at=%s: not an init step\n", vr_init_fail_at);
+	return -EINVAL;
+}
+#else
+static int vr_init_fault(const char *step)
+{
+	return 0;
+}
+
+static int vr_init_fault_check(void)
+{
+	return 0;
+}
+#endif
+
 static int __init vr_init(void)
 {
 	int ret;
 
-	ret = vr_vmar_init();
+	ret = vr_init_fault_check() ?: vr_vmar_init();
 	if (ret)
 		return ret;
-	ret = vr_registry_init();
+	ret = vr_init_fault("registry") ?: vr_registry_init();
 	if (ret)
 		goto out_vmar;
 	vr_trace_init();
 	vr_debugfs = debugfs_create_dir("vmar_race", NULL);
 	debugfs_create_file("stats", 0444, vr_debugfs, NULL, &vr_stats_fops);
 	vr_pause_debugfs_init(vr_debugfs);
-	ret = misc_register(&vr_ctl_dev);
+	ret = vr_init_fault("ctl") ?: misc_register(&vr_ctl_dev);
 	if (ret)
 		goto out_debugfs;
 	/* Last: once registered it can be mounted, and a mount pins us. */
-	ret = vr_fs_init();
+	ret = vr_init_fault("fs") ?: vr_fs_init();
 	if (ret)
 		goto out_ctl;
 	pr_info("loaded: mode=%s unwrap_fail=%s race_delay_us=%u; mount -t %s %s %s\n",

@@ -94,7 +94,7 @@ scenario_boot() {
 scenario_cmd() {
 	case "$1" in
 	suite|dkms) echo "/selftests/run_selftests.sh" ;;
-	unload) echo "/selftests/unload.sh" ;;
+	unload) echo "/selftests/unload.sh && /selftests/init_unwind.sh" ;;
 	repro) echo "/selftests/repro -r 1000 -P 10" ;;
 	forced) echo "/selftests/repro -f -r 10" ;;
 	timeline) echo "/selftests/repro -f -r 1" ;;
