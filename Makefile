@@ -1,20 +1,24 @@
 # SPDX-License-Identifier: GPL-2.0
-# vmar_race: user-facing targets. The module itself is built by Kbuild.
-#   make                 build vmar_race.ko against KDIR (default: running or
-#                        installed stock Debian headers)
+# vmar_race: user-facing targets, one line each ("make help" prints the lines
+# below that start with "#   make"). The module itself is built by Kbuild.
+#   make                 build vmar_race.ko against KDIR (stock Debian headers)
+#   make help            list these targets
+#   make deps            install the Debian packages the scripts need
 #   make demo            boot the test VM once per mode and compare them
 #   make check           every test layer; ends with "check: N passed, N failed"
-#   make bench           benchmarks (build/bench/)
-#   make install         modules_install + depmod, and the boot files that load
-#                        it and mount /proc/vmar_race (INSTALL_MOD_PATH honoured)
+#   make bench           benchmarks (build/bench/; QUICK=1: the quick run)
+#   make soak            longer hardening rows: DURATION=S (600), CYCLES=N (100)
+#   make lint            checkpatch --strict, sparse (C=1) and W=1 on the module
+#   make selftests       static kselftest binaries (build/selftests/)
+#   make install         modules_install, depmod, boot files (INSTALL_MOD_PATH)
 #   make uninstall       remove what install put there
 #   make dkms-install    register with DKMS for every kernel with headers
 #   make dkms-uninstall  remove it from DKMS
-#   make soak DURATION=S hardening rows for longer: fuzz, failslab, stress
-#                        for S seconds each (default 600), 100 unload cycles
-#   make lint            checkpatch --strict, sparse (C=1) and W=1 on the module
-#   make selftests       static kselftest binaries (build/selftests/)
+#   make clean           remove the module's build products and build/
+# Each script in scripts/ explains itself with --help.
+THIS_MAKEFILE := $(lastword $(MAKEFILE_LIST))
 
+# KDIR: the newest installed stock Debian kernel's headers by default.
 STOCK_RELEASE ?= $(shell ls /boot/vmlinuz-*-amd64 2>/dev/null | sed 's|/boot/vmlinuz-||' | sort -V | tail -n1)
 KDIR ?= /lib/modules/$(STOCK_RELEASE)/build
 MOD_W ?= 1
@@ -33,13 +37,19 @@ clean:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) clean 2>/dev/null || true
 	rm -rf build
 
+# The "#   make" lines of the comment at the top: one source for both.
+help:
+	@echo "vmar_race targets:"
+	@sed -n 's/^#   make/  make/p' $(THIS_MAKEFILE)
+
 deps:
 	scripts/deps.sh
 
 # Unsigned unless you sign it: the kernel's own signing key is not in the
-# headers (see README, "Secure Boot").
+# headers (see docs/module.md#secure-boot).
 # With it, a modules-load.d entry and a systemd mount unit that load the
-# module and mount /proc/vmar_race at boot (enabled when systemd runs here).
+# module and mount /proc/vmar_race at boot (enabled when systemd runs here);
+# INSTALL_MOD_PATH installs under another root.
 BOOT_FILES := /etc/modules-load.d/vmar_race.conf /etc/systemd/system/proc-vmar_race.mount
 SYSTEMD_HERE = $(if $(INSTALL_MOD_PATH),,$(shell [ -d /run/systemd/system ] && command -v systemctl))
 
@@ -83,11 +93,13 @@ check:
 bench:
 	scripts/bench.sh $(if $(QUICK),--quick)
 
+# The fuzz, faults (failslab), unloadloop and stress rows, with DURATION
+# seconds of fuzzing and stress each and CYCLES unload cycles.
 DURATION ?= 600
 CYCLES ?= 100
 soak:
 	scripts/check.sh --only ' (fuzz|faults|unloadloop|stress) ' \
 		--fuzz $(DURATION) --stress $(DURATION) --cycles $(CYCLES)
 
-.PHONY: all module clean deps install uninstall dkms-install dkms-uninstall selftests lint \
+.PHONY: all module clean help deps install uninstall dkms-install dkms-uninstall selftests lint \
 	demo check bench soak

@@ -15,25 +15,44 @@
 # and why. VMAR_RACE_ACCEL=kvm|tcg (or --accel) overrides the probe; a forced
 # kvm uses -cpu host only where a cached probe passed with it. --force
 # probes again; --probe boots one probe guest and reports how it went.
+# Exit status: 0 chosen (--probe: the marker came), 1 --probe: it did not,
+# 64 usage error, 70 other error (QEMU missing, no stock kernel).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 PROBE_SECS=${VMAR_RACE_PROBE_SECS:-20}
 MARKER=VMAR_RACE_PROBE_OK
 
-usage() { echo "usage: $0 [--accel kvm|tcg] [--force] [--probe kvm|kvm-host|tcg]" >&2; exit 2; }
+usage() {
+	cat <<EOT
+usage: $0 [--accel kvm|tcg] [--force] [--probe kvm|kvm-host|tcg]
+Choose QEMU's accelerator for the test VMs by booting a tiny probe guest
+(once per machine: cached in $VR_CACHE/accel). Prints
+"ACCEL CPU" ("kvm host", "kvm -" or "tcg -") on stdout, why on stderr.
+  --accel kvm|tcg  use this accelerator, no probe (also VMAR_RACE_ACCEL)
+  --force          probe again, ignoring the cached result
+  --probe WHICH    boot one probe guest under kvm, kvm with -cpu host
+                   (kvm-host) or tcg, and report how it went (no cache)
+  -h, --help       print this help and exit
+VMAR_RACE_PROBE_SECS: how long a probe guest may take (default 20).
+Exit status: 0 chosen (--probe: the guest printed its marker), 1 --probe: it
+did not, 64 usage error (bad option, argument or VMAR_RACE_* setting), 70
+other error (QEMU missing, no stock kernel).
+EOT
+}
 want=${VMAR_RACE_ACCEL:-} force=0 probe_only=
 while [ $# -gt 0 ]; do
 	case "$1" in
-	--accel) [ $# -ge 2 ] || usage; want=$2; shift 2 ;;
+	--accel) [ $# -ge 2 ] || vr_usage_die "--accel needs kvm or tcg"; want=$2; shift 2 ;;
 	--force) force=1; shift ;;
-	--probe) [ $# -ge 2 ] || usage; probe_only=$2; shift 2 ;;
-	*) usage ;;
+	--probe) [ $# -ge 2 ] || vr_usage_die "--probe needs kvm, kvm-host or tcg"; probe_only=$2; shift 2 ;;
+	-h|--help) usage; exit 0 ;;
+	*) vr_usage_die "unknown option '$1'" ;;
 	esac
 done
-case "$want" in ''|kvm|tcg) ;; *) vr_die "VMAR_RACE_ACCEL/--accel must be kvm or tcg (got '$want')" ;; esac
-case "$probe_only" in ''|kvm|kvm-host|tcg) ;; *) usage ;; esac
-[[ "$PROBE_SECS" =~ ^[1-9][0-9]*$ ]] || vr_die "VMAR_RACE_PROBE_SECS must be a positive number of seconds"
+case "$want" in ''|kvm|tcg) ;; *) vr_usage_die "VMAR_RACE_ACCEL/--accel must be kvm or tcg (got '$want')" ;; esac
+case "$probe_only" in ''|kvm|kvm-host|tcg) ;; *) vr_usage_die "--probe must be kvm, kvm-host or tcg (got '$probe_only')" ;; esac
+[[ "$PROBE_SECS" =~ ^[1-9][0-9]*$ ]] || vr_usage_die "VMAR_RACE_PROBE_SECS must be a positive number of seconds"
 command -v qemu-system-x86_64 >/dev/null || vr_die "qemu-system-x86_64 missing; run scripts/deps.sh"
 
 qemu_ver=$(qemu-system-x86_64 --version | head -n1)

@@ -5,13 +5,8 @@
 # and how fast the bugs reproduce over several boots (60 s each at most).
 # Writes build/bench/results.{json,md,png}. Not a test: make check runs
 # --quick (short measurements, populations 10 and 1000, one boot per
-# reproduction sample capped at 10 s) to prove that it works.
-#
-#   scripts/bench.sh [--quick] [--boots N] [--seconds S] [--smp N] [--only REGEX]
-#   --seconds: time per throughput figure, taken in 0.25 s turns (default 12)
-#   --smp: vCPUs of the throughput boot (default 2; reproduction boots keep 2)
-#   --only: run just the reproduction samples whose "mode kernel delay how"
-#           matches REGEX (no throughput boot), e.g. --only forced
+# reproduction sample capped at 10 s) to prove that it works. Options and
+# exit statuses: usage() below (scripts/bench.sh --help).
 #
 # Reproduction samples ("how"): natural = the reproducer left to chance;
 # preempt-full = the same on the debug kernel booted with preempt=full
@@ -21,16 +16,38 @@
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
+usage() {
+	cat <<EOT
+usage: $0 [--quick] [--boots N] [--seconds S] [--smp N] [--only REGEX]
+Benchmarks in the test VM: status read throughput, exit latency and scaling
+(one boot of the stock kernel), the trace events' cost (another), and how
+fast the bugs reproduce (one boot per sample). Writes build/bench/results.json,
+results.md and, with gnuplot, results.png.
+  --quick      short measurements, one boot per sample capped at 10 s
+               (what make check runs)
+  --boots N    boots per reproduction sample (default 10)
+  --seconds S  time per throughput figure, taken in 0.25 s turns, 1-60
+               (default 12)
+  --smp N      vCPUs of the throughput boots, 1-8 (default 2; reproduction
+               boots keep 2)
+  --only REGEX run just the reproduction samples whose "mode kernel delay
+               how" matches REGEX (no throughput boot), e.g. --only forced
+  -h, --help   print this help and exit
+Exit status: 0 done (whether goals are met is in the report), 64 usage error
+(bad option or argument), 70 error (a dependency, build or boot failed).
+EOT
+}
 quick=0 boots=10 secs=12 cap=60 smp=2 only=
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--quick) quick=1 boots=1 cap=10; shift ;;
-	--boots) [[ "${2:-}" =~ ^[1-9][0-9]*$ ]] || vr_die "--boots needs a positive number"; boots=$2; shift 2 ;;
+	--boots) [[ "${2:-}" =~ ^[1-9][0-9]*$ ]] || vr_usage_die "--boots needs a positive number"; boots=$2; shift 2 ;;
 	--seconds) [[ "${2:-}" =~ ^[0-9]+$ ]] && [ "$2" -ge 1 ] && [ "$2" -le 60 ] ||
-		vr_die "--seconds needs whole seconds, 1-60"; secs=$2; shift 2 ;;
-	--smp) [[ "${2:-}" =~ ^[1-8]$ ]] || vr_die "--smp needs 1-8 vCPUs"; smp=$2; shift 2 ;;
-	--only) [ -n "${2:-}" ] || vr_die "--only needs a regex"; only=$2; shift 2 ;;
-	*) vr_die "usage: $0 [--quick] [--boots N] [--seconds S] [--smp N] [--only REGEX]" ;;
+		vr_usage_die "--seconds needs whole seconds, 1-60"; secs=$2; shift 2 ;;
+	--smp) [[ "${2:-}" =~ ^[1-8]$ ]] || vr_usage_die "--smp needs 1-8 vCPUs"; smp=$2; shift 2 ;;
+	--only) [ -n "${2:-}" ] || vr_usage_die "--only needs a regex"; only=$2; shift 2 ;;
+	-h|--help) usage; exit 0 ;;
+	*) vr_usage_die "unknown option '$1'" ;;
 	esac
 done
 "$VR_ROOT/scripts/deps.sh" || vr_die "dependencies could not be installed"

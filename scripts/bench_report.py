@@ -1,16 +1,37 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0
 """Turn build/bench's raw measurements into results.json, results.md and a
-gnuplot script, and judge the goals (ratios from one boot)."""
+gnuplot script, and judge the goals (ratios from one boot).
+
+OUTDIR is scripts/bench.sh's build/bench (throughput.json, trace.json,
+repro.tsv), CPUS the host's CPU count, for the report. -h, --help: this text.
+
+Exit status: 0 written (goals not met are marked SHORT, not an error), 64
+usage error, 70 the measurements cannot be read."""
 import datetime
 import json
 import os
 import statistics
 import sys
 
+USAGE = "usage: bench_report.py OUTDIR CPUS"
+
 
 def main():
-    out, cpus = sys.argv[1], int(sys.argv[2])
+    if len(sys.argv) == 2 and sys.argv[1] in ("-h", "--help"):
+        print(USAGE + "\n\n" + __doc__)
+        return 0
+    if len(sys.argv) != 3 or not sys.argv[2].isdigit():
+        print(USAGE + " (--help explains)", file=sys.stderr)
+        return 64
+    try:
+        return report(sys.argv[1], int(sys.argv[2]))
+    except (OSError, json.JSONDecodeError) as e:
+        print(f"bench_report.py: cannot read the measurements: {e}", file=sys.stderr)
+        return 70
+
+
+def report(out, cpus):
     with open(os.path.join(out, "throughput.json")) as f:
         t = json.load(f)
     # The trace events' cost, measured in a boot of its own (bench -T).

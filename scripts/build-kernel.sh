@@ -6,21 +6,41 @@
 # with tinyconfig + scripts/kconfig/base.config + FLAVOUR.config (+
 # SERIES.config for 6.12), cached outside the clone. Prints the cache
 # directory on stdout; it holds bzImage and a tree that out-of-tree modules
-# build against.
+# build against. Exit status: 0 built (or cached), 64 usage error, 70 error.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-usage() { echo "usage: $0 debug|kcsan [6.1|6.12] [--force]" >&2; exit 2; }
+usage() {
+	cat <<EOT
+usage: $0 debug|kcsan [6.1|6.12] [--force]
+Build a test kernel (debug: KASAN, lockdep, kmemleak, failslab, ...; kcsan:
+KCSAN) from Debian's linux-source-6.1 (the default) or Debian 13's
+linux-source-6.12 (fetched once), with tinyconfig and the fragments in
+scripts/kconfig/ (about 10 minutes), cached in
+$VR_CACHE/kernels (a cached kernel returns at once).
+Prints the cache directory (bzImage and a tree to build modules against) on
+stdout.
+  --force     build again even if cached
+  -h, --help  print this help and exit
+Exit status: 0 built or cached, 64 usage error (bad option or argument),
+70 error (missing dependency, the fragments do not apply, build failure).
+EOT
+}
 flavour= series=6.1 force=
 for a in "$@"; do
 	case "$a" in
-	debug|kcsan) [ -z "$flavour" ] || usage; flavour=$a ;;
-	6.1|6.12) series=$a ;;
-	--force) force=1 ;;
-	*) usage ;;
+	-h|--help) usage; exit 0 ;;
 	esac
 done
-[ -n "$flavour" ] || usage
+for a in "$@"; do
+	case "$a" in
+	debug|kcsan) [ -z "$flavour" ] || vr_usage_die "one flavour only (got $flavour and $a)"; flavour=$a ;;
+	6.1|6.12) series=$a ;;
+	--force) force=1 ;;
+	*) vr_usage_die "unknown argument '$a'" ;;
+	esac
+done
+[ -n "$flavour" ] || vr_usage_die "which kernel: debug or kcsan"
 for tool in gcc make bc flex bison xz perl; do
 	command -v "$tool" >/dev/null || vr_die "missing '$tool'; run scripts/deps.sh"
 done

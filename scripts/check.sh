@@ -7,30 +7,49 @@
 # Ends with "check: N passed, N failed, N skipped" (every lint check, verdict
 # row, kselftest case and KUnit case counts once).
 #
-#   scripts/check.sh [--only REGEX] [--stress SECONDS] [--fuzz SECONDS]
-#                    [--guess SECONDS] [--cycles N] [--jobs N] [--list]
-# --stress: threaded reproducer time of the stress rows (default 30);
-# --fuzz: fuzzer time of the fuzz and faults rows (default 30); --guess:
-# pid-guessing time of the preempt rows' fuzzer (default 60); --cycles:
-# insmod/rmmod cycles of the unloadloop rows (default 10). make soak raises
-# them. --jobs: VMs at once (default 2 on 2 or more CPUs: most rows wait on
-# fixed durations, so two overlap well on 2 cores).
+# Options and exit statuses: usage() below (scripts/check.sh --help); make
+# soak raises the durations.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
+usage() {
+	cat <<EOT
+usage: $0 [--only REGEX] [--stress SECONDS] [--fuzz SECONDS]
+                        [--guess SECONDS] [--cycles N] [--jobs N] [--list]
+Every test layer (make check): dependencies, test kernels, host checks (W=1,
+sparse, checkpatch), then one test VM per row of selftests/verdicts.txt and
+bench.sh --quick. Ends with "check: N passed, N failed, N skipped"; logs in
+build/check/.
+  --only REGEX  run just the verdict rows matching REGEX ("bench" matches the
+                benchmark job)
+  --stress S    threaded reproducer time of the stress rows (default 30, or
+                VMAR_RACE_STRESS_SECS)
+  --fuzz S      fuzzer time of the fuzz and faults rows, at least 10
+                (default 30)
+  --guess S     pid-guessing time of the preempt rows' fuzzer (default 60)
+  --cycles N    insmod/rmmod cycles of the unloadloop rows (default 10)
+  --jobs N      VMs at once, 1-9 (default 2 on 2 or more CPUs: most rows
+                wait on fixed durations, so two overlap well on 2 cores)
+  --list        print the rows that would run, and exit
+  -h, --help    print this help and exit
+Exit status: 0 everything passed, 1 something failed, 64 usage error (bad
+option or argument), 70 error (dependencies could not be installed, no
+usable QEMU accelerator).
+EOT
+}
 only= stress=${VMAR_RACE_STRESS_SECS:-30} fuzz=30 guess=60 cycles=10 list=0
 jobs=$(( $(nproc) >= 2 ? 2 : 1 ))
-usage="usage: $0 [--only REGEX] [--stress SECONDS] [--fuzz SECONDS] [--guess SECONDS] [--cycles N] [--jobs N] [--list]"
 while [ $# -gt 0 ]; do
 	case "$1" in
-	--only) [ $# -ge 2 ] || vr_die "--only needs a regex"; only=$2; shift 2 ;;
-	--stress) [[ "${2:-}" =~ ^[1-9][0-9]*$ ]] || vr_die "--stress needs seconds"; stress=$2; shift 2 ;;
-	--fuzz) [[ "${2:-}" =~ ^[1-9][0-9]*$ && $2 -ge 10 ]] || vr_die "--fuzz needs seconds (at least 10)"; fuzz=$2; shift 2 ;;
-	--guess) [[ "${2:-}" =~ ^[1-9][0-9]*$ ]] || vr_die "--guess needs seconds"; guess=$2; shift 2 ;;
-	--cycles) [[ "${2:-}" =~ ^[1-9][0-9]*$ ]] || vr_die "--cycles needs a positive count"; cycles=$2; shift 2 ;;
-	--jobs) [[ "${2:-}" =~ ^[1-9]$ ]] || vr_die "--jobs needs 1-9"; jobs=$2; shift 2 ;;
+	--only) [ $# -ge 2 ] || vr_usage_die "--only needs a regex"; only=$2; shift 2 ;;
+	--stress) [[ "${2:-}" =~ ^[1-9][0-9]*$ ]] || vr_usage_die "--stress needs seconds"; stress=$2; shift 2 ;;
+	--fuzz) [[ "${2:-}" =~ ^[1-9][0-9]*$ && $2 -ge 10 ]] || vr_usage_die "--fuzz needs seconds (at least 10)"; fuzz=$2; shift 2 ;;
+	--guess) [[ "${2:-}" =~ ^[1-9][0-9]*$ ]] || vr_usage_die "--guess needs seconds"; guess=$2; shift 2 ;;
+	--cycles) [[ "${2:-}" =~ ^[1-9][0-9]*$ ]] || vr_usage_die "--cycles needs a positive count"; cycles=$2; shift 2 ;;
+	--jobs) [[ "${2:-}" =~ ^[1-9]$ ]] || vr_usage_die "--jobs needs 1-9"; jobs=$2; shift 2 ;;
 	--list) list=1; shift ;;
-	*) vr_die "$usage" ;;
+	-h|--help) usage; exit 0 ;;
+	*) vr_usage_die "unknown option '$1'" ;;
 	esac
 done
 
@@ -65,19 +84,26 @@ for k in $(printf '%s\n' "${rows[@]}" | awk '$1 != "stock" { print $1 }' | sort 
 done
 
 echo "check: [3/4] host checks: W=1, sparse, checkpatch --strict ($(elapsed))"
+mkdir -p "$VR_ROOT/build"
 while IFS= read -r line; do
 	case "$line" in
 	"lint: "*" ok") pass "${line#lint: }" ;;
 	"lint: "*FAIL*) fail "${line#lint: }" ;;
 	*) echo "$line" ;;
 	esac
-done < <("$VR_ROOT/scripts/lint.sh" 2>&1)
+done < <("$VR_ROOT/scripts/lint.sh" 2>&1; echo "$?" >"$VR_ROOT/build/lint.rc")
+# lint.sh exits 1 when a check failed (counted above); anything else is
+# lint itself failing (a missing tool, ...), which counts too.
+case "$(cat "$VR_ROOT/build/lint.rc" 2>/dev/null)" in
+0|1) ;;
+*) fail "lint.sh could not run (status $(cat "$VR_ROOT/build/lint.rc" 2>/dev/null))" ;;
+esac
 "$VR_ROOT/scripts/build-selftests.sh" >/dev/null 2>"$VR_ROOT/build/selftests.log" &&
 	! grep -q 'warning:' "$VR_ROOT/build/selftests.log" &&
 	pass "selftests build (static, -Wall -Wextra)" ||
 	fail "selftests build (see build/selftests.log)"
 
-src=$(vr_linux_src)
+src=$(vr_linux_src) || vr_die "linux-source-6.1's helpers could not be extracted"
 outdir="$VR_ROOT/build/check"
 rm -rf "$outdir" && mkdir -p "$outdir"
 ksft_pass=0 ksft_fail=0 ksft_skip=0 kunit_pass=0 kunit_fail=0

@@ -10,11 +10,33 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
+usage() {
+	cat <<EOT
+usage: $0 [--all] LOG debug|kcsan|debug-6.12
+Decode the first kernel report in a test VM's console log (vm.sh --log) to
+file:line with the kernel's scripts/decode_stacktrace.sh, the test kernel's
+vmlinux and the vmar_race.ko built for it, and print the report's vmar_race
+frames under the section they belong to (the access, the allocation, the
+free). The stock kernel ships no vmlinux: test kernels only.
+  --all       print the whole decoded report
+  -h, --help  print this help and exit
+Exit status: 0 decoded, 64 usage error (bad option or argument, unreadable
+LOG), 70 error (the kernel or its vmar_race.ko not built, no report in LOG).
+EOT
+}
+for a in "$@"; do
+	case "$a" in -h|--help) usage; exit 0 ;; esac
+done
 all=0
 [ "${1:-}" != --all ] || { all=1; shift; }
-[ $# -eq 2 ] || vr_die "usage: $0 [--all] LOG debug|kcsan|debug-6.12"
+[ $# -eq 2 ] || vr_usage_die "wants LOG and a test kernel name (debug, kcsan, debug-6.12)"
 log=$1 kname=$2
-[ -r "$log" ] || vr_die "no such log: $log"
+[ -r "$log" ] || vr_usage_die "no such log: $log"
+case "$kname" in
+debug|kcsan|debug-*|kcsan-*) (vr_kernel_name "$kname" >/dev/null 2>&1) ||
+	vr_usage_die "unknown test kernel '$kname' (debug, kcsan, debug-6.12, kcsan-6.12)" ;;
+*) vr_usage_die "KERNEL must be a test kernel: debug, kcsan, debug-6.12 or kcsan-6.12 (got '$kname')" ;;
+esac
 kdir=$(vr_kernel_built "$kname") || vr_die "the $kname kernel is not built (scripts/build-kernel.sh)"
 [ -e "$kdir/vmlinux" ] || vr_die "$kdir has no vmlinux"
 ko="$VR_ROOT/build/kbuild/$kname"
@@ -26,7 +48,8 @@ report=$(sed -E 's/^\[ *[0-9]+\.[0-9]+\] ?//' "$log" | awk '
 	on { print }
 	on && n++ > 0 && /^(====================|---\[ end )/ { exit }' || true)
 [ -n "$report" ] || vr_die "no kernel report in $log"
-decoded=$("$kdir/scripts/decode_stacktrace.sh" "$kdir/vmlinux" "$kdir" "$ko" <<<"$report" 2>/dev/null)
+decoded=$("$kdir/scripts/decode_stacktrace.sh" "$kdir/vmlinux" "$kdir" "$ko" <<<"$report" 2>/dev/null) ||
+	vr_die "decode_stacktrace.sh failed on the report in $log"
 if [ $all -eq 1 ]; then
 	echo "$decoded"
 else

@@ -8,23 +8,42 @@
 # and cached if needed, with the race's order forced by the module's pause
 # points (repro -f); uaf-window is the same race left to chance with a
 # 50 ms sleep in the reader's window. The others run on Debian's stock
-# kernel.
-#
-#   scripts/demo.sh [--rounds N] [--modes "buggy checked ..."]
+# kernel. Options and exit statuses: usage() below (scripts/demo.sh --help).
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
-rounds=1000 modes="buggy checked fixed rcu uaf uaf-window"
+all_modes="buggy checked fixed rcu uaf uaf-window"
+usage() {
+	cat <<EOT
+usage: $0 [--rounds N] [--modes "MODE..."]
+Boot the test VM once per mode, run the reproducer in it (each VM stops at
+its first kernel report) and print the modes side by side, with the crashes'
+timelines from the module's trace events. uaf and uaf-window run on the
+debug (KASAN) kernel, built once if it is not cached (~10 min); the others
+on Debian's stock kernel. Logs in build/demo/.
+  --rounds N      reproducer rounds of the buggy, checked, fixed and rcu
+                  rows (default 1000)
+  --modes "M..."  the modes to run, in this order (default: all,
+                  "$all_modes")
+  -h, --help      print this help and exit
+Exit status: 0 the demo ran (whatever the verdicts), 64 usage error (bad
+option, argument or mode), 70 error (dependencies could not be installed,
+the debug kernel or the selftests not built, no usable QEMU accelerator).
+EOT
+}
+rounds=1000 modes=$all_modes
 while [ $# -gt 0 ]; do
 	case "$1" in
-	--rounds) [[ "${2:-}" =~ ^[1-9][0-9]*$ ]] || vr_die "--rounds needs a positive number"; rounds=$2; shift 2 ;;
-	--modes) [ $# -ge 2 ] || vr_die "--modes needs a list"; modes=$2; shift 2 ;;
-	*) vr_die "usage: $0 [--rounds N] [--modes \"buggy checked fixed rcu uaf uaf-window\"]" ;;
+	--rounds) [[ "${2:-}" =~ ^[1-9][0-9]*$ ]] || vr_usage_die "--rounds needs a positive number"; rounds=$2; shift 2 ;;
+	--modes) [ $# -ge 2 ] || vr_usage_die "--modes needs a list"; modes=$2; shift 2 ;;
+	-h|--help) usage; exit 0 ;;
+	*) vr_usage_die "unknown option '$1'" ;;
 	esac
 done
 for m in $modes; do
-	case "$m" in buggy|checked|fixed|rcu|uaf|uaf-window) ;; *) vr_die "unknown mode '$m'" ;; esac
+	case " $all_modes " in *" $m "*) ;; *) vr_usage_die "unknown mode '$m' (modes: $all_modes)" ;; esac
 done
+[ -n "${modes// }" ] || vr_usage_die "--modes needs at least one mode"
 
 "$VR_ROOT/scripts/deps.sh" || vr_die "dependencies could not be installed"
 if [[ " $modes " == *" uaf"* ]]; then

@@ -3,6 +3,7 @@
 # Install what vmar_race needs from Debian's packages. Idempotent: a quick
 # no-op when everything is present. Run as root or through sudo.
 set -euo pipefail
+. "$(dirname "$0")/lib.sh"
 
 pkgs=(
 	qemu-system-x86 busybox-static linux-image-amd64 linux-headers-amd64
@@ -11,11 +12,25 @@ pkgs=(
 	dwarves dkms
 )
 
+usage() {
+	cat <<EOT
+usage: $0
+Install the Debian packages vmar_race needs with apt-get (through sudo when
+not root); a quick no-op when all are installed:
+$(echo "${pkgs[*]}" | fold -s -w 76 | sed 's/^/    /; s/ *$//')
+  -h, --help  print this help and exit
+Exit status: 0 everything installed, 64 usage error (any argument but
+--help), 70 error (not Debian, no root or sudo, apt-get failed).
+EOT
+}
+case "${1:-}" in -h|--help) usage; exit 0 ;; esac
+[ $# -eq 0 ] || vr_usage_die "no arguments expected (got '$*')"
+
 if ! [ -r /etc/debian_version ] || ! command -v dpkg-query >/dev/null; then
 	echo "deps.sh: this is not a Debian system. Install the equivalents of:" >&2
 	echo "  ${pkgs[*]}" >&2
 	echo "deps.sh: (Debian 12 'bookworm' is what the project is tested on)" >&2
-	exit 2
+	exit $VR_EX_SOFTWARE
 fi
 
 installed=$(dpkg-query -W -f '${Package} ${db:Status-Status}\n' "${pkgs[@]}" 2>/dev/null |
@@ -30,14 +45,12 @@ fi
 
 sudo=
 if [ "$(id -u)" -ne 0 ]; then
-	command -v sudo >/dev/null || {
-		echo "deps.sh: need root to install: ${missing[*]}" >&2
-		exit 2
-	}
+	command -v sudo >/dev/null || vr_die "need root to install: ${missing[*]}"
 	sudo=sudo
 fi
 echo "deps.sh: installing ${missing[*]}" >&2
 export DEBIAN_FRONTEND=noninteractive
-$sudo apt-get update -qq
-$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+$sudo apt-get update -qq || vr_die "apt-get update failed"
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null ||
+	vr_die "apt-get install ${missing[*]} failed"
 echo "deps.sh: done" >&2

@@ -6,6 +6,20 @@
 #   scripts/dkms-build.sh [KERNEL-RELEASE]
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
+usage() {
+	cat <<EOT
+usage: $0 [KERNEL-RELEASE]
+Build vmar_race.ko through DKMS for KERNEL-RELEASE's headers (default: the
+newest stock Debian kernel in /boot), in private trees under build/dkms (the
+system's /usr/src and /var/lib/dkms stay untouched). Prints the built .ko's
+path on stdout (for scripts/vm.sh --ko).
+  -h, --help  print this help and exit
+Exit status: 0 built, 64 usage error (an option, more than one argument),
+70 error (dkms or the headers missing, the DKMS build failed).
+EOT
+}
+case "${1:-}" in -h|--help) usage; exit 0 ;; -*) vr_usage_die "unknown option '$1'" ;; esac
+[ $# -le 1 ] || vr_usage_die "one KERNEL-RELEASE at most (got '$*')"
 command -v dkms >/dev/null || vr_die "dkms missing; run scripts/deps.sh"
 rel=${1:-$(vr_stock_release)}
 [ -d "/lib/modules/$rel/build" ] || vr_die "no headers for $rel in /lib/modules/$rel/build"

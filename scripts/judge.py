@@ -2,16 +2,22 @@
 # SPDX-License-Identifier: GPL-2.0
 """Judge a vmar_race test VM serial log.
 
-Prints "verdict first-report-line" and exits with the verdict's status:
+Prints three lines, the verdict, the first report line (empty when none)
+and the number of KCSAN reports ignored, and exits with the verdict's status:
 0 ok, 1 fail (the guest command failed or never finished), 2 the kernel
 reported something, 3 the kernel panicked. KCSAN reports count only when
 their stacks include vmar_race frames: the core 6.1 kernel has known races
 of its own (for example hrtimer_wakeup / schedule_hrtimeout_range_clock).
 KASAN reports between the KUnit suite's "expected KASAN reports begin" and
 "... end" lines are the forced use-after-free it asserts on: not counted,
-anything else there still is."""
+anything else there still is.
+
+-h, --help: this text. Exit status: the verdict's (0-3), 64 usage error, 70
+the log cannot be read."""
 import re
 import sys
+
+USAGE = "usage: judge.py SERIAL-LOG"
 
 PANIC = re.compile(r"Kernel panic - not syncing")
 REPORT = re.compile(
@@ -89,11 +95,18 @@ def judge(lines):
 
 
 def main():
-    if len(sys.argv) != 2:
-        print("usage: judge.py SERIAL-LOG", file=sys.stderr)
+    if len(sys.argv) == 2 and sys.argv[1] in ("-h", "--help"):
+        print(USAGE + "\n\n" + __doc__)
+        return 0
+    if len(sys.argv) != 2 or sys.argv[1].startswith("-"):
+        print(USAGE + " (--help explains)", file=sys.stderr)
         return 64
-    with open(sys.argv[1], errors="replace") as f:
-        verdict, first, ignored = judge(f.readlines())
+    try:
+        with open(sys.argv[1], errors="replace") as f:
+            verdict, first, ignored = judge(f.readlines())
+    except OSError as e:
+        print(f"judge.py: {e}", file=sys.stderr)
+        return 70
     print(verdict)
     print(first or "")
     print(ignored)

@@ -8,7 +8,18 @@ VR_SRC_TARBALL=/usr/src/linux-source-6.1.tar.xz
 # Bump when scripts/build-kernel.sh changes how a kernel is built.
 VR_KERNEL_RECIPE=1
 
-vr_die() { echo "${0##*/}: error: $*" >&2; exit 2; }
+# Exit statuses of the scripts' own errors, apart from vm.sh's verdicts (0-4,
+# 124) and from the "check failed" status 1: a bad option or argument exits
+# 64 (EX_USAGE), any other error (missing dependency, failed build, ...) 70
+# (EX_SOFTWARE).
+VR_EX_USAGE=64
+VR_EX_SOFTWARE=70
+vr_die() { echo "${0##*/}: error: $*" >&2; exit $VR_EX_SOFTWARE; }
+vr_usage_die() {
+	echo "${0##*/}: $*" >&2
+	echo "${0##*/}: '$0 --help' prints the usage" >&2
+	exit $VR_EX_USAGE
+}
 vr_say() { echo "${0##*/}: $*" >&2; }
 
 # Stock Debian kernel version: the newest installed linux-image-*-amd64.
@@ -144,7 +155,7 @@ vr_kernel_resolve() {
 		echo "stock /boot/vmlinuz-$rel /lib/modules/$rel/build"
 		;;
 	debug|kcsan|debug-*|kcsan-*)
-		read -r flavour series < <(vr_kernel_name "$k") || exit 2
+		read -r flavour series < <(vr_kernel_name "$k") || exit $VR_EX_SOFTWARE
 		dir=$(vr_kernel_dir "$flavour" "$series")
 		[ -e "$dir/.complete" ] ||
 			vr_die "the $k kernel is not built yet: run scripts/build-kernel.sh $flavour $series (about 10 minutes)"

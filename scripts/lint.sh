@@ -6,8 +6,22 @@
 # exits non-zero on any failure.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
+usage() {
+	cat <<EOT
+usage: $0
+Host checks of the module sources: W=1 and sparse (C=1) builds against the
+stock headers and every built test kernel (build/lint/), and checkpatch.pl
+--strict from Debian's linux-source-6.1 on module/ and selftests/. Prints
+"lint: <check> ok" or "lint: <check> FAIL (see LOG)" per check.
+  -h, --help  print this help and exit
+Exit status: 0 every check passed, 1 a check failed, 64 usage error (any
+argument but --help), 70 error (sparse or linux-source-6.1 missing).
+EOT
+}
+case "${1:-}" in -h|--help) usage; exit 0 ;; esac
+[ $# -eq 0 ] || vr_usage_die "no arguments expected (got '$*')"
 command -v sparse >/dev/null || vr_die "sparse missing; run scripts/deps.sh"
-src=$(vr_linux_src)
+src=$(vr_linux_src) || exit $VR_EX_SOFTWARE
 fail=0
 out="$VR_ROOT/build/lint"
 mkdir -p "$out"

@@ -10,8 +10,6 @@ kernel's and are passed over), and draws that pid's events as one lane
 per task, in time order, with the report at the end: as text, and with
 --svg/--png as a picture.
 
-  timeline.py LOG [--pid N] [--svg FILE] [--png FILE] [--expect ORDER]
-
 --expect checks the drawn order against a known interleaving and exits 1
 when an event is missing or out of order (scripts/check.sh's timeline rows
 force the order with the pause points, so it is known):
@@ -25,6 +23,10 @@ force the order with the pause points, so it is known):
   forced-ref  repro -f in fixed or rcu: the reader paused holding its
               reference, the exit did not free the VMAR, the reader's own
               put freed it after the read
+
+Exit status: 0 drawn (with --expect: in the expected order), 1 no events
+to draw, the order is not the expected one, or no PNG (rsvg-convert
+missing), 64 usage error, 70 the log cannot be read.
 """
 import argparse
 import html
@@ -318,22 +320,31 @@ def check(expect, events, rep):
     return problems
 
 
+class Parser(argparse.ArgumentParser):
+    def error(self, message):
+        # Usage errors exit 64 (EX_USAGE), as the shell scripts' do.
+        self.print_usage(sys.stderr)
+        self.exit(64, f"{self.prog}: error: {message}\n")
+
+
 def main():
-    ap = argparse.ArgumentParser(description="Draw the race from a vm.sh --trace console log.")
-    ap.add_argument("log")
+    about, _, status = __doc__.partition("\nExit status:")
+    ap = Parser(description=about, epilog="Exit status:" + status,
+                formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("log", help="the console log of a vm.sh --trace run")
     ap.add_argument("--pid", type=int, help="the pseudo-process to draw (default: the reported one)")
     ap.add_argument("--svg", help="write the picture as SVG")
     ap.add_argument("--png", help="write the picture as PNG (rsvg-convert)")
     ap.add_argument("--title", default="", help="the picture's title")
     ap.add_argument("--expect", choices=["buggy", "uaf", "forced-uaf", "forced-ref"],
-                    help="check the order against a known interleaving")
+                    help="check the order against a known interleaving (above)")
     a = ap.parse_args()
     try:
         with open(a.log, errors="replace") as f:
             lines = f.readlines()
     except OSError as e:
         print(f"timeline: {e}", file=sys.stderr)
-        return 2
+        return 70
     events, rep = parse_events(lines), parse_report(lines)
     if not events:
         print("timeline: no vmar_race trace events in the log (run scripts/vm.sh --trace)", file=sys.stderr)

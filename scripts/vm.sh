@@ -4,18 +4,20 @@
 # vm.sh: boot a test VM with vmar_race loaded, run a command, judge the run.
 # See usage() and README.md. Exit status: 0 ok, 1 the command failed,
 # 2 the kernel reported something, 3 it panicked, 4 it did not boot,
-# 124 timeout.
+# 124 timeout; 64 usage error, 70 error before the VM ran.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 usage() {
-	cat >&2 <<'EOT'
+	cat <<'EOT'
 usage: scripts/vm.sh [--kernel stock|debug|kcsan|debug-6.12|PATH-TO-bzImage] [--mode MODE]
                      [--param NAME=VALUE]... [--add FILE]... [--no-module]
                      [--smp N] [--mem MB] [--timeout SECONDS] [--log FILE]
                      [--append KERNEL-ARGS] [--ko FILE] [--quiet]
                      [--accel kvm|tcg] [--stop-on-report] [--trace]
                      [-- COMMAND [ARG...]]
+Boot a test VM (QEMU, busybox initramfs) with vmar_race loaded, run COMMAND
+in it and judge the run from the kernel's console log (scripts/judge.py).
   --kernel   stock Debian kernel (default), a test kernel from
              scripts/build-kernel.sh (debug, kcsan: 6.1; debug-6.12: 6.12),
              or a bzImage inside a built tree
@@ -23,6 +25,10 @@ usage: scripts/vm.sh [--kernel stock|debug|kcsan|debug-6.12|PATH-TO-bzImage] [--
   --param    another module parameter, e.g. --param unwrap_fail=warn
   --add      copy FILE into the guest's /root
   --no-module  boot without loading vmar_race (baseline runs)
+  --smp      vCPUs, 1-99 (default 2)
+  --mem      guest memory in MB (default 1024)
+  --timeout  seconds before the VM is stopped (default 600)
+  --log      the console log (default build/logs/vm-KERNEL-MODE-DATE-PID.log)
   --append   extra kernel command line arguments
   --ko       load this vmar_race.ko (e.g. built by DKMS) instead of
              building one for the kernel
@@ -37,19 +43,21 @@ usage: scripts/vm.sh [--kernel stock|debug|kcsan|debug-6.12|PATH-TO-bzImage] [--
   --stop-on-report  stop the VM once the kernel's first report is complete
              (the verdict is the same; rows that wait for a report end early)
   COMMAND    runs in the guest (busybox sh); default: the selftests
+  -h, --help print this help and exit
 Boot watchdog: a guest that prints no kernel line within VMAR_RACE_BOOT_SECS
 (default 45) of QEMU's start, or no output for VMAR_RACE_STALL_SECS (default
 180) before the command starts, is stopped with verdict boot.
-Exit: 0 ok, 1 command failed, 2 kernel report, 3 kernel panic, 4 boot (the
-guest did not boot), 124 timeout.
+Exit: the verdict: 0 ok, 1 command failed, 2 kernel report, 3 kernel panic,
+4 boot (the guest did not boot), 124 timeout; or 64 usage error (bad option,
+argument or VMAR_RACE_* setting), 70 error before the VM ran (missing
+dependency, test kernel not built, module build failure).
 EOT
-	exit 2
 }
 
 kernel=stock mode= params=() adds=() load=1 smp=2 mem=1024 timeout=600
 log= append= quiet=0 ko= cmd=() accel_opt= stop_on_report=0 trace=0
 boot_secs=${VMAR_RACE_BOOT_SECS:-45} stall_secs=${VMAR_RACE_STALL_SECS:-180}
-need() { [ $# -ge 2 ] || { echo "vm.sh: $1 needs a value" >&2; usage; }; }
+need() { [ $# -ge 2 ] || vr_usage_die "$1 needs a value"; }
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--kernel) need "$@"; kernel=$2; shift 2 ;;
@@ -68,35 +76,43 @@ while [ $# -gt 0 ]; do
 	--stop-on-report) stop_on_report=1; shift ;;
 	--trace) trace=1; shift ;;
 	--) shift; cmd=("$@"); break ;;
-	-h|--help) usage ;;
-	*) echo "vm.sh: unknown option '$1'" >&2; usage ;;
+	-h|--help) usage; exit 0 ;;
+	*) vr_usage_die "unknown option '$1'" ;;
 	esac
 done
 case "$mode" in ''|buggy|checked|uaf|fixed|rcu) ;;
-*) vr_die "--mode must be buggy, checked, uaf, fixed or rcu (got '$mode')" ;; esac
+*) vr_usage_die "--mode must be buggy, checked, uaf, fixed or rcu (got '$mode')" ;; esac
+case "$kernel" in
+stock) ;;
+debug|kcsan|debug-*|kcsan-*)
+	(vr_kernel_name "$kernel" >/dev/null 2>&1) ||
+		vr_usage_die "--kernel: unknown kernel '$kernel' (stock, debug, kcsan, debug-6.12, kcsan-6.12 or a bzImage)" ;;
+*) [ -f "$kernel" ] || vr_usage_die "--kernel: no such bzImage: $kernel" ;;
+esac
 for p in "${params[@]+"${params[@]}"}"; do
-	[[ "$p" =~ ^[a-z_]+=[A-Za-z0-9_.,-]*$ ]] || vr_die "--param wants NAME=VALUE (got '$p')"
+	[[ "$p" =~ ^[a-z_]+=[A-Za-z0-9_.,-]*$ ]] || vr_usage_die "--param wants NAME=VALUE (got '$p')"
 done
-[[ "$smp" =~ ^[1-9][0-9]?$ ]] || vr_die "--smp must be 1-99 (got '$smp')"
-[[ "$mem" =~ ^[1-9][0-9]{2,5}$ ]] || vr_die "--mem must be megabytes, 100-999999 (got '$mem')"
-[[ "$timeout" =~ ^[1-9][0-9]*$ ]] || vr_die "--timeout must be a positive number of seconds (got '$timeout')"
-case "$accel_opt" in ''|kvm|tcg) ;; *) vr_die "--accel must be kvm or tcg (got '$accel_opt')" ;; esac
-[[ "$boot_secs" =~ ^[1-9][0-9]*$ ]] || vr_die "VMAR_RACE_BOOT_SECS must be a positive number of seconds"
-[[ "$stall_secs" =~ ^[1-9][0-9]*$ ]] || vr_die "VMAR_RACE_STALL_SECS must be a positive number of seconds"
+[[ "$smp" =~ ^[1-9][0-9]?$ ]] || vr_usage_die "--smp must be 1-99 (got '$smp')"
+[[ "$mem" =~ ^[1-9][0-9]{2,5}$ ]] || vr_usage_die "--mem must be megabytes, 100-999999 (got '$mem')"
+[[ "$timeout" =~ ^[1-9][0-9]*$ ]] || vr_usage_die "--timeout must be a positive number of seconds (got '$timeout')"
+case "$accel_opt" in ''|kvm|tcg) ;; *) vr_usage_die "--accel must be kvm or tcg (got '$accel_opt')" ;; esac
+[[ "$boot_secs" =~ ^[1-9][0-9]*$ ]] || vr_usage_die "VMAR_RACE_BOOT_SECS must be a positive number of seconds"
+[[ "$stall_secs" =~ ^[1-9][0-9]*$ ]] || vr_usage_die "VMAR_RACE_STALL_SECS must be a positive number of seconds"
 for f in "${adds[@]+"${adds[@]}"}"; do
-	[ -f "$f" ] || vr_die "--add: no such file: $f"
+	[ -f "$f" ] || vr_usage_die "--add: no such file: $f"
 done
-[ $load -eq 1 ] || [ -z "$mode" ] || vr_die "--mode makes no sense with --no-module"
+[ $load -eq 1 ] || [ -z "$mode" ] || vr_usage_die "--mode makes no sense with --no-module"
 if [ -n "$ko" ]; then
-	[ -f "$ko" ] || vr_die "--ko: no such file: $ko"
-	[ $load -eq 1 ] || vr_die "--ko makes no sense with --no-module"
-	modinfo -F name "$ko" 2>/dev/null | grep -qx vmar_race || vr_die "--ko: $ko is not vmar_race.ko"
+	[ -f "$ko" ] || vr_usage_die "--ko: no such file: $ko"
+	[ $load -eq 1 ] || vr_usage_die "--ko makes no sense with --no-module"
+	modinfo -F name "$ko" 2>/dev/null | grep -qx vmar_race || vr_usage_die "--ko: $ko is not vmar_race.ko"
 fi
 command -v qemu-system-x86_64 >/dev/null || vr_die "qemu-system-x86_64 missing; run scripts/deps.sh"
 [ -x /bin/busybox ] || vr_die "busybox-static missing; run scripts/deps.sh"
 
-read -r kname kimage kdir < <(vr_kernel_resolve "$kernel") || exit 2
-[ -n "${kname:-}" ] || exit 2
+# vr_kernel_resolve runs in a subshell: its vr_die message is printed there.
+read -r kname kimage kdir < <(vr_kernel_resolve "$kernel") || exit $VR_EX_SOFTWARE
+[ -n "${kname:-}" ] || exit $VR_EX_SOFTWARE
 mode_label=${mode:-fixed}
 [ $load -eq 1 ] || mode_label=none
 
@@ -186,8 +202,8 @@ chmod +x "$run/root/init"
 mkdir -p "$run/root/proc" "$run/root/sys" "$run/root/dev" "$run/root/tmp"
 (cd "$run/root" && find . | cpio -o -H newc --quiet | gzip -1) >"$run/initrd.gz"
 
-read -r accel cpu < <("$VR_ROOT/scripts/accel.sh" ${accel_opt:+--accel "$accel_opt"}) || exit 2
-[ -n "${accel:-}" ] || exit 2
+read -r accel cpu < <("$VR_ROOT/scripts/accel.sh" ${accel_opt:+--accel "$accel_opt"}) || exit $VR_EX_SOFTWARE
+[ -n "${accel:-}" ] || exit $VR_EX_SOFTWARE
 accel_label=$accel
 qaccel=$accel
 [ "$accel" != tcg ] || qaccel="tcg,thread=multi"

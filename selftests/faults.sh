@@ -6,12 +6,31 @@
 # unload nothing may be left: the module's counters, kmem_cache_destroy()
 # and, where the kernel has it, kmemleak.
 #   faults.sh [SECONDS [SEED]]   (default 60 s; seed from the clock)
+case "${1:-}" in
+-h|--help)
+	cat <<'EOT'
+usage: faults.sh [SECONDS [SEED]]
+In the test VM's guest (a debug or kcsan kernel booted with
+slub_debug=A,vr_pproc,vr_owner,vr_vmar,vr_mapping): failslab on vmar_race's
+own caches while the fuzzer and both reproducer shapes run for SECONDS in
+all (at least 10, default 60; SEED: the fuzzer's, default from the clock).
+They must see only clean ENOMEM errors, injected failures must happen, and
+after unload nothing may be left (module counters, kmemleak). The module is
+loaded and mounted again at the end.
+  -h, --help  print this help and exit
+Exit status: 0 ok, 1 a check failed or the kernel lacks failslab, 64 usage
+error (bad SECONDS or SEED); another non-zero status: a command failed.
+EOT
+	exit 0 ;;
+esac
 set -eo pipefail
+usage_error() { echo "faults.sh: $*; see --help" >&2; exit 64; }
+[ $# -le 2 ] || usage_error "too many arguments"
 cd "$(dirname "$0")"
 secs=${1:-60}
 seed=${2:-$(date +%s)}
-case "$secs$seed" in *[!0-9]*) echo "usage: faults.sh [SECONDS [SEED]]" >&2; exit 2 ;; esac
-[ "$secs" -ge 10 ] || { echo "faults: at least 10 seconds" >&2; exit 2; }
+case "$secs$seed" in *[!0-9]*) usage_error "SECONDS and SEED must be numbers" ;; esac
+[ "$secs" -ge 10 ] || usage_error "at least 10 seconds"
 fs=/sys/kernel/debug/failslab
 kml=/sys/kernel/debug/kmemleak
 [ -d $fs ] || { echo "faults: no $fs: this kernel lacks CONFIG_FAILSLAB (use --kernel debug or kcsan)" >&2; exit 1; }

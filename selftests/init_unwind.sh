@@ -8,10 +8,26 @@
 # back (with its parameters as they were) and mounts it at the end.
 #   init_unwind.sh [KO]   (default /lib/vmar_race/vmar_race.ko)
 set -e
+case "${1:-}" in
+-h|--help)
+	cat <<'EOT'
+usage: init_unwind.sh [KO]
+In the test VM's guest, with vmar_race loaded: make each step of module
+init fail in turn (init_fail_at=, test builds of KO only; default
+/lib/vmar_race/vmar_race.ko) and check that insmod fails with ENOMEM and
+leaves nothing behind; then load KO with its former parameters and mount it.
+Skips (exit 0) when KO is not a test build.
+  -h, --help  print this help and exit
+Exit status: 0 ok or skipped, 1 a check failed, 64 usage error (KO not
+readable, more than one argument); another non-zero status: a command failed.
+EOT
+	exit 0 ;;
+esac
+[ $# -le 1 ] || { echo "init_unwind.sh: one argument at most; see --help" >&2; exit 64; }
 ko=${1:-/lib/vmar_race/vmar_race.ko}
 root=/proc/vmar_race
 fail() { echo "init_unwind: FAIL: $*" >&2; exit 1; }
-[ -r "$ko" ] || { echo "usage: init_unwind.sh [KO]" >&2; exit 2; }
+[ -r "$ko" ] || { echo "init_unwind.sh: no readable module $ko; see --help" >&2; exit 64; }
 if ! grep -q 'parm=init_fail_at:' "$ko"; then
 	echo "init_unwind: skip: $ko is not a test build (no init_fail_at)"
 	exit 0

@@ -4,6 +4,21 @@
 # mounted: rmmod and umount refuse (the mount and the open file pin the
 # module), the held file still reads the zombie; once it is closed, umount
 # and rmmod free everything, and the module loads and mounts again.
+case "${1:-}" in
+-h|--help)
+	cat <<'EOT'
+usage: unload.sh
+In the test VM's guest, with vmar_race loaded and mounted: unload with
+unreaped zombies, an open status file and the filesystem mounted (rmmod and
+umount must refuse, the held file still reads the zombie), then close it,
+umount and rmmod (everything freed), and load and mount the module again.
+  -h, --help  print this help and exit
+Exit status: 0 ok, 64 usage error (any argument but --help), any other
+non-zero status: a check failed.
+EOT
+	exit 0 ;;
+esac
+[ $# -eq 0 ] || { echo "unload.sh: no arguments expected; see --help" >&2; exit 64; }
 set -e
 cd "$(dirname "$0")"
 root=/proc/vmar_race

@@ -7,10 +7,25 @@
 # (each pins the module) are closed. Every cycle must free everything;
 # readers may only see ENOENT or ESRCH.
 #   unload_loop.sh [CYCLES]   (default 10)
+case "${1:-}" in
+-h|--help)
+	cat <<'EOT'
+usage: unload_loop.sh [CYCLES]
+In the test VM's guest, with vmar_race loaded: CYCLES times (default 10),
+unmount and rmmod the module while readers hold its files open and writers
+spawn, exit and reap; every cycle must free everything and readers may only
+see ENOENT or ESRCH. The module is loaded and mounted again at the end.
+  -h, --help  print this help and exit
+Exit status: 0 ok, 1 a check failed, 64 usage error (CYCLES not a number,
+more than one argument); another non-zero status: a command failed.
+EOT
+	exit 0 ;;
+esac
 set -eo pipefail
+[ $# -le 1 ] || { echo "unload_loop.sh: one argument at most; see --help" >&2; exit 64; }
 cd "$(dirname "$0")"
 cycles=${1:-10}
-case "$cycles" in ''|*[!0-9]*) echo "usage: unload_loop.sh [CYCLES]" >&2; exit 2 ;; esac
+case "$cycles" in ''|*[!0-9]*) echo "unload_loop.sh: CYCLES must be a number; see --help" >&2; exit 64 ;; esac
 mode=$(cat /sys/module/vmar_race/parameters/mode)
 i=0
 busy_total=0
