@@ -257,8 +257,9 @@ static int vr_init_fault(const char *step)
 
 static int vr_init_fault_check(void)
 {
-	if (!*vr_init_fail_at || match_string(vr_init_steps, ARRAY_SIZE(vr_init_steps),
-					       vr_init_fail_at) >= 0)
+	int i = match_string(vr_init_steps, ARRAY_SIZE(vr_init_steps), vr_init_fail_at);
+
+	if (!*vr_init_fail_at || i >= 0)
 		return 0;
 	pr_err("init_fail_at=%s: not an init step\n", vr_init_fail_at);
 	return -EINVAL;

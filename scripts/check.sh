@@ -197,8 +197,7 @@ run_row() {
 	why=
 	if [ "$verdict" != "$want" ]; then
 		# Without a kernel message, say what the guest command printed last.
-		[ -n "$first" ] || first=$(grep -av '^\[' "$log" |
-			grep -a -B1 '^vm-guest: command exit status' | head -n1 | tr -d '\r')
+		[ -n "$first" ] || first=$(vr_program_output "$log" | tail -n1)
 		why="verdict $verdict, expected $want${first:+ ($first)}"
 	elif [ "$sig" != - ] && ! grep -qE -- "$sig" <<<"$first"; then
 		why="signature '$first' does not match /$sig/"

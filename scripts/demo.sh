@@ -26,9 +26,13 @@ on Debian's stock kernel. Logs in build/demo/.
   --modes "M..."  the modes to run, in this order (default: all,
                   "$all_modes")
   -h, --help      print this help and exit
-Exit status: 0 the demo ran (whatever the verdicts), 64 usage error (bad
-option, argument or mode), 70 error (dependencies could not be installed,
-the debug kernel or the selftests not built, no usable QEMU accelerator).
+The stock-kernel rows run while the debug kernel builds, so the first
+verdicts come within minutes on a fresh machine.
+Exit status: 0 every row's verdict is the expected one (column "expected":
+buggy panic, uaf and uaf-window report, the others ok), 1 a row differs
+(one line says which), 64 usage error (bad option, argument or mode), 70
+error (dependencies could not be installed, the debug kernel or the
+selftests not built, no usable QEMU accelerator).
 EOT
 }
 rounds=1000 modes=$all_modes
@@ -46,10 +50,6 @@ done
 [ -n "${modes// }" ] || vr_usage_die "--modes needs at least one mode"
 
 "$VR_ROOT/scripts/deps.sh" || vr_die "dependencies could not be installed"
-if [[ " $modes " == *" uaf"* ]]; then
-	echo "demo: uaf needs the debug (KASAN) kernel; building it if it is not cached (~10 min, once)"
-	"$VR_ROOT/scripts/build-kernel.sh" debug >/dev/null || vr_die "debug kernel build failed"
-fi
 "$VR_ROOT/scripts/build-selftests.sh" >/dev/null || vr_die "selftests build failed"
 
 out="$VR_ROOT/build/demo"
@@ -58,6 +58,24 @@ read -r accel _ < <("$VR_ROOT/scripts/accel.sh") || vr_die "no usable QEMU accel
 jobs=$(( $(nproc) >= 2 ? 2 : 1 ))
 n=$(wc -w <<<"$modes")
 echo "demo: accelerator $accel (VMAR_RACE_ACCEL=kvm|tcg overrides); $n rows, $jobs VMs at a time; each stops at its first kernel report"
+
+# The debug (KASAN) kernel, for the uaf rows: built in the background while
+# the stock rows run (cached after the first time).
+kbuild=
+if [[ " $modes " == *" uaf"* ]]; then
+	if vr_kernel_built debug >/dev/null; then
+		echo "demo: the debug (KASAN) kernel for the uaf rows is cached"
+	else
+		echo "demo: building the debug (KASAN) kernel for the uaf rows in the background (5-14 minutes, once; log build/demo/kernel.log); the stock rows run meanwhile"
+		"$VR_ROOT/scripts/build-kernel.sh" debug >"$out/kernel.log" 2>&1 &
+		kbuild=$!
+	fi
+fi
+
+# The verdict each row must reach.
+expected() {
+	case "$1" in buggy) echo panic ;; uaf|uaf-window) echo report ;; *) echo ok ;; esac
+}
 
 # One row: boot a VM for mode $2, write its table row to $out/$1.row.
 run_mode() {
@@ -86,7 +104,7 @@ run_mode() {
 	msg=$(sed -n 's/^vm: kernel: //p' <<<"$res")
 	[ "$verdict" != boot ] || msg=$(sed -n 's/^vm: boot: //p' <<<"$res")
 	secs=$(sed -n 's/.* seconds=\([0-9]*\) .*/\1/p' <<<"$res")
-	final=$(grep -aE '^repro: (forced )?rounds=' "$log" | tail -n1)
+	final=$(vr_program_output "$log" | grep -aE '^repro: (forced )?rounds=' | tail -n1)
 	if [ "$verdict" = ok ] || [ "$verdict" = boot ] || [ -z "$msg" ]; then
 		survived=$(sed -n 's/.*rounds=\([0-9]*\).*/\1/p' <<<"$final")
 		zreads=$(sed -n 's/.*zombie_reads=\([0-9]*\).*/\1/p' <<<"$final")
@@ -94,7 +112,7 @@ run_mode() {
 	else
 		# The round under way when the kernel reported, and the kernel's
 		# timestamp of the report from the reproducer's start.
-		crash_r=$(awk -v m="$msg" 'index($0, m) { exit } /^repro: round / { r = $3 } END { print r }' "$log")
+		crash_r=$(vr_program_output "$log" | awk '/^repro: round / { r = $3 } END { print r }')
 		survived=$(( ${crash_r:-1} - 1 ))
 		zreads=-
 		crash_t=$(vr_secs_to "$log" "$msg")
@@ -104,14 +122,39 @@ run_mode() {
 	short=$(sed -E 's/^Kernel panic - not syncing: vmar_race: called `Option::unwrap\(\)` on a `None` value: /panic: unwrap() on None: /; s/ read through .*//' <<<"$msg")
 	short=${short:0:62}
 	echo "$m|$kernel|${verdict:-?}|${short:--}|$crash_t|$crash_r|${survived:--}|${zreads:--}" >"$out/$i.row"
-	echo "demo:       $m: verdict ${verdict:-?} after ${secs}s${msg:+: $short}"
+	echo "demo:       $m: verdict ${verdict:-?} (expected $(expected "$m")) after ${secs}s${msg:+: $short}"
 }
 
+# Stock rows first, the debug ones once their kernel is there; $jobs at a
+# time, each row in its place in the table.
+start_row() {
+	while [ "$(jobs -rp | grep -vx "${kbuild:-none}" | wc -l)" -ge "$jobs" ]; do wait -n; done
+	run_mode "$1" "$2" &
+}
 i=0
 for m in $modes; do
 	i=$((i + 1))
-	while [ "$(jobs -rp | wc -l)" -ge "$jobs" ]; do wait -n; done
-	run_mode $i "$m" &
+	case "$m" in uaf*) ;; *) start_row $i "$m" ;; esac
+done
+if [ -n "$kbuild" ]; then
+	if wait "$kbuild"; then
+		echo "demo: the debug kernel is built"
+	else
+		echo "demo: the debug kernel did not build (build/demo/kernel.log): the uaf rows cannot run"
+	fi
+fi
+i=0
+for m in $modes; do
+	i=$((i + 1))
+	case "$m" in
+	uaf*)
+		if vr_kernel_built debug >/dev/null; then
+			start_row $i "$m"
+		else
+			echo "$m|debug|build|the debug kernel did not build (build/demo/kernel.log)|-|-|-|-" >"$out/$i.row"
+		fi
+		;;
+	esac
 done
 wait
 rows=()
@@ -120,11 +163,14 @@ for ((j = 1; j <= n; j++)); do
 done
 
 echo
-printf '%-10s %-6s %-8s %-62s %-9s %-7s %-9s %s\n' mode kernel verdict "kernel message" "to crash" "crash@" survived "zombie reads"
-printf '%-10s %-6s %-8s %-62s %-9s %-7s %-9s %s\n' ---------- ------ -------- "$(printf '%062d' 0 | tr 0 -)" --------- ------- --------- ------------
+fmt='%-10s %-6s %-8s %-8s %-62s %-9s %-7s %-9s %s\n'
+printf "$fmt" mode kernel verdict expected "kernel message" "to crash" "crash@" survived "zombie reads"
+printf "$fmt" ---------- ------ -------- -------- "$(printf '%062d' 0 | tr 0 -)" --------- ------- --------- ------------
+wrong=()
 for r in "${rows[@]}"; do
 	IFS='|' read -r m k v s t c sv z <<<"$r"
-	printf '%-10s %-6s %-8s %-62s %-9s %-7s %-9s %s\n' "$m" "$k" "$v" "$s" "$t" "$c" "$sv" "$z"
+	printf "$fmt" "$m" "$k" "$v" "$(expected "$m")" "$s" "$t" "$c" "$sv" "$z"
+	[ "$v" = "$(expected "$m")" ] || wrong+=("$m: verdict $v, expected $(expected "$m")")
 done
 
 # How each crash happened: the module's own trace events, drawn per task.
@@ -165,3 +211,8 @@ for buggy the exit clears the slot before the read unwraps None, for uaf the
 VMAR is freed before the read uses it, and KASAN's "Freed by" task is the
 task the trace shows freeing it. Logs: build/demo/<mode>.log.
 EOT
+if [ ${#wrong[@]} -gt 0 ]; then
+	for w in "${wrong[@]}"; do echo "demo: FAIL: row $w (log build/demo/${w%%:*}.log)"; done
+	exit 1
+fi
+echo "demo: every row has its expected verdict"

@@ -34,6 +34,9 @@ EXPECT_BEGIN = re.compile(r"vmar_race_kunit: expected KASAN reports begin")
 EXPECT_END = re.compile(r"vmar_race_kunit: expected KASAN reports end")
 
 
+PROGRAM_OUTPUT = "vm-guest: program output (ttyS1) begins"
+
+
 def strip(line):
     return TS.sub("", line.rstrip("\r\n"))
 
@@ -41,6 +44,10 @@ def strip(line):
 def judge(lines):
     """Return (verdict, first report line, ignored KCSAN count)."""
     text = [strip(l) for l in lines]
+    # vm.sh appends the command's own output (the second serial port) after
+    # the console: only the kernel's console is judged.
+    if PROGRAM_OUTPUT in text:
+        text = text[:text.index(PROGRAM_OUTPUT)]
     first = None
     ignored = 0
     panicked = False

@@ -195,6 +195,13 @@ vr_build_module() {
 	echo "$out"
 }
 
+# The guest command's own output in a vm.sh log (its second serial port,
+# appended after the kernel's console).
+vr_program_output() {
+	sed -n '/^vm-guest: program output (ttyS1) begins$/,/^vm-guest: program output ends$/p' "$1" |
+		sed '1d;$d'
+}
+
 # Seconds from the guest command's start (vm.sh's /dev/kmsg marker) to the
 # first console line holding TEXT, both read off the printk clock; prints
 # nothing when either line is missing.

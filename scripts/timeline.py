@@ -25,7 +25,8 @@ force the order with the pause points, so it is known):
               put freed it after the read
 
 Exit status: 0 drawn (with --expect: in the expected order), 1 no events
-to draw, the order is not the expected one, or no PNG (rsvg-convert
+to draw, the order is not the expected one, a "task" that is no task
+(program output in a trace line), or no PNG (rsvg-convert
 missing), 64 usage error, 70 the log cannot be read.
 """
 import argparse
@@ -44,9 +45,21 @@ EVENT = re.compile(
 ARG = re.compile(r"(\w+)=(\S+)")
 
 
+# A task's name as the trace prints it: its comm (at most 15 bytes, no
+# console timestamp in it). Anything else is a line the parser must not
+# take for a task: program output mixed into the console.
+COMM = re.compile(r"^(?!.*\[\s*\d+\.\d+\])[^\x00-\x1f]{1,15}$")
+
+
+class NotATask(Exception):
+    pass
+
+
 class Event:
     def __init__(self, m, seq):
         self.comm, self.tid = m["comm"].strip(), int(m["tid"])
+        if not COMM.match(self.comm):
+            raise NotATask(f"'{self.comm}-{self.tid}' is not a task's name (program output mixed into a trace line?)")
         self.cpu = int(m["cpu"] or m["cpu2"])
         ts = float(m["ts"])
         self.t = ts / 1e6 if m["us"] else ts      # seconds
@@ -345,7 +358,11 @@ def main():
     except OSError as e:
         print(f"timeline: {e}", file=sys.stderr)
         return 70
-    events, rep = parse_events(lines), parse_report(lines)
+    try:
+        events, rep = parse_events(lines), parse_report(lines)
+    except NotATask as e:
+        print(f"timeline: {e}", file=sys.stderr)
+        return 1
     if not events:
         print("timeline: no vmar_race trace events in the log (run scripts/vm.sh --trace)", file=sys.stderr)
         return 1

@@ -183,7 +183,10 @@ fi
 cd /root
 echo "vm-guest: command starts at uptime \$(cut -d' ' -f1 /proc/uptime)"
 echo "vm-guest: command starts" >/dev/kmsg	# on the printk clock, to the us
-sh -c "\$(cat /command)" </dev/null
+# The command's output goes to the second serial port, apart from the
+# kernel's console on the first: no report or trace line carries it.
+stty -F /dev/ttyS1 raw -echo 2>/dev/null
+sh -c "\$(cat /command)" </dev/null >/dev/ttyS1 2>&1
 rc=\$?
 if [ -e /sys/kernel/debug/kmemleak ]; then
 	echo scan > /sys/kernel/debug/kmemleak; echo scan > /sys/kernel/debug/kmemleak
@@ -219,13 +222,14 @@ kargs="console=ttyS0,115200 panic=-1 loglevel=7 printk.time=1 rdinit=/init $appe
 [ $trace -eq 0 ] || kargs="$kargs ftrace_dump_on_oops trace_buf_size=16K no_hash_pointers"
 
 vr_say "booting $kname kernel ($accel_label, $smp cpus, ${mem}M), mode=$mode_label, log $log"
+: >"$run/prog.out"
 start=$(date +%s)
 # QEMU runs in the background; the watchdog below reads its log.
 (
 	set +e
 	timeout --foreground -k 5 "$timeout" qemu-system-x86_64 -accel "$qaccel" "${qcpu[@]+"${qcpu[@]}"}" \
 		-smp "$smp" -m "$mem" -kernel "$kimage" -initrd "$run/initrd.gz" -append "$kargs" \
-		-display none -nodefaults -no-user-config -no-reboot -serial stdio -monitor none \
+		-display none -nodefaults -no-user-config -no-reboot -serial stdio -serial "file:$run/prog.out" -monitor none \
 		-pidfile "$run/qemu.pid" 2>&1 </dev/null
 	echo $? >"$run/qrc"
 ) | sed -u 's/\r$//' | tee "$log" |
@@ -233,6 +237,10 @@ start=$(date +%s)
 		grep --line-buffered -vE '^\[ *[0-9]+\.[0-9]+\] ' ||:
 	fi &
 qemu_job=$!
+if [ $quiet -eq 0 ]; then
+	tail -f "$run/prog.out" --pid=$qemu_job &
+	tail_job=$!
+fi
 
 # stop REASON: end the VM now; REASON becomes the verdict's explanation.
 stop() {
@@ -295,6 +303,13 @@ while kill -0 $qemu_job 2>/dev/null && [ ! -e "$run/stop" ]; do
 	fi
 done
 wait $qemu_job || true
+[ -z "${tail_job:-}" ] || { sleep 0.3; kill "$tail_job" 2>/dev/null; wait "$tail_job" 2>/dev/null; } || true
+# The command's own output, after the console (judge.py stops at the marker).
+{
+	echo "vm-guest: program output (ttyS1) begins"
+	tr -d '\r' <"$run/prog.out"
+	echo "vm-guest: program output ends"
+} >>"$log"
 qrc=$(cat "$run/qrc" 2>/dev/null || echo 1)
 secs=$(( $(date +%s) - start ))
 stopped=$(cat "$run/stop" 2>/dev/null || true)
