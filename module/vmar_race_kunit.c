@@ -446,8 +446,8 @@ static void status_running_shows_vm_lines(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, vr_vmar_touch(v, 0x20000, PG), 0);
 	KUNIT_ASSERT_EQ(test, render(r, pp, "fixed"), 0);
 	snprintf(want, sizeof(want),
-		 "Name:\tst\nState:\tR (running)\nPid:\t%d\nPPid:\t42\nVmSize:\t      24 kB\nVmRSS:\t      16 kB\nRssAnon:\t      12 kB\nRssFile:\t       4 kB\nMappings:\t2\n",
-		 pp->pid);
+		 "Name:\tst\nState:\tR (running)\nPid:\t%d\nPPid:\t%d\nVmSize:\t      24 kB\nVmRSS:\t      16 kB\nRssAnon:\t      12 kB\nRssFile:\t       4 kB\nMappings:\t2\n",
+		 pp->pid, task_tgid_vnr(current));
 	KUNIT_EXPECT_STREQ(test, r->buf, want);
 }
 
