@@ -102,6 +102,13 @@ esac
 	! grep -q 'warning:' "$VR_ROOT/build/selftests.log" &&
 	pass "selftests build (static, -Wall -Wextra)" ||
 	fail "selftests build (see build/selftests.log)"
+# The docs against the tools they describe (docs/testing.md, "The docs").
+python3 "$VR_ROOT/scripts/doccheck.py" >"$VR_ROOT/build/doccheck.log" 2>&1
+case $? in
+0) pass "docs: doccheck.py ($(sed -n 's/^doccheck: \([0-9]*\) files.*/\1/p' "$VR_ROOT/build/doccheck.log") files)" ;;
+1) fail "docs: doccheck.py: $(grep -vc '^doccheck: ' "$VR_ROOT/build/doccheck.log") problems (see build/doccheck.log)" ;;
+*) fail "docs: doccheck.py could not run (see build/doccheck.log)" ;;
+esac
 
 src=$(vr_linux_src) || vr_die "linux-source-6.1's helpers could not be extracted"
 outdir="$VR_ROOT/build/check"
