@@ -93,13 +93,13 @@ check:
 bench:
 	scripts/bench.sh $(if $(QUICK),--quick)
 
-# The fuzz, faults (failslab), unloadloop and stress rows, with DURATION
-# seconds of fuzzing and stress each and CYCLES unload cycles.
+# The fuzz, faults (failslab), preempt and stress rows, with DURATION
+# seconds of fuzzing, pid guessing and stress each and CYCLES unload cycles.
 DURATION ?= 600
 CYCLES ?= 100
 soak:
-	scripts/check.sh --only ' (fuzz|faults|unloadloop|stress) ' \
-		--fuzz $(DURATION) --stress $(DURATION) --cycles $(CYCLES)
+	scripts/check.sh --only ' (fuzz|faults|preempt|stress) ' \
+		--fuzz $(DURATION) --stress $(DURATION) --guess $(DURATION) --cycles $(CYCLES)
 
 .PHONY: all module clean help deps install uninstall dkms-install dkms-uninstall selftests lint \
 	demo check bench soak

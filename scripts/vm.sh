@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # vm.sh: boot a test VM with vmar_race loaded, run a command, judge the run.
-# See usage() and README.md. Exit status: 0 ok, 1 the command failed,
+# See usage() and docs/testing.md. Exit status: 0 ok, 1 the command failed,
 # 2 the kernel reported something, 3 it panicked, 4 it did not boot,
 # 124 timeout; 64 usage error, 70 error before the VM ran.
 set -euo pipefail

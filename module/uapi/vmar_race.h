@@ -38,7 +38,9 @@
  * "held" (a reader holds what its mode's get() returned and no lock: fixed,
  * rcu and uaf only), "cleared" (exit cleared the slot, still holds the
  * slot's reference), "free" (the last VMAR reference is gone; once
- * released, the task frees the VMAR before it returns).
+ * released, the task frees the VMAR before it returns), "published" (a
+ * SPAWN made its pid findable and has not returned; arm needs a published
+ * pid, so only in-kernel tests can arm it for a pid to come).
  * Errors: bad syntax, unknown point, pid out of range, bad MS -EINVAL; arm
  * of a pid that is not a published pproc -ESRCH; arm of an armed point
  * -EBUSY; no free slot (8) -ENOSPC; wait or release of a point not armed
