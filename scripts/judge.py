@@ -12,19 +12,21 @@ KASAN reports between the KUnit suite's "expected KASAN reports begin" and
 "... end" lines are the forced use-after-free it asserts on: not counted,
 anything else there still is.
 
--h, --help: this text. Exit status: the verdict's (0-3), 64 usage error, 70
-the log cannot be read."""
+-h, --help: this text. --pattern: print the one regex (extended, for grep
+-E) that every report or panic line matches, for scripts/vm.sh's early stop.
+Exit status: the verdict's (0-3), 64 usage error, 70 the log cannot be
+read."""
 import re
 import sys
 
-USAGE = "usage: judge.py SERIAL-LOG"
+USAGE = "usage: judge.py SERIAL-LOG | --pattern"
 
 PANIC = re.compile(r"Kernel panic - not syncing")
 REPORT = re.compile(
     r"BUG: |WARNING: |Oops|general protection fault|kernel BUG at|"
     r"possible circular locking|inconsistent lock state|possible recursive locking|"
     r"suspicious RCU usage|refcount_t: |unreferenced object|"
-    r"kmemleak: \d+ new suspected memory leaks|UBSAN: |"
+    r"kmemleak: [0-9]+ new suspected memory leaks|UBSAN: |"
     r"sleeping function called from invalid context|lock held when returning|"
     r"INFO: task .* blocked for more than|rcu: INFO: .*detected stalls? on|"
     r"rcu: INFO: .*self-detected stall")
@@ -104,6 +106,9 @@ def judge(lines):
 def main():
     if len(sys.argv) == 2 and sys.argv[1] in ("-h", "--help"):
         print(USAGE + "\n\n" + __doc__)
+        return 0
+    if sys.argv[1:] == ["--pattern"]:
+        print(PANIC.pattern + "|" + REPORT.pattern)
         return 0
     if len(sys.argv) != 2 or sys.argv[1].startswith("-"):
         print(USAGE + " (--help explains)", file=sys.stderr)

@@ -256,7 +256,7 @@ trace_dumped() {
 		END { exit !f }'
 }
 # The first lines that make judge.py report (cheap pre-filter, then judge).
-report_re='Kernel panic|BUG: |WARNING: |Oops|general protection fault|kernel BUG at|INFO: task .* blocked for more than|rcu: INFO: |possible (circular|recursive) locking|inconsistent lock state|suspicious RCU usage|refcount_t: |UBSAN: |sleeping function called'
+report_re=$("$VR_ROOT/scripts/judge.py" --pattern) || vr_die "scripts/judge.py --pattern failed"
 booted=0 started=0 size=0 last_change=$SECONDS t_start=$SECONDS report_line= hits=0
 while kill -0 $qemu_job 2>/dev/null && [ ! -e "$run/stop" ]; do
 	sleep 0.5
