@@ -215,18 +215,6 @@ void vr_pproc_abort(struct vr_pproc *pp)
 }
 EXPORT_SYMBOL_IF_VR_TESTS(vr_pproc_abort);
 
-int vr_spawn(struct vr_owner *o, const char *name, pid_t *pid)
-{
-	struct vr_pproc *pp = vr_pproc_spawn(o, name);
-
-	if (IS_ERR(pp))
-		return PTR_ERR(pp);
-	*pid = pp->pid;
-	vr_pproc_publish(pp);
-	return 0;
-}
-EXPORT_SYMBOL_IF_VR_TESTS(vr_spawn);
-
 /*
  * Exit: clear the slot under pp->lock (the NULL is published to RCU
  * readers, and the release store of ZOMBIE orders it for lockless state

@@ -231,7 +231,6 @@ void vr_owner_release(struct vr_owner *o);
 struct vr_pproc *vr_pproc_spawn(struct vr_owner *o, const char *name);
 void vr_pproc_publish(struct vr_pproc *pp);
 void vr_pproc_abort(struct vr_pproc *pp);
-int vr_spawn(struct vr_owner *o, const char *name, pid_t *pid);
 struct vr_pproc *vr_pproc_find(pid_t pid);
 struct vr_pproc *vr_pproc_next(unsigned long *pid);
 void vr_pproc_put(struct vr_pproc *pp);

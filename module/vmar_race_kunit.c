@@ -59,6 +59,18 @@ static void vr_test_exit(struct kunit *test)
 	rcu_barrier();
 }
 
+/* Spawn and publish, as the SPAWN ioctl does; the pid in *pid. */
+static int kspawn(struct vr_owner *o, const char *name, pid_t *pid)
+{
+	struct vr_pproc *pp = vr_pproc_spawn(o, name);
+
+	if (IS_ERR(pp))
+		return PTR_ERR(pp);
+	*pid = pp->pid;
+	vr_pproc_publish(pp);
+	return 0;
+}
+
 static struct vr_pproc *spawn(struct kunit *test, const char *name)
 {
 	struct vr_test *t = test->priv;
@@ -66,7 +78,7 @@ static struct vr_pproc *spawn(struct kunit *test, const char *name)
 	pid_t pid;
 
 	KUNIT_ASSERT_LT(test, t->nr, (int)ARRAY_SIZE(t->pids));
-	KUNIT_ASSERT_EQ(test, vr_spawn(t->owner, name, &pid), 0);
+	KUNIT_ASSERT_EQ(test, kspawn(t->owner, name, &pid), 0);
 	t->pids[t->nr++] = pid;
 	pp = vr_pproc_find(pid);
 	KUNIT_ASSERT_NOT_NULL(test, pp);
@@ -156,7 +168,7 @@ static void spawn_respects_max_procs(struct kunit *test)
 
 	KUNIT_ASSERT_EQ(test, vr_test_set_limit("max_procs", live + 1), 0);
 	spawn_auto(test, "one");
-	KUNIT_EXPECT_EQ(test, vr_spawn(t->owner, "two", &pid), -EAGAIN);
+	KUNIT_EXPECT_EQ(test, kspawn(t->owner, "two", &pid), -EAGAIN);
 	KUNIT_EXPECT_EQ(test, stat(&vr_stats.live) + stat(&vr_stats.zombie), live + 1);
 	vr_test_set_limit("max_procs", old);
 }
@@ -522,7 +534,7 @@ static int interleave(struct kunit *test, struct reader *rd, const char *mode,
 	pid_t pid;
 	int ret;
 
-	KUNIT_ASSERT_EQ(test, vr_spawn(t->owner, "race", &pid), 0);
+	KUNIT_ASSERT_EQ(test, kspawn(t->owner, "race", &pid), 0);
 	rd->pp = vr_pproc_find(pid);
 	KUNIT_ASSERT_NOT_NULL(test, rd->pp);
 	rd->mode = mode;
@@ -675,7 +687,7 @@ static int spawner_fn(void *arg)
 	struct spawner *sp = arg;
 
 	WRITE_ONCE(pub_watch, current);
-	sp->ret = vr_spawn(sp->owner, "pub", &sp->pid);
+	sp->ret = kspawn(sp->owner, "pub", &sp->pid);
 	WRITE_ONCE(pub_watch, NULL);
 	complete(&sp->done);
 	return 0;
@@ -700,7 +712,7 @@ static void publish_then_reap_touches_nothing(struct kunit *test)
 	pid_t pid, next;
 
 	KUNIT_ASSERT_NOT_NULL(test, sp);
-	KUNIT_ASSERT_EQ(test, vr_spawn(t->owner, "guess", &pid), 0);
+	KUNIT_ASSERT_EQ(test, kspawn(t->owner, "guess", &pid), 0);
 	pp = vr_pproc_find(pid);
 	KUNIT_ASSERT_NOT_NULL(test, pp);
 	KUNIT_EXPECT_EQ(test, vr_pproc_exit(pp), 0);
@@ -859,7 +871,7 @@ static int uaf_round(struct kunit *test, struct reader *rd, struct exiter *ex)
 	 * No KUNIT_ASSERT here: the caller's probe must be unregistered,
 	 * and a started reader must end before rd (test memory) goes.
 	 */
-	if (vr_spawn(t->owner, "uaf", &pid)) {
+	if (kspawn(t->owner, "uaf", &pid)) {
 		KUNIT_FAIL(test, "spawn failed");
 		return 0;
 	}

@@ -135,7 +135,7 @@ static void writer_loop(double dur, struct lat *l)
 	int pid;
 
 	while (vr_now() - t0 < dur && l->n < LAT_MAX) {
-		pid = vr_spawn(ctl, "bw");
+		pid = vr_ctl_spawn(ctl, "bw");
 		if (pid < 0)
 			die("spawn", pid);
 		vr_map_op(ctl, VMAR_RACE_IOC_MAP, pid, VMAR_RACE_PROT_READ, 0x10000,
@@ -212,7 +212,7 @@ static int populate(int *pids, int from, int to)
 	int i;
 
 	for (i = from; i < to; i++) {
-		pids[i] = vr_spawn(ctl, "pop");
+		pids[i] = vr_ctl_spawn(ctl, "pop");
 		if (pids[i] < 0)
 			return pids[i];
 	}
@@ -475,7 +475,7 @@ static double trace_slice(double dur)
 
 	if (fd < 0)
 		die("open " VMAR_RACE_DEVICE, errno);
-	pid = vr_spawn(fd, "bench");
+	pid = vr_ctl_spawn(fd, "bench");
 	if (pid < 0)
 		die("spawn", pid);
 	vr_map_op(fd, VMAR_RACE_IOC_MAP, pid, VMAR_RACE_PROT_READ | VMAR_RACE_PROT_WRITE,
@@ -602,7 +602,7 @@ int main(int argc, char **argv)
 		die("open " VMAR_RACE_DEVICE, errno);
 	vr_param_write("max_procs", "4194303");
 	vr_param_write("race_delay_us", "0");
-	pid = vr_spawn(ctl, "bench");
+	pid = vr_ctl_spawn(ctl, "bench");
 	if (pid < 0)
 		die("spawn", pid);
 	vr_map_op(ctl, VMAR_RACE_IOC_MAP, pid, VMAR_RACE_PROT_READ | VMAR_RACE_PROT_WRITE,

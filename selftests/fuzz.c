@@ -323,7 +323,7 @@ static void op_spawn(struct worker *w)
 	int ret;
 
 	snprintf(name, sizeof(name), "fz%d-%u", w->idx, pick(&w->rng, 1000));
-	ret = vr_spawn(w->fd, name);
+	ret = vr_ctl_spawn(w->fd, name);
 	if (ret > 0) {
 		struct own *o = &w->own[w->nown++];
 
@@ -587,7 +587,7 @@ static void chaos_pool(struct pool *p, __u64 *rng)
 	int i = p->n ? pick(rng, p->n) : 0, ret;
 
 	if (p->n < 4 && pick(rng, 2)) {
-		ret = vr_spawn(p->fd, "fzchaos");
+		ret = vr_ctl_spawn(p->fd, "fzchaos");
 		if (ret > 0) {
 			p->pid[p->n] = ret;
 			p->zombie[p->n++] = false;
@@ -645,7 +645,7 @@ static void chaos_exit_reap(int fd)
 	};
 	pthread_barrier_t go;
 	pthread_t th[2];
-	int pid = vr_spawn(fd, "fzexrp"), i;
+	int pid = vr_ctl_spawn(fd, "fzexrp"), i;
 
 	if (pid <= 0) {
 		if (faults)
@@ -855,7 +855,7 @@ static void chaos_fork(__u64 *rng)
 
 		close(pfd[0]);
 		for (i = 0; fd >= 0 && i < (int)nspawn; i++) {
-			pids[i] = vr_spawn(fd, "fzchild");
+			pids[i] = vr_ctl_spawn(fd, "fzchild");
 			if (pids[i] > 0) {
 				vr_map_op(fd, VMAR_RACE_IOC_MAP, pids[i], 3, BASE, 4 * PG);
 				vr_map_op(fd, VMAR_RACE_IOC_TOUCH, pids[i], 0, BASE, 2 * PG);
@@ -1112,7 +1112,7 @@ static void guess_spawn(struct gthread *g)
 		guess_sweep(g->fd, *slot);
 		*slot = 0;
 	}
-	pid = vr_spawn(g->fd, "fzguess");
+	pid = vr_ctl_spawn(g->fd, "fzguess");
 	if (pid > 0) {
 		guess_publish(pid);
 		*slot = pid;

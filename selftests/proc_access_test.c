@@ -117,7 +117,7 @@ FIXTURE_SETUP(access)
 		SKIP(_exit(255), "vmar_race is not loaded");
 	ASSERT_LE(0, self->fd);
 	ASSERT_EQ(0, pipe(self->go));
-	self->pid = vr_spawn(self->fd, "access");
+	self->pid = vr_ctl_spawn(self->fd, "access");
 	ASSERT_LT(0, self->pid);
 }
 
@@ -165,7 +165,7 @@ static int reap_tracked(struct _test_data_access *self, int pid)
 
 static int spawn(struct _test_data_access *self)
 {
-	int pid = vr_spawn(self->fd, "extra");
+	int pid = vr_ctl_spawn(self->fd, "extra");
 
 	track(self, pid);
 	return pid;
@@ -208,7 +208,7 @@ static int spawn_as(struct _test_data_access *self, const struct ids *id, pid_t 
 		else if (take_ids(id))
 			pid = -EPERM;
 		else
-			pid = vr_spawn(fd, "spawner");
+			pid = vr_ctl_spawn(fd, "spawner");
 		if (write(p[1], &pid, sizeof(pid)) != sizeof(pid))
 			_exit(1);
 		wait_for_teardown(self->go[0]);
@@ -528,7 +528,7 @@ static void ns_grandchild(struct ns_report *r, int target)
 			r->err = errno;
 			return;
 		}
-		target = vr_spawn(fd, "in_pidns");
+		target = vr_ctl_spawn(fd, "in_pidns");
 		if (target < 0) {
 			r->err = -target;
 			return;

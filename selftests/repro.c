@@ -110,7 +110,7 @@ static int child_body(int wfd)
 
 	if (fd < 0)
 		_exit(enomem_ok && errno == ENOMEM ? CHILD_ENOMEM : 10);
-	pid = vr_spawn(fd, "repro-child");
+	pid = vr_ctl_spawn(fd, "repro-child");
 	if (pid < 0)
 		_exit(enomem_ok && pid == -ENOMEM ? CHILD_ENOMEM : 11);
 	ret = vr_map_op(fd, VMAR_RACE_IOC_MAP, pid, VMAR_RACE_PROT_READ | VMAR_RACE_PROT_WRITE,
@@ -227,7 +227,7 @@ static void *reader(void *arg)
 
 static int writer_round(int ctl)
 {
-	int pid = vr_spawn(ctl, "repro-thr"), ret;
+	int pid = vr_ctl_spawn(ctl, "repro-thr"), ret;
 
 	if (pid == -ENOMEM && enomem_ok) {
 		n_enomem++;
@@ -298,7 +298,7 @@ static int forced_exit_freed(struct forced_exiter *e, int pid)
 	while (vr_now() - t0 < 20) {
 		if (atomic_load(&e->done))
 			return 0;
-		ret = vr_pause("wait free %d 50", pid);
+		ret = vr_pause_cmd("wait free %d 50", pid);
 		if (!ret)
 			return 1;
 		if (ret != -ETIMEDOUT)
@@ -317,7 +317,7 @@ static void forced_round(int ctl, const char *mode, long round)
 	pthread_t rt, et;
 	int pid, ret, freed = 0;
 
-	pid = vr_spawn(ctl, "repro-forced");
+	pid = vr_ctl_spawn(ctl, "repro-forced");
 	if (!r || pid < 0) {
 		FORCED_FAIL("spawn: %s", strerror(r ? -pid : ENOMEM));
 		free(r);
@@ -328,8 +328,8 @@ static void forced_round(int ctl, const char *mode, long round)
 	ret = vr_map_op(ctl, VMAR_RACE_IOC_MAP, pid, VMAR_RACE_PROT_READ | VMAR_RACE_PROT_WRITE,
 			0x400000, 64 * VMAR_RACE_PAGE_SIZE) ?:
 	      vr_map_op(ctl, VMAR_RACE_IOC_TOUCH, pid, 0, 0x400000, 32 * VMAR_RACE_PAGE_SIZE) ?:
-	      vr_pause("arm %s %d", point, pid) ?:
-	      (holds ? vr_pause("arm free %d", pid) : 0);
+	      vr_pause_cmd("arm %s %d", point, pid) ?:
+	      (holds ? vr_pause_cmd("arm free %d", pid) : 0);
 	if (ret) {
 		FORCED_FAIL("map or arm: %s", strerror(-ret));
 		goto out;
@@ -339,17 +339,17 @@ static void forced_round(int ctl, const char *mode, long round)
 		FORCED_FAIL("reader thread: %s", strerror(ret));
 		goto out;	/* the reap disarms the points */
 	}
-	ret = vr_pause("wait %s %d", point, pid);
+	ret = vr_pause_cmd("wait %s %d", point, pid);
 	if (ret) {
 		FORCED_FAIL("the reader never reached \"%s\": %s", point, strerror(-ret));
-		vr_pause("reset");
+		vr_pause_cmd("reset");
 		pthread_join(rt, NULL);
 		goto out;
 	}
 	ret = pthread_create(&et, NULL, forced_exit, &e);
 	if (ret) {
 		FORCED_FAIL("exit thread: %s", strerror(ret));
-		vr_pause("reset");
+		vr_pause_cmd("reset");
 		pthread_join(rt, NULL);
 		goto out;
 	}
@@ -358,18 +358,18 @@ static void forced_round(int ctl, const char *mode, long round)
 		if (freed < 0)
 			FORCED_FAIL("waiting for exit: %s", strerror(-freed));
 		if (freed == 1)
-			vr_pause("release free %d", pid);	/* frees it, then exit returns */
+			vr_pause_cmd("release free %d", pid);	/* frees it, then exit returns */
 	}
 	pthread_join(et, NULL);
 	if (e.ret)
 		FORCED_FAIL("exit: %s", strerror(-e.ret));
-	vr_pause("release %s %d", point, pid);
+	vr_pause_cmd("release %s %d", point, pid);
 	if (holds && !freed) {
 		/* The reader's own put is the last: it reaches "free" after its read. */
-		ret = vr_pause("wait free %d", pid);
+		ret = vr_pause_cmd("wait free %d", pid);
 		if (ret)
 			FORCED_FAIL("the reader's put never freed the VMAR: %s", strerror(-ret));
-		vr_pause("release free %d", pid);
+		vr_pause_cmd("release free %d", pid);
 	}
 	pthread_join(rt, NULL);
 
@@ -417,7 +417,7 @@ static int forced_main(int ctl)
 		return 1;
 	}
 	mode[strcspn(mode, "\n")] = '\0';
-	ret = vr_pause("reset");
+	ret = vr_pause_cmd("reset");
 	if (ret) {
 		fprintf(stderr, "repro: -f needs %s (root, debugfs mounted): %s\n",
 			VMAR_RACE_PAUSE, strerror(-ret));

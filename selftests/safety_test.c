@@ -254,7 +254,7 @@ FIXTURE_SETUP(pause_exit)
 	ASSERT_LE(0, self->fd);
 	if (access(VMAR_RACE_PAUSE, W_OK))
 		SKIP(return, VMAR_RACE_PAUSE ": %s", strerror(errno));
-	ASSERT_EQ(0, vr_pause("reset"));
+	ASSERT_EQ(0, vr_pause_cmd("reset"));
 	param_read("mode", self->mode, sizeof(self->mode));
 	param_read("pause_timeout_ms", self->timeout, sizeof(self->timeout));
 	ASSERT_NE(0, self->mode[0]);
@@ -271,7 +271,7 @@ FIXTURE_TEARDOWN(pause_exit)
 		waitpid(self->child, &status, 0);
 	}
 	if (self->ready) {
-		vr_pause("reset");
+		vr_pause_cmd("reset");
 		vr_param_write("pause_timeout_ms", self->timeout);
 		vr_param_write("mode", self->mode);
 	}
@@ -307,7 +307,7 @@ TEST_F_TIMEOUT(pause_exit, exiting_task_is_held_one_second_at_most, 60)
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		close(sync[0]);
 		fd = open(VMAR_RACE_DEVICE, O_RDWR);
-		pid = fd < 0 ? -errno : vr_spawn(fd, "exiting");
+		pid = fd < 0 ? -errno : vr_ctl_spawn(fd, "exiting");
 		if (write(sync[1], &pid, sizeof(pid)) != sizeof(pid))
 			_exit(1);
 		for (;;)
@@ -318,10 +318,10 @@ TEST_F_TIMEOUT(pause_exit, exiting_task_is_held_one_second_at_most, 60)
 	close(sync[0]);
 	ASSERT_LT(0, self->pid);
 	ASSERT_EQ(0, vr_param_write("pause_timeout_ms", "20000"));
-	ASSERT_EQ(0, vr_pause("arm cleared %d", self->pid));
+	ASSERT_EQ(0, vr_pause_cmd("arm cleared %d", self->pid));
 	t0 = vr_now();
 	ASSERT_EQ(0, kill(self->child, SIGKILL));
-	EXPECT_EQ(0, vr_pause("wait cleared %d 5000", self->pid));
+	EXPECT_EQ(0, vr_pause_cmd("wait cleared %d 5000", self->pid));
 	ASSERT_EQ(self->child, waitpid(self->child, &status, 0));
 	t = vr_now() - t0;
 	self->child = 0;
@@ -528,7 +528,7 @@ TEST_F_TIMEOUT(yield, close_of_many_pprocs_lets_others_run, 600)
 	CPU_SET(0, &cpu0);
 	ASSERT_EQ(0, sched_setaffinity(0, sizeof(cpu0), &cpu0));
 	for (self->n = 0; self->n < YIELD_PROCS; self->n++) {
-		pid = vr_spawn(self->fd, "yield");
+		pid = vr_ctl_spawn(self->fd, "yield");
 		if (pid < 0)
 			break;
 		self->pids[self->n] = pid;
@@ -580,7 +580,7 @@ TEST_F_TIMEOUT(yield, unload_of_many_zombies_lets_others_run, 600)
 	if (access(MODULE_KO, R_OK))
 		SKIP(return, MODULE_KO ": %s, cannot load it again", strerror(errno));
 	for (self->n = 0; self->n < YIELD_PROCS; self->n++) {
-		pid = vr_spawn(self->fd, "zombie");
+		pid = vr_ctl_spawn(self->fd, "zombie");
 		if (pid < 0)
 			break;
 		self->pids[self->n] = pid;

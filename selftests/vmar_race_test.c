@@ -119,7 +119,7 @@ FIXTURE_SETUP(ctl)
 	if (self->fd < 0 && errno == ENOENT)
 		SKIP(return, "vmar_race is not loaded");
 	ASSERT_LE(0, self->fd);
-	self->pid = vr_spawn(self->fd, "test");
+	self->pid = vr_ctl_spawn(self->fd, "test");
 	ASSERT_LT(0, self->pid);
 	self->nextra = 0;
 	param_read("mode", self->mode, sizeof(self->mode));
@@ -132,7 +132,7 @@ FIXTURE_TEARDOWN(ctl)
 	int i, fd = open(VMAR_RACE_DEVICE, O_RDWR);
 
 	if (!access(VMAR_RACE_PAUSE, W_OK))
-		vr_pause("reset");	/* a failed pause test leaves nothing armed */
+		vr_pause_cmd("reset");	/* a failed pause test leaves nothing armed */
 
 	vr_param_write("mode", self->mode);
 	vr_param_write("max_procs", self->max_procs);
@@ -146,7 +146,7 @@ FIXTURE_TEARDOWN(ctl)
 
 static int spawn_extra(struct _test_data_ctl *self, int fd, const char *name)
 {
-	int pid = vr_spawn(fd, name);
+	int pid = vr_ctl_spawn(fd, name);
 
 	if (pid > 0 && self->nextra < 64)
 		self->extra[self->nextra++] = pid;
@@ -333,7 +333,7 @@ TEST_F(ctl, pid_not_reused_before_reap)
 
 	ASSERT_EQ(0, do_exit(self->fd, zombie));
 	for (i = 0; i < 50; i++) {
-		pid = vr_spawn(self->fd, "churn");
+		pid = vr_ctl_spawn(self->fd, "churn");
 		ASSERT_LT(0, pid);
 		EXPECT_NE(zombie, pid);
 		ASSERT_EQ(0, do_exit(self->fd, pid));
@@ -378,7 +378,7 @@ TEST_F(ctl, real_child_exit_drives_pproc_exit)
 		int fd = open(VMAR_RACE_DEVICE, O_RDWR);
 		char c;
 
-		pid = vr_spawn(fd, "child");
+		pid = vr_ctl_spawn(fd, "child");
 		if (write(p[1], &pid, sizeof(pid)) != sizeof(pid) ||
 		    read(go[0], &c, 1) != 1)
 			_exit(1);
@@ -539,7 +539,7 @@ static bool listed(const int *pids, int n, int pid)
 TEST_F(ctl, readdir_lists_live_and_zombies_not_reaped)
 {
 	int zombie = spawn_extra(self, self->fd, "z");
-	int reaped = vr_spawn(self->fd, "r");
+	int reaped = vr_ctl_spawn(self->fd, "r");
 	int pids[4096], n, bad;
 
 	ASSERT_LT(0, zombie);
@@ -607,7 +607,7 @@ TEST_F_TIMEOUT(ctl, readdir_during_spawn_and_reap, 120)
 			ASSERT_EQ(0, reap(self->fd, live[k]));
 			c.reaped_at[live[k]] = ++c.epoch;
 		}
-		live[k] = vr_spawn(self->fd, "churn");
+		live[k] = vr_ctl_spawn(self->fd, "churn");
 		ASSERT_LT(0, live[k]);
 		ASSERT_GT(CHURN_PIDS, live[k]);
 	}
@@ -631,7 +631,7 @@ TEST_F(ctl, stats_follow_lifecycle)
 	long spawned = stat_of("spawned"), exited = stat_of("exited");
 	long reaped = stat_of("reaped"), alive = stat_of("vmars_alive");
 	long live = stat_of("live"), zombie = stat_of("zombie");
-	int pid = vr_spawn(self->fd, "s");
+	int pid = vr_ctl_spawn(self->fd, "s");
 
 	ASSERT_LT(0, pid);
 	EXPECT_EQ(spawned + 1, stat_of("spawned"));
@@ -903,7 +903,7 @@ TEST_F(ctl, max_procs_reached_is_eagain)
 	snprintf(limit, sizeof(limit), "%ld", live + zombie + 1);
 	ASSERT_EQ(0, vr_param_write("max_procs", limit));
 	ASSERT_LT(0, spawn_extra(self, self->fd, "last"));
-	EXPECT_EQ(-EAGAIN, vr_spawn(self->fd, "over"));
+	EXPECT_EQ(-EAGAIN, vr_ctl_spawn(self->fd, "over"));
 	EXPECT_EQ(spawned + 1, stat_of("spawned"));
 	EXPECT_EQ(live + 1, stat_of("live"));
 }
@@ -975,7 +975,7 @@ static void toucher(int wfd, unsigned long long bound)
 	struct toucher_report r = { 0 };
 	double t;
 
-	r.pid = vr_spawn(fd, "toucher");
+	r.pid = vr_ctl_spawn(fd, "toucher");
 	r.map_huge = map(fd, r.pid, RW, BASE, 1ull << 40);
 	r.map_bound = map(fd, r.pid, RW, BASE, bound);
 	t = vr_now();
@@ -1120,7 +1120,7 @@ TEST_F_TIMEOUT(ctl, race_exit_against_readers, 300)
 	for (i = 0; i < 2; i++)
 		ASSERT_EQ(0, pthread_create(&tid[i], NULL, stress_reader, &s));
 	for (i = 0; i < 2000; i++) {
-		pid = vr_spawn(self->fd, "race");
+		pid = vr_ctl_spawn(self->fd, "race");
 		ASSERT_LT(0, pid);
 		ASSERT_EQ(0, map(self->fd, pid, RW, BASE, 8 * PG));
 		ASSERT_EQ(0, touch(self->fd, pid, BASE, 2 * PG));
@@ -1153,7 +1153,7 @@ TEST_F_TIMEOUT(ctl, race_exit_against_readers, 300)
 /* The pause file is there (root, debugfs mounted), nothing armed: 0 or -errno. */
 static int pause_ready(void)
 {
-	return access(VMAR_RACE_PAUSE, W_OK) ? -errno : vr_pause("reset");
+	return access(VMAR_RACE_PAUSE, W_OK) ? -errno : vr_pause_cmd("reset");
 }
 
 /* Is this point listed in the pause file in this state: 1, 0, -errno. */
@@ -1174,47 +1174,47 @@ TEST_F(ctl, pause_rejects_bad_commands)
 
 	if (pause_ready())
 		SKIP(return, "%s: %s", VMAR_RACE_PAUSE, strerror(-pause_ready()));
-	EXPECT_EQ(-EINVAL, vr_pause("arm bogus %d", self->pid));
-	EXPECT_EQ(-EINVAL, vr_pause("arm held 0"));
-	EXPECT_EQ(-EINVAL, vr_pause("arm held -3"));
-	EXPECT_EQ(-EINVAL, vr_pause("arm held 12abc"));
-	EXPECT_EQ(-EINVAL, vr_pause("arm held 4194304"));
-	EXPECT_EQ(-EINVAL, vr_pause("arm held"));
-	EXPECT_EQ(-EINVAL, vr_pause("arm held %d 10", self->pid));
-	EXPECT_EQ(-EINVAL, vr_pause("frob held %d", self->pid));
-	EXPECT_EQ(-EINVAL, vr_pause(" "));
-	EXPECT_EQ(-EINVAL, vr_pause("arm held %d %0*d", self->pid, 50, 0));
+	EXPECT_EQ(-EINVAL, vr_pause_cmd("arm bogus %d", self->pid));
+	EXPECT_EQ(-EINVAL, vr_pause_cmd("arm held 0"));
+	EXPECT_EQ(-EINVAL, vr_pause_cmd("arm held -3"));
+	EXPECT_EQ(-EINVAL, vr_pause_cmd("arm held 12abc"));
+	EXPECT_EQ(-EINVAL, vr_pause_cmd("arm held 4194304"));
+	EXPECT_EQ(-EINVAL, vr_pause_cmd("arm held"));
+	EXPECT_EQ(-EINVAL, vr_pause_cmd("arm held %d 10", self->pid));
+	EXPECT_EQ(-EINVAL, vr_pause_cmd("frob held %d", self->pid));
+	EXPECT_EQ(-EINVAL, vr_pause_cmd(" "));
+	EXPECT_EQ(-EINVAL, vr_pause_cmd("arm held %d %0*d", self->pid, 50, 0));
 	/* Valid but for its length (trailing blanks are ignored below it). */
-	EXPECT_EQ(-ENOENT, vr_pause("release held %d%*s", self->pid, 8, ""));
-	EXPECT_EQ(-EINVAL, vr_pause("arm held %d%*s", self->pid, 64, ""));
+	EXPECT_EQ(-ENOENT, vr_pause_cmd("release held %d%*s", self->pid, 8, ""));
+	EXPECT_EQ(-EINVAL, vr_pause_cmd("arm held %d%*s", self->pid, 64, ""));
 	EXPECT_EQ(0, pause_listed("held", self->pid, "armed"));
-	EXPECT_EQ(-ESRCH, vr_pause("arm held 4194303"));
-	reaped = vr_spawn(self->fd, "gone");
+	EXPECT_EQ(-ESRCH, vr_pause_cmd("arm held 4194303"));
+	reaped = vr_ctl_spawn(self->fd, "gone");
 	ASSERT_LT(0, reaped);
 	ASSERT_EQ(0, do_exit(self->fd, reaped));
 	ASSERT_EQ(0, reap(self->fd, reaped));
-	EXPECT_EQ(-ESRCH, vr_pause("arm found %d", reaped));
-	EXPECT_EQ(-ENOENT, vr_pause("wait held %d", self->pid));
-	EXPECT_EQ(-ENOENT, vr_pause("release held %d", self->pid));
-	ASSERT_EQ(0, vr_pause("arm held %d", self->pid));
+	EXPECT_EQ(-ESRCH, vr_pause_cmd("arm found %d", reaped));
+	EXPECT_EQ(-ENOENT, vr_pause_cmd("wait held %d", self->pid));
+	EXPECT_EQ(-ENOENT, vr_pause_cmd("release held %d", self->pid));
+	ASSERT_EQ(0, vr_pause_cmd("arm held %d", self->pid));
 	EXPECT_EQ(1, pause_listed("held", self->pid, "armed"));
-	EXPECT_EQ(-EBUSY, vr_pause("arm held %d", self->pid));
-	EXPECT_EQ(-EINVAL, vr_pause("wait held %d 0", self->pid));
-	EXPECT_EQ(-EINVAL, vr_pause("wait held %d 60001", self->pid));
-	EXPECT_EQ(-ETIMEDOUT, vr_pause("wait held %d 20", self->pid));
-	EXPECT_EQ(0, vr_pause("release held %d", self->pid));	/* disarms */
+	EXPECT_EQ(-EBUSY, vr_pause_cmd("arm held %d", self->pid));
+	EXPECT_EQ(-EINVAL, vr_pause_cmd("wait held %d 0", self->pid));
+	EXPECT_EQ(-EINVAL, vr_pause_cmd("wait held %d 60001", self->pid));
+	EXPECT_EQ(-ETIMEDOUT, vr_pause_cmd("wait held %d 20", self->pid));
+	EXPECT_EQ(0, vr_pause_cmd("release held %d", self->pid));	/* disarms */
 	EXPECT_EQ(0, pause_listed("held", self->pid, "armed"));
-	EXPECT_EQ(-ENOENT, vr_pause("release held %d", self->pid));
+	EXPECT_EQ(-ENOENT, vr_pause_cmd("release held %d", self->pid));
 	/* A reap disarms what nobody can reach any more. */
-	reaped = vr_spawn(self->fd, "disarmed");
+	reaped = vr_ctl_spawn(self->fd, "disarmed");
 	ASSERT_LT(0, reaped);
-	ASSERT_EQ(0, vr_pause("arm found %d", reaped));
-	ASSERT_EQ(0, vr_pause("arm held %d", reaped));
+	ASSERT_EQ(0, vr_pause_cmd("arm found %d", reaped));
+	ASSERT_EQ(0, vr_pause_cmd("arm held %d", reaped));
 	ASSERT_EQ(0, do_exit(self->fd, reaped));
 	ASSERT_EQ(0, reap(self->fd, reaped));
 	EXPECT_EQ(0, pause_listed("found", reaped, "armed"));
 	EXPECT_EQ(0, pause_listed("held", reaped, "armed"));
-	EXPECT_EQ(-ENOENT, vr_pause("release held %d", reaped));
+	EXPECT_EQ(-ENOENT, vr_pause_cmd("release held %d", reaped));
 	/* Nothing armed: reads go straight through. */
 	EXPECT_LE(0, status_field(self->pid, "VmSize"));
 }
@@ -1228,11 +1228,11 @@ TEST_F(ctl, pause_slots_are_bounded_and_reset_frees_them)
 		SKIP(return, "%s: %s", VMAR_RACE_PAUSE, strerror(-pause_ready()));
 	ASSERT_LT(0, other);
 	for (i = 0; i < 4; i++) {
-		ASSERT_EQ(0, vr_pause("arm %s %d", points[i], self->pid));
-		ASSERT_EQ(0, vr_pause("arm %s %d", points[i], other));
+		ASSERT_EQ(0, vr_pause_cmd("arm %s %d", points[i], self->pid));
+		ASSERT_EQ(0, vr_pause_cmd("arm %s %d", points[i], other));
 	}
-	EXPECT_EQ(-ENOSPC, vr_pause("arm found %d", spawn_extra(self, self->fd, "third")));
-	EXPECT_EQ(0, vr_pause("reset"));
+	EXPECT_EQ(-ENOSPC, vr_pause_cmd("arm found %d", spawn_extra(self, self->fd, "third")));
+	EXPECT_EQ(0, vr_pause_cmd("reset"));
 	for (i = 0; i < 4; i++)
 		EXPECT_EQ(0, pause_listed(points[i], self->pid, "armed"));
 	EXPECT_LE(0, status_field(self->pid, "VmSize"));	/* not paused */
@@ -1257,12 +1257,12 @@ TEST_F(ctl, pause_is_root_only)
 		d[0].effective &= ~(1u << CAP_SYS_ADMIN);
 		if (syscall(SYS_capset, &h, d))
 			_exit(11);
-		if (vr_pause("arm held %d", self->pid) != -EPERM)
+		if (vr_pause_cmd("arm held %d", self->pid) != -EPERM)
 			_exit(12);
 		/* Nobody: debugfs does not even let it reach the file. */
 		if (setgid(65534) || setuid(65534))
 			_exit(13);
-		if (vr_pause("arm held %d", self->pid) != -EACCES)
+		if (vr_pause_cmd("arm held %d", self->pid) != -EACCES)
 			_exit(14);
 		_exit(0);
 	}
@@ -1305,18 +1305,18 @@ TEST_F(ctl, pause_forces_reader_to_outlive_exit)
 		pid = spawn_extra(self, self->fd, "paused");
 		ASSERT_LT(0, pid);
 		ASSERT_EQ(0, map(self->fd, pid, RW, BASE, 4 * PG));
-		ASSERT_EQ(0, vr_pause("arm held %d", pid));
-		ASSERT_EQ(0, vr_pause("arm free %d", pid));
+		ASSERT_EQ(0, vr_pause_cmd("arm held %d", pid));
+		ASSERT_EQ(0, vr_pause_cmd("arm free %d", pid));
 		memset(&r, 0, sizeof(r));
 		r.pid = pid;
 		ASSERT_EQ(0, pthread_create(&t, NULL, paused_read_fn, &r));
-		ASSERT_EQ(0, vr_pause("wait held %d", pid));
+		ASSERT_EQ(0, vr_pause_cmd("wait held %d", pid));
 		EXPECT_EQ(1, pause_listed("held", pid, "paused"));
 		ASSERT_EQ(0, do_exit(self->fd, pid));	/* not stuck at "free" */
-		EXPECT_EQ(-ETIMEDOUT, vr_pause("wait free %d 100", pid));
-		EXPECT_EQ(0, vr_pause("release held %d", pid));
-		EXPECT_EQ(0, vr_pause("wait free %d", pid));	/* the reader's put */
-		EXPECT_EQ(0, vr_pause("release free %d", pid));
+		EXPECT_EQ(-ETIMEDOUT, vr_pause_cmd("wait free %d 100", pid));
+		EXPECT_EQ(0, vr_pause_cmd("release held %d", pid));
+		EXPECT_EQ(0, vr_pause_cmd("wait free %d", pid));	/* the reader's put */
+		EXPECT_EQ(0, vr_pause_cmd("release free %d", pid));
 		ASSERT_EQ(0, pthread_join(t, NULL));
 		ASSERT_LT(0, r.ret);
 		EXPECT_NE(NULL, strstr(r.buf, "State:\tR (running)")) TH_LOG("%s", r.buf);
@@ -1337,7 +1337,7 @@ TEST_F_TIMEOUT(ctl, paused_reader_is_let_go_when_killed_or_timed_out, 60)
 	if (pause_ready())
 		SKIP(return, "%s: %s", VMAR_RACE_PAUSE, strerror(-pause_ready()));
 	ASSERT_EQ(0, vr_param_write("mode", "fixed"));
-	ASSERT_EQ(0, vr_pause("arm found %d", self->pid));
+	ASSERT_EQ(0, vr_pause_cmd("arm found %d", self->pid));
 	child = fork();
 	ASSERT_LE(0, child);
 	if (!child) {
@@ -1345,7 +1345,7 @@ TEST_F_TIMEOUT(ctl, paused_reader_is_let_go_when_killed_or_timed_out, 60)
 
 		_exit(vr_read_status(self->pid, buf, sizeof(buf)) > 0 ? 0 : 1);
 	}
-	ASSERT_EQ(0, vr_pause("wait found %d", self->pid));
+	ASSERT_EQ(0, vr_pause_cmd("wait found %d", self->pid));
 	t0 = vr_now();
 	ASSERT_EQ(0, kill(child, SIGKILL));
 	ASSERT_EQ(child, waitpid(child, &status, 0));
@@ -1357,7 +1357,7 @@ TEST_F_TIMEOUT(ctl, paused_reader_is_let_go_when_killed_or_timed_out, 60)
 	EXPECT_EQ(-EINVAL, vr_param_write("pause_timeout_ms", "99"));
 	EXPECT_EQ(-EINVAL, vr_param_write("pause_timeout_ms", "600001"));
 	ASSERT_EQ(0, vr_param_write("pause_timeout_ms", "500"));
-	ASSERT_EQ(0, vr_pause("arm found %d", self->pid));
+	ASSERT_EQ(0, vr_pause_cmd("arm found %d", self->pid));
 	t0 = vr_now();
 	EXPECT_LE(0, status_field(self->pid, "VmSize"));	/* paused, then goes on */
 	EXPECT_LE(0.4, vr_now() - t0);

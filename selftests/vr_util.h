@@ -24,7 +24,7 @@ static inline int vr_ioctl(int fd, unsigned long cmd, void *arg)
 	return ioctl(fd, cmd, arg) ? -errno : 0;
 }
 
-static inline int vr_spawn(int fd, const char *name)
+static inline int vr_ctl_spawn(int fd, const char *name)
 {
 	struct vmar_race_spawn s = { .flags = 0 };
 	int ret;
@@ -138,7 +138,7 @@ static inline int vr_mount(void)
  * One pause command ("arm held 42", see the uapi header): 0 or -errno.
  * The buffer is wider than the kernel's limit, so tests can exceed it.
  */
-static inline int vr_pause(const char *fmt, ...)
+static inline int vr_pause_cmd(const char *fmt, ...)
 {
 	char cmd[128];
 	va_list ap;
