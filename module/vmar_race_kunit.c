@@ -969,7 +969,12 @@ static void interleave_uaf_is_use_after_free(struct kunit *test)
 			    seen + 1, uaf_mode());
 }
 
-static struct kunit_case vr_cases[] = {
+/*
+ * Suites by layer. The forced use-after-free has one of its own: the
+ * kunitsafe row loads vmar_race with mode=fixed and expects that suite,
+ * and only it, to fail.
+ */
+static struct kunit_case vr_registry_cases[] = {
 	KUNIT_CASE(spawn_sets_identity),
 	KUNIT_CASE(spawn_default_name),
 	KUNIT_CASE(spawn_respects_max_procs),
@@ -982,6 +987,10 @@ static struct kunit_case vr_cases[] = {
 	KUNIT_CASE(reap_unknown_is_esrch),
 	KUNIT_CASE(owner_release_exits_running),
 	KUNIT_CASE(stats_follow_lifecycle),
+	{}
+};
+
+static struct kunit_case vr_vmar_cases[] = {
 	KUNIT_CASE(map_accounts_size),
 	KUNIT_CASE(map_rejects_bad_ranges),
 	KUNIT_CASE(map_rejects_overlap),
@@ -994,28 +1003,48 @@ static struct kunit_case vr_cases[] = {
 	KUNIT_CASE(unmap_trims_and_spans),
 	KUNIT_CASE(unmap_split_respects_max_maps),
 	KUNIT_CASE(vmar_outlives_exit_while_referenced),
+	{}
+};
+
+static struct kunit_case vr_read_cases[] = {
 	KUNIT_CASE(status_running_shows_vm_lines),
 	KUNIT_CASE_PARAM(status_zombie_has_no_vm_lines, fixed_mode_gen_params),
 	KUNIT_CASE(buggy_zombie_read_unwraps_none),
+	KUNIT_CASE(trace_probe_follows_its_parameter),
+	{}
+};
+
+static struct kunit_case vr_interleave_cases[] = {
 	KUNIT_CASE(interleave_buggy_observes_none),
 	KUNIT_CASE_PARAM(interleave_fixed_modes_serve_zombie, fixed_mode_gen_params),
 	KUNIT_CASE_PARAM(interleave_reference_outlives_exit, ref_mode_gen_params),
 	KUNIT_CASE(interleave_locked_modes_do_not_pause_locked),
 	KUNIT_CASE(pause_points_reject_misuse),
 	KUNIT_CASE(publish_then_reap_touches_nothing),
-	KUNIT_CASE(trace_probe_follows_its_parameter),
+	{}
+};
+
+static struct kunit_case vr_uaf_cases[] = {
 	KUNIT_CASE_PARAM(interleave_uaf_is_use_after_free, uaf_batch_gen_params),
 	{}
 };
 
-static struct kunit_suite vr_suite = {
-	.name = "vmar_race",
-	.init = vr_test_init,
-	.exit = vr_test_exit,
-	.test_cases = vr_cases,
-};
+#define VR_SUITE(suffix, cases)				\
+static struct kunit_suite vr_##cases##_suite = {	\
+	.name = "vmar_race_" #suffix,			\
+	.init = vr_test_init,				\
+	.exit = vr_test_exit,				\
+	.test_cases = vr_##cases##_cases,		\
+}
 
-kunit_test_suite(vr_suite);
+VR_SUITE(registry, registry);
+VR_SUITE(vmar, vmar);
+VR_SUITE(read, read);
+VR_SUITE(interleave, interleave);
+VR_SUITE(uaf, uaf);
+
+kunit_test_suites(&vr_registry_suite, &vr_vmar_suite, &vr_read_suite,
+		  &vr_interleave_suite, &vr_uaf_suite);
 
 MODULE_LICENSE("GPL");
 MODULE_DESCRIPTION("KUnit tests for vmar_race");

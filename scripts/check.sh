@@ -116,6 +116,8 @@ outdir="$VR_ROOT/build/check"
 rm -rf "$outdir" && mkdir -p "$outdir"
 ksft_pass=0 ksft_fail=0 ksft_skip=0 kunit_pass=0 kunit_fail=0
 
+# The KUnit module's suites (module/vmar_race_kunit.c).
+vr_kunit_suites=5
 seed=$(date +%s)	# fuzz and faults rows: printed in each row's log
 
 # Kernel arguments a scenario needs: failslab marks only the module's caches.
@@ -140,11 +142,9 @@ scenario_cmd() {
 	preempt) echo "/selftests/run_selftests.sh; r=\$?; /selftests/fuzz -G -d $((2 * guess)) -s $seed && /selftests/unload_loop.sh $cycles && exit \$r" ;;
 	faults) echo "/selftests/faults.sh $fuzz $seed" ;;
 	unloadloop) echo "/selftests/unload_loop.sh $cycles" ;;
-	kunit) echo "insmod /lib/vmar_race/vmar_race_kunit.ko && echo KTAP-BEGIN && cat /sys/kernel/debug/kunit/vmar_race/results && echo KTAP-END" ;;
-	# Made safe, the forced uaf case must fail, and nothing else may.
-	# (6.1's results file keeps only a parameterised case's last batch: the
-	# console has them all.)
-	kunitsafe) echo 'insmod /lib/vmar_race/vmar_race_kunit.ko; r=/sys/kernel/debug/kunit/vmar_race/results; grep -E "not ok" $r; [ "$(dmesg | grep -cE "not ok [0-9]+ batch [0-9]+ of 10")" = 10 ] && [ "$(grep -E "not ok" $r | grep -cvE "not ok [0-9]+ (batch|vmar_race)")" = 1 ] && grep -qE "not ok [0-9]+ interleave_uaf_is_use_after_free" $r' ;;
+	# The suites' KTAP is read from the console (6.1's results files keep
+	# only a parameterised case's last batch); see vr_kunit_suites below.
+	kunit|kunitsafe) echo "insmod /lib/vmar_race/vmar_race_kunit.ko" ;;
 	*) return 1 ;;
 	esac
 }
@@ -242,10 +242,25 @@ run_row() {
 			why="${why:-no TAP totals in the log}"
 		fi
 	fi
-	# KUnit: parse the suite's own KTAP with kunit.py from linux-source.
+	# KUnit: parse the suites' KTAP with kunit.py from linux-source.
+	if [ "$scenario" = kunit ] || [ "$scenario" = kunitsafe ]; then
+		"$VR_ROOT/scripts/ktap_extract.py" "$log" 'vmar_race_*' >"$log.ktap" ||
+			why="no complete KTAP for the vmar_race_* suites in the log"
+		[ "$(grep -cE '^(ok|not ok) [0-9]+ vmar_race_' "$log.ktap")" = $vr_kunit_suites ] ||
+			why="${why:-not the $vr_kunit_suites vmar_race_* suites in the KTAP}"
+	fi
+	# Made safe (mode=fixed), the forced uaf suite must fail in all its
+	# batches, and every other suite pass: read from the suites' KTAP.
+	if [ "$scenario" = kunitsafe ] && [ -z "$why" ]; then
+		kf=$(grep -E '^not ok [0-9]+ ' "$log.ktap" | awk '{ print $4 }' | tr '\n' ' ')
+		kb=$(grep -cE '^ +not ok [0-9]+ batch [0-9]+ of 10$' "$log.ktap")
+		if [ "$kf" != "vmar_race_uaf " ] || [ "$kb" != 10 ]; then
+			why="expected suite vmar_race_uaf to fail (10 of 10 batches) and all others to pass; failed: ${kf:-none}, batches failed: $kb"
+		else
+			echo "check:   suite vmar_race_uaf failed (10 of 10 batches), all $((vr_kunit_suites - 1)) others passed"
+		fi
+	fi
 	if [ "$scenario" = kunit ]; then
-		"$VR_ROOT/scripts/ktap_extract.py" "$log" vmar_race >"$log.ktap" ||
-			why="no complete KTAP for vmar_race in the log"
 		if python3 "$src/tools/testing/kunit/kunit.py" parse "$log.ktap" >"$log.kunit" 2>&1; then
 			:
 		else
