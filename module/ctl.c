@@ -157,9 +157,21 @@ static const struct file_operations vr_ctl_fops = {
 	.llseek = noop_llseek,
 };
 
-struct miscdevice vr_ctl_dev = {
+static struct miscdevice vr_ctl_dev = {
 	.minor = MISC_DYNAMIC_MINOR,
 	.name = "vmar_race",
 	.fops = &vr_ctl_fops,
 	.mode = 0600,
 };
+
+/* Load: /dev/vmar_race appears; from here on pprocs can be spawned. */
+int vr_ctl_init(void)
+{
+	return misc_register(&vr_ctl_dev);
+}
+
+/* Unload (no control file is open: each pins the module), or a failed load. */
+void vr_ctl_exit(void)
+{
+	misc_deregister(&vr_ctl_dev);
+}

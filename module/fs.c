@@ -20,8 +20,8 @@
  * - Who may read what, as task_dump_owner() and proc_pid_permission(): the
  *   spawner's euid and egid own a pid's inodes; status is 0444; maps is
  *   0444 and its open checks the reader against the spawner's credentials
- *   (vr_may_read_vmar()). Mode changes are refused (-EPERM), owner changes
- *   last until the next revalidation, as in procfs.
+ *   (procfs.c's vr_may_read_vmar()). Mode changes are refused (-EPERM),
+ *   owner changes last until the next revalidation, as in procfs.
  * - Dentries revalidate like pid_revalidate(): one whose pproc is reaped is
  *   invalid, and dropped at its last dput() (pid_delete_dentry()); the reap
  *   ioctl flushes the pid's dentries at once (vr_fs_flush_pid(), like
@@ -29,7 +29,6 @@
  */
 #include "vmar_race.h"
 
-#include <linux/capability.h>
 #include <linux/cred.h>
 #include <linux/fs.h>
 #include <linux/fs_context.h>
@@ -72,23 +71,6 @@ static struct inode *vr_fs_inode(struct super_block *sb, umode_t mode,
 	inode->i_private = pp;
 	vr_fs_update_owner(inode);
 	return inode;
-}
-
-/*
- * May current read pp's address space? PTRACE_MODE_READ_FSCREDS as
- * mm_access() asks it: the reader's fsuid and fsgid are all of the
- * spawner's ids, or the reader has CAP_SYS_PTRACE over the spawner's user
- * namespace. -EACCES otherwise, as for /proc/<pid>/maps.
- */
-int vr_may_read_vmar(const struct vr_pproc *pp)
-{
-	const struct cred *c = current_cred(), *t = pp->cred;
-
-	if (uid_eq(c->fsuid, t->euid) && uid_eq(c->fsuid, t->suid) &&
-	    uid_eq(c->fsuid, t->uid) && gid_eq(c->fsgid, t->egid) &&
-	    gid_eq(c->fsgid, t->sgid) && gid_eq(c->fsgid, t->gid))
-		return 0;
-	return ns_capable(t->user_ns, CAP_SYS_PTRACE) ? 0 : -EACCES;
 }
 
 /* proc_setattr(): no mode changes; an owner change lasts until revalidation. */
@@ -343,7 +325,8 @@ static void vr_fs_kill_sb(struct super_block *sb)
 /*
  * proc_flush_pid(): a reaped pid's dentries go now, not when the dcache
  * shrinks, and with them the pproc references their inodes hold (open
- * files keep theirs). Process context.
+ * files keep theirs). Process context, no lock held; after
+ * vr_pproc_reap() succeeded.
  */
 void vr_fs_flush_pid(pid_t pid)
 {
@@ -393,7 +376,10 @@ static struct file_system_type vr_fs_type = {
 
 static struct proc_dir_entry *vr_fs_mount_point;
 
-/* /proc/vmar_race appears as an empty mount point for the filesystem. */
+/*
+ * Load: /proc/vmar_race appears as an empty mount point for the filesystem.
+ * Registered last: from here on a mount can pin the module.
+ */
 int vr_fs_init(void)
 {
 	int ret;
@@ -407,6 +393,7 @@ int vr_fs_init(void)
 	return ret;
 }
 
+/* Unload (not mounted: a mount pins the module), or a failed load. */
 void vr_fs_exit(void)
 {
 	unregister_filesystem(&vr_fs_type);

@@ -10,13 +10,18 @@
  * or, for uaf, between loading the pointer and using it. The "held" pause
  * point runs only where the reader holds no lock. Each mode traces what
  * its get() found (vmar_race_read_get).
+ *
+ * The parameters a read samples live here too: mode (choosing an unsafe
+ * one taints the kernel), unwrap_fail and race_delay_us.
  */
 #include "vmar_race.h"
 
 #include <linux/bug.h>
 #include <linux/delay.h>
 #include <linux/kernel.h>
+#include <linux/moduleparam.h>
 #include <linux/string.h>
+#include <linux/sysfs.h>
 
 #include "trace/vmar_race.h"
 
@@ -171,6 +176,7 @@ static const struct vr_read_mode vr_modes[VR_NR_MODES] = {
 		.name = "rcu", .id = VR_MODE_RCU, .read = vr_rcu_read },
 };
 
+/* The mode called @name (a trailing newline is fine), NULL if none: static. */
 const struct vr_read_mode *vr_mode_find(const char *name)
 {
 	unsigned int i;
@@ -182,12 +188,11 @@ const struct vr_read_mode *vr_mode_find(const char *name)
 }
 EXPORT_SYMBOL_IF_VR_TESTS(vr_mode_find);
 
-const struct vr_read_mode *vr_mode_by_id(enum vr_mode_id id)
-{
-	return &vr_modes[id];
-}
-
-/* Every read of a file goes through here: traced from start to end. */
+/*
+ * Every read of a file goes through here: traced from start to end. The
+ * caller holds a reference to @pp and no lock (a mode may sleep in its
+ * race window); render() runs with what the mode holds.
+ */
 int vr_mode_read(struct vr_pproc *pp, const struct vr_read_ctx *ctx,
 		 vr_render_fn render, void *arg)
 {
@@ -200,10 +205,123 @@ int vr_mode_read(struct vr_pproc *pp, const struct vr_read_ctx *ctx,
 }
 EXPORT_SYMBOL_IF_VR_TESTS(vr_mode_read);
 
+/* ---- the parameters a read samples ---- */
+
+/* mode: the read path of every status and maps read. */
+static const struct vr_read_mode *vr_mode;
+
+/* What an unsafe mode lets any reader of /proc/vmar_race do. */
+static const char * const vr_mode_dangers[VR_NR_MODES] = {
+	[VR_MODE_BUGGY] = "panic or oops the kernel (unwrap_fail) by reading a pproc that exits",
+	[VR_MODE_UAF] = "make the kernel read and write freed VMARs",
+};
+
+/*
+ * Like a module_param_unsafe() parameter: choosing a mode that breaks the
+ * kernel on purpose taints it (TAINT_USER: the user asked for something
+ * unsafe) and says so once per mode and load.
+ */
+static void vr_mode_warn_unsafe(const struct vr_read_mode *mode)
+{
+	static unsigned long warned;
+
+	if (!vr_mode_dangers[mode->id])
+		return;
+	if (!test_and_set_bit(mode->id, &warned))
+		pr_warn("mode=%s is unsafe: any user who can read %s can now %s; tainting the kernel\n",
+			mode->name, VMAR_RACE_PROC_ROOT, vr_mode_dangers[mode->id]);
+	add_taint(TAINT_USER, LOCKDEP_STILL_OK);
+}
+
+static int vr_mode_set(const char *val, const struct kernel_param *kp)
+{
+	const struct vr_read_mode *mode = vr_mode_find(val);
+
+	if (!mode)
+		return -EINVAL;
+	vr_mode_warn_unsafe(mode);
+	WRITE_ONCE(vr_mode, mode);
+	return 0;
+}
+
+/* The mode in force: the parameter, fixed if it was never set. */
+static const struct vr_read_mode *vr_mode_now(void)
+{
+	return READ_ONCE(vr_mode) ?: &vr_modes[VR_MODE_FIXED];
+}
+
+static int vr_mode_get(char *buf, const struct kernel_param *kp)
+{
+	return sysfs_emit(buf, "%s\n", vr_mode_now()->name);
+}
+
+static const struct kernel_param_ops vr_mode_ops = {
+	.set = vr_mode_set,
+	.get = vr_mode_get,
+};
+module_param_cb(mode, &vr_mode_ops, NULL, 0644);
+MODULE_PARM_DESC(mode, "read path: buggy, checked, uaf, fixed (default) or rcu");
+
+/*
+ * The mode parameter as set at load or since, NULL if never set (KUnit).
+ * No lock: one READ_ONCE(); modes are static, nothing to put.
+ */
+const struct vr_read_mode *vr_mode_param(void)
+{
+	return READ_ONCE(vr_mode);
+}
+EXPORT_SYMBOL_IF_VR_TESTS(vr_mode_param);
+
+/* unwrap_fail: what buggy does on a None VMAR. */
+static const char * const vr_unwrap_names[] = {
+	[VR_UNWRAP_PANIC] = "panic",
+	[VR_UNWRAP_OOPS] = "oops",
+	[VR_UNWRAP_WARN] = "warn",
+};
+
+static unsigned int vr_unwrap_fail = VR_UNWRAP_PANIC;
+
+static int vr_unwrap_set(const char *val, const struct kernel_param *kp)
+{
+	int i = sysfs_match_string(vr_unwrap_names, val);
+
+	if (i < 0)
+		return -EINVAL;
+	WRITE_ONCE(vr_unwrap_fail, i);
+	return 0;
+}
+
+static int vr_unwrap_get(char *buf, const struct kernel_param *kp)
+{
+	return sysfs_emit(buf, "%s\n", vr_unwrap_names[READ_ONCE(vr_unwrap_fail)]);
+}
+
+static const struct kernel_param_ops vr_unwrap_ops = {
+	.set = vr_unwrap_set,
+	.get = vr_unwrap_get,
+};
+module_param_cb(unwrap_fail, &vr_unwrap_ops, NULL, 0644);
+MODULE_PARM_DESC(unwrap_fail, "what buggy does on a None VMAR: panic (default), oops (BUG) or warn (WARN once, count, fail the read)");
+
+static struct vr_uint_param vr_p_race_delay_us = { 0, 1000000, 0 };
+module_param_cb(race_delay_us, &vr_uint_ops, &vr_p_race_delay_us, 0644);
+MODULE_PARM_DESC(race_delay_us,
+		 "sleep in the reader's race window, microseconds (0-1000000, default 0)");
+
+/* unwrap_fail's name for a value it can hold (not QUIET); static, no lock. */
+const char *vr_unwrap_fail_name(enum vr_unwrap_fail fail)
+{
+	return vr_unwrap_names[fail];
+}
+
+/*
+ * Sample the read parameters (mode, unwrap_fail, race_delay_us) once for a
+ * read of @file. No lock: each is one READ_ONCE().
+ */
 void vr_read_ctx_init(struct vr_read_ctx *ctx, enum vr_file file)
 {
-	ctx->mode = vr_current_mode();
-	ctx->unwrap_fail = vr_current_unwrap_fail();
-	ctx->delay_us = vr_current_delay_us();
+	ctx->mode = vr_mode_now();
+	ctx->unwrap_fail = READ_ONCE(vr_unwrap_fail);
+	ctx->delay_us = READ_ONCE(vr_p_race_delay_us.val);
 	ctx->file = file;
 }

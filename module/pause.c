@@ -11,32 +11,36 @@
  * armed slots).
  *
  * Driven by the KUnit suite in-kernel and by root through
- * /sys/kernel/debug/vmar_race/pause (commands in uapi/vmar_race.h). Paused
- * tasks are inside a read or an ioctl, which pin the module, so unload
- * never meets one; it frees what is still armed.
+ * /sys/kernel/debug/vmar_race/pause (debugfs.c parses its commands, listed
+ * in uapi/vmar_race.h). Paused tasks are inside a read or an ioctl, which
+ * pin the module, so unload never meets one; it frees what is still armed.
+ *
+ * The mechanism only: a leaf that calls nothing else in the module (its
+ * trace event and param.c's parameter type aside), so the registry and the
+ * VMARs may pause anywhere.
  */
 #include "vmar_race.h"
 
-#include <linux/capability.h>
-#include <linux/ctype.h>
-#include <linux/debugfs.h>
 #include <linux/jump_label.h>
 #include <linux/kernel.h>
+#include <linux/moduleparam.h>
 #include <linux/sched.h>
 #include <linux/sched/signal.h>
 #include <linux/seq_file.h>
-#include <linux/slab.h>
 #include <linux/string.h>
-#include <linux/uaccess.h>
 #include <linux/wait.h>
 
 #include "trace/vmar_race.h"
 
 #define VR_PAUSE_SLOTS		8
-#define VR_PAUSE_WAIT_MS	10000	/* a wait command's default bound */
-#define VR_PAUSE_WAIT_MAX_MS	60000
 /* An exiting task cannot be killed any more: it pauses this long at most. */
 #define VR_PAUSE_EXITING_MS	1000U
+
+/* How long a pause point holds a task nobody releases. */
+static struct vr_uint_param vr_p_pause_timeout_ms = { 100, 600000, 60000 };
+module_param_cb(pause_timeout_ms, &vr_uint_ops, &vr_p_pause_timeout_ms, 0644);
+MODULE_PARM_DESC(pause_timeout_ms,
+		 "a task paused at a pause point goes on by itself after this long, with a warning (100-600000, default 60000)");
 
 DEFINE_STATIC_KEY_FALSE(vr_pause_key);
 EXPORT_SYMBOL_IF_VR_TESTS(vr_pause_key);
@@ -103,11 +107,14 @@ static bool vr_pause_slot_released(struct vr_pause_slot *s)
 	return ret;
 }
 
-/* Slow path of vr_pause(): returns true if this task paused here. */
+/*
+ * Slow path of vr_pause(): returns true if this task paused here. The
+ * caller holds no lock (it may sleep pause_timeout_ms).
+ */
 bool __vr_pause(enum vr_pause_point point, pid_t pid)
 {
 	struct vr_pause_slot *s;
-	unsigned int ms = vr_pause_timeout_ms_get();
+	unsigned int ms = READ_ONCE(vr_p_pause_timeout_ms.val);
 	bool released;
 	long left;
 
@@ -158,7 +165,8 @@ EXPORT_SYMBOL_IF_VR_TESTS(__vr_pause);
 /*
  * Arm @point for @pid: -EBUSY if it is armed, -ENOSPC if no slot is free.
  * The key goes up before the slot is visible, so that a release racing
- * with us never drops it below the number of armed slots.
+ * with us never drops it below the number of armed slots. Process context
+ * (static_branch_inc() takes cpus_read_lock()), no lock held.
  */
 int vr_pause_arm(enum vr_pause_point point, pid_t pid)
 {
@@ -204,7 +212,7 @@ static bool vr_pause_let_go(struct vr_pause_slot *s)
 
 /*
  * Release @point of @pid: wake its task, or disarm it if nobody reached it.
- * -ENOENT if it is not armed.
+ * -ENOENT if it is not armed. Process context, no lock held.
  */
 int vr_pause_release(enum vr_pause_point point, pid_t pid)
 {
@@ -241,7 +249,8 @@ static int vr_pause_state(enum vr_pause_point point, pid_t pid)
 
 /*
  * Wait until a task reaches @point of @pid: 0, -ENOENT (not armed, or
- * released meanwhile), -ETIMEDOUT, or -EINTR on a signal.
+ * released meanwhile), -ETIMEDOUT, or -EINTR on a signal. Sleeps: no lock
+ * held.
  */
 int vr_pause_wait(enum vr_pause_point point, pid_t pid, unsigned long timeout)
 {
@@ -283,7 +292,10 @@ static void vr_pause_let_go_pid(pid_t pid)
 	wake_up_all(&vr_pause_wq);
 }
 
-/* Free every slot: release paused tasks, disarm the rest. */
+/*
+ * Free every slot: release paused tasks, disarm the rest. Process context,
+ * no lock held; unload calls it once nothing can arm any more.
+ */
 void vr_pause_release_all(void)
 {
 	vr_pause_let_go_pid(0);
@@ -294,15 +306,31 @@ EXPORT_SYMBOL_IF_VR_TESTS(vr_pause_release_all);
  * A pid is reaped: what is still armed for it can never be reached (a new
  * pproc with the same number is a different one), so it is disarmed. A
  * task paused there holds its pproc and waits for its release as before.
+ * Process context, no lock held; the registry calls it after DEAD.
  */
 void vr_pause_forget(pid_t pid)
 {
 	vr_pause_let_go_pid(pid);
 }
 
-/* ---- /sys/kernel/debug/vmar_race/pause ---- */
+/* ---- what debugfs.c's pause file needs ---- */
 
-static int vr_pause_show(struct seq_file *m, void *unused)
+/* The point called @name, in *point; -EINVAL if there is none. No lock. */
+int vr_pause_point_parse(const char *name, enum vr_pause_point *point)
+{
+	int i = match_string(vr_pause_names, VR_NR_PAUSE, name);
+
+	if (i < 0)
+		return -EINVAL;
+	*point = i;
+	return 0;
+}
+
+/*
+ * Print the slots in use, one line each, after a header line. Takes
+ * vr_pause_lock: seq_printf() only, no sleeping.
+ */
+void vr_pause_print(struct seq_file *m)
 {
 	int i;
 
@@ -322,102 +350,4 @@ static int vr_pause_show(struct seq_file *m, void *unused)
 				   vr_pause_names[s->point], s->pid);
 	}
 	spin_unlock(&vr_pause_lock);
-	return 0;
-}
-
-static int vr_pause_open(struct inode *inode, struct file *file)
-{
-	/* Root only: debugfs is 0700, and the file checks for itself too. */
-	if (!capable(CAP_SYS_ADMIN))
-		return -EPERM;
-	return single_open(file, vr_pause_show, NULL);
-}
-
-static int vr_pause_parse_point(const char *name, enum vr_pause_point *point)
-{
-	int i = match_string(vr_pause_names, VR_NR_PAUSE, name);
-
-	if (i < 0)
-		return -EINVAL;
-	*point = i;
-	return 0;
-}
-
-/* "arm|wait|release POINT PID [TIMEOUT_MS]" or "reset", one per write. */
-static int vr_pause_cmd(char *buf)
-{
-	char *argv[5], *p = strim(buf);
-	unsigned int ms = VR_PAUSE_WAIT_MS;
-	enum vr_pause_point point;
-	struct vr_pproc *pp;
-	int argc = 0, ret;
-	pid_t pid;
-
-	while (p && *p && argc < ARRAY_SIZE(argv)) {
-		argv[argc++] = strsep(&p, " \t");
-		p = p ? skip_spaces(p) : NULL;
-	}
-	if (p && *p)
-		return -EINVAL;
-	if (argc == 1 && !strcmp(argv[0], "reset")) {
-		vr_pause_release_all();
-		return 0;
-	}
-	if (argc < 3 || vr_pause_parse_point(argv[1], &point) ||
-	    kstrtoint(argv[2], 10, &pid) || pid <= 0 || pid >= VR_PID_MAX)
-		return -EINVAL;
-	if (!strcmp(argv[0], "arm") && argc == 3) {
-		pp = vr_pproc_find(pid);	/* published, not reaped */
-		if (!pp)
-			return -ESRCH;
-		ret = vr_pause_arm(point, pid);
-		/*
-		 * Reaped since the lookup: its vr_pause_forget() may have run
-		 * before the arm. DEAD is set before that call takes
-		 * vr_pause_lock, so one of the two sees the other.
-		 */
-		if (!ret && READ_ONCE(pp->state) == VR_DEAD) {
-			vr_pause_forget(pid);
-			ret = -ESRCH;
-		}
-		vr_pproc_put(pp);
-		return ret;
-	}
-	if (!strcmp(argv[0], "release") && argc == 3)
-		return vr_pause_release(point, pid);
-	if (strcmp(argv[0], "wait") || argc > 4)
-		return -EINVAL;
-	if (argc == 4 && (kstrtouint(argv[3], 10, &ms) || !ms ||
-			  ms > VR_PAUSE_WAIT_MAX_MS))
-		return -EINVAL;
-	return vr_pause_wait(point, pid, msecs_to_jiffies(ms));
-}
-
-static ssize_t vr_pause_write(struct file *file, const char __user *ubuf,
-			      size_t len, loff_t *ppos)
-{
-	char buf[64];
-	int ret;
-
-	if (!len || len >= sizeof(buf))
-		return -EINVAL;
-	if (copy_from_user(buf, ubuf, len))
-		return -EFAULT;
-	buf[len] = '\0';
-	ret = vr_pause_cmd(buf);
-	return ret ? ret : len;
-}
-
-static const struct file_operations vr_pause_fops = {
-	.owner = THIS_MODULE,
-	.open = vr_pause_open,
-	.read = seq_read,
-	.llseek = seq_lseek,
-	.write = vr_pause_write,
-	.release = single_release,
-};
-
-void vr_pause_debugfs_init(struct dentry *dir)
-{
-	debugfs_create_file("pause", 0600, dir, NULL, &vr_pause_fops);
 }

@@ -8,6 +8,8 @@
  */
 #include "vmar_race.h"
 
+#include <linux/capability.h>
+#include <linux/cred.h>
 #include <linux/kernel.h>
 #include <linux/pid_namespace.h>
 #include <linux/sched.h>
@@ -54,6 +56,10 @@ static int vr_status_snap(enum vr_state state, struct vr_vmar *v, void *arg)
 	return 0;
 }
 
+/*
+ * Render pp's status into m through ctx's mode, counting the read. The
+ * caller holds a reference to pp and no lock (a mode may sleep).
+ */
 int vr_render_status(struct seq_file *m, struct vr_pproc *pp,
 		     const struct vr_read_ctx *ctx)
 {
@@ -242,6 +248,23 @@ const struct file_operations vr_status_fops = {
 	.llseek = seq_lseek,
 	.release = single_release,
 };
+
+/*
+ * May current read pp's address space? PTRACE_MODE_READ_FSCREDS as
+ * mm_access() asks it: the reader's fsuid and fsgid are all of the
+ * spawner's ids, or the reader has CAP_SYS_PTRACE over the spawner's user
+ * namespace. -EACCES otherwise, as for /proc/<pid>/maps.
+ */
+static int vr_may_read_vmar(const struct vr_pproc *pp)
+{
+	const struct cred *c = current_cred(), *t = pp->cred;
+
+	if (uid_eq(c->fsuid, t->euid) && uid_eq(c->fsuid, t->suid) &&
+	    uid_eq(c->fsuid, t->uid) && gid_eq(c->fsgid, t->egid) &&
+	    gid_eq(c->fsgid, t->sgid) && gid_eq(c->fsgid, t->gid))
+		return 0;
+	return ns_capable(t->user_ns, CAP_SYS_PTRACE) ? 0 : -EACCES;
+}
 
 /* As proc_maps_open(): who may read is decided at open (mm_access()). */
 static int vr_maps_open(struct inode *inode, struct file *file)

@@ -7,6 +7,7 @@
 #include "vmar_race.h"
 
 #include <linux/cred.h>
+#include <linux/moduleparam.h>
 #include <linux/pid.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
@@ -21,6 +22,14 @@ static atomic64_t vr_serial;		/* spawns so far: pp->serial */
 static struct kmem_cache *vr_pproc_cachep;	/* like task_struct_cachep */
 static struct kmem_cache *vr_owner_cachep;
 
+static struct vr_uint_param vr_p_max_procs = { 1, VR_PID_MAX - 1, 32768 };
+module_param_cb(max_procs, &vr_uint_ops, &vr_p_max_procs, 0644);
+MODULE_PARM_DESC(max_procs, "most live plus zombie pprocs (1-4194303, default 32768)");
+
+/*
+ * A new owner (an open control file), one reference, which
+ * vr_owner_release() drops. NULL if out of memory.
+ */
 struct vr_owner *vr_owner_create(void)
 {
 	struct vr_owner *o = kmem_cache_zalloc(vr_owner_cachep, GFP_KERNEL_ACCOUNT);
@@ -53,7 +62,7 @@ static void vr_pproc_release(struct vr_pproc *pp)
 	put_cred(pp->cred);
 }
 
-/* Drop a reference; process context. */
+/* Drop a pproc reference; process context, no lock held. */
 void vr_pproc_put(struct vr_pproc *pp)
 {
 	if (refcount_dec_and_test(&pp->users)) {
@@ -63,7 +72,10 @@ void vr_pproc_put(struct vr_pproc *pp)
 }
 EXPORT_SYMBOL_IF_VR_TESTS(vr_pproc_put);
 
-/* Look a pid up; the caller owns the returned reference. */
+/*
+ * Look a published pid up under RCU; the caller owns the returned
+ * reference: drop it with vr_pproc_put().
+ */
 struct vr_pproc *vr_pproc_find(pid_t pid)
 {
 	struct vr_pproc *pp;
@@ -82,6 +94,7 @@ EXPORT_SYMBOL_IF_VR_TESTS(vr_pproc_find);
 /*
  * The published pproc with the lowest pid >= *pid, with a reference, and
  * its pid in *pid; NULL when there is none. Readdir walks pids with it.
+ * Drop the reference with vr_pproc_put().
  */
 struct vr_pproc *vr_pproc_next(unsigned long *pid)
 {
@@ -103,7 +116,8 @@ struct vr_pproc *vr_pproc_next(unsigned long *pid)
 /*
  * The running pproc's VMAR with a reference; NULL once exited. Like Linux's
  * get_task_mm(): take the lock, take a reference if the slot is set, drop
- * the lock. The ioctls and the "fixed" read mode use it.
+ * the lock. The ioctls and the "fixed" read mode use it. Takes pp->lock:
+ * the caller holds a pproc reference and no lock. Drop with vr_vmar_put().
  */
 struct vr_vmar *vr_pproc_vmar_get(struct vr_pproc *pp)
 {
@@ -123,7 +137,7 @@ EXPORT_SYMBOL_IF_VR_TESTS(vr_pproc_vmar_get);
  * (lookups do not find it yet), spawned by current: its tgid is the PPid,
  * its credentials own the files and decide who reads the maps. Nobody but
  * the caller can reach it until vr_pproc_publish(); vr_pproc_abort() undoes
- * it by pointer.
+ * it by pointer. Process context, no lock held; the owner must be live.
  */
 struct vr_pproc *vr_pproc_spawn(struct vr_owner *o, const char *name)
 {
@@ -132,7 +146,7 @@ struct vr_pproc *vr_pproc_spawn(struct vr_owner *o, const char *name)
 	u32 id;
 	int ret;
 
-	if (atomic_inc_return(&vr_nr_procs) > vr_max_procs_get()) {
+	if (atomic_inc_return(&vr_nr_procs) > READ_ONCE(vr_p_max_procs.val)) {
 		ret = -EAGAIN;
 		goto out_count;
 	}
@@ -183,6 +197,7 @@ EXPORT_SYMBOL_IF_VR_TESTS(vr_pproc_spawn);
  * Once xa_store() returns, any descriptor may exit and reap the pid and RCU
  * may free the pproc, so everything else is done before it, and pp is not
  * touched after it (the "published" pause point holds us right there).
+ * Consumes the spawn's pointer: the caller may not use pp afterwards.
  */
 void vr_pproc_publish(struct vr_pproc *pp)
 {
@@ -200,7 +215,7 @@ void vr_pproc_publish(struct vr_pproc *pp)
 }
 EXPORT_SYMBOL_IF_VR_TESTS(vr_pproc_publish);
 
-/* Undo an unpublished spawn: nobody else ever saw this pproc. */
+/* Undo an unpublished spawn: nobody else ever saw this pproc; frees it. */
 void vr_pproc_abort(struct vr_pproc *pp)
 {
 	struct vr_vmar *v = rcu_dereference_protected(pp->slot, true);
@@ -220,7 +235,8 @@ EXPORT_SYMBOL_IF_VR_TESTS(vr_pproc_abort);
  * readers, and the release store of ZOMBIE orders it for lockless state
  * readers), then drop the slot's VMAR reference outside the lock. Exactly
  * one caller wins the RUNNING -> ZOMBIE transition; the others get -EINVAL
- * (a zombie) or -ESRCH (reaped), decided under the lock.
+ * (a zombie) or -ESRCH (reaped), decided under the lock. The caller holds
+ * a reference to pp and no lock; may sleep (the last vr_vmar_put()).
  */
 int vr_pproc_exit(struct vr_pproc *pp)
 {
@@ -261,7 +277,10 @@ int vr_pproc_exit(struct vr_pproc *pp)
 }
 EXPORT_SYMBOL_IF_VR_TESTS(vr_pproc_exit);
 
-/* The spawning file is closing: exit every pproc it still runs. */
+/*
+ * The spawning file is closing: exit every pproc it still runs, then drop
+ * the reference vr_owner_create() gave. Process context, may sleep.
+ */
 void vr_owner_release(struct vr_owner *o)
 {
 	struct vr_pproc *pp;
@@ -295,6 +314,7 @@ static void vr_unpublish(struct vr_pproc *pp)
  * Reap a zombie: DEAD under its lock (from then on every /proc/vmar_race
  * handle to it fails with -ESRCH and its dentries are stale), then its pid
  * goes. Files and dentries may keep the pproc itself, never its pid.
+ * Process context, no lock held. Disarms the pid's pause points.
  */
 int vr_pproc_reap(pid_t pid)
 {
@@ -315,7 +335,7 @@ int vr_pproc_reap(pid_t pid)
 	spin_unlock(&pp->lock);
 	if (!ret) {
 		trace_vmar_race_reap(pid, NULL);
-		vr_pause_forget(pid);	/* after DEAD: see the arm command */
+		vr_pause_forget(pid);	/* after DEAD: see debugfs.c's arm */
 		vr_unpublish(pp);
 		atomic_long_inc(&vr_stats.reaped);
 	}
@@ -324,6 +344,7 @@ int vr_pproc_reap(pid_t pid)
 }
 EXPORT_SYMBOL_IF_VR_TESTS(vr_pproc_reap);
 
+/* Load: the slab caches; 0 or -ENOMEM. */
 int vr_registry_init(void)
 {
 	vr_pproc_cachep = KMEM_CACHE(vr_pproc, 0);
@@ -337,7 +358,8 @@ int vr_registry_init(void)
 
 /*
  * Unload: no control file is open and the filesystem is not mounted (each
- * holds a module reference), so nothing can run or read. Reap what is left.
+ * holds a module reference), so nothing can run or read. Reap what is left
+ * and wait for the RCU frees; vr_vmar_exit() may run after this.
  */
 void vr_registry_exit(void)
 {

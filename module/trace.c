@@ -141,6 +141,10 @@ module_param_cb(trace_dump_on_report, &vr_trace_dump_ops, &vr_trace_dump_on_repo
 MODULE_PARM_DESC(trace_dump_on_report,
 		 "after a KASAN or KCSAN report or a warning, stop tracing and print the trace buffer to the console (default N)");
 
+/*
+ * Load: find the console tracepoint (KCSAN kernels) and register the
+ * probes if trace_dump_on_report is on. Takes vr_trace_probe_lock; sleeps.
+ */
 void vr_trace_init(void)
 {
 	int ret;
@@ -156,6 +160,7 @@ void vr_trace_init(void)
 			ret);
 }
 
+/* Unload, or a failed load: unregister the probes, wait for a dump. */
 void vr_trace_exit(void)
 {
 	mutex_lock(&vr_trace_probe_lock);

@@ -7,6 +7,7 @@
  */
 #include "vmar_race.h"
 
+#include <linux/moduleparam.h>
 #include <linux/overflow.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
@@ -19,6 +20,17 @@
  */
 static struct kmem_cache *vr_vmar_cachep;
 static struct kmem_cache *vr_mapping_cachep;
+
+static struct vr_uint_param vr_p_max_maps = { 1, 16777216, 65530 };
+module_param_cb(max_maps, &vr_uint_ops, &vr_p_max_maps, 0644);
+MODULE_PARM_DESC(max_maps,
+		 "most mappings per VMAR (1-16777216, default 65530, like vm.max_map_count)");
+
+/* Bounds TOUCH, UNMAP and teardown: each does per-page work. */
+static struct vr_uint_param vr_p_max_pages = { 1, 16777216, 65536 };
+module_param_cb(max_pages, &vr_uint_ops, &vr_p_max_pages, 0644);
+MODULE_PARM_DESC(max_pages,
+		 "most mapped 4 KiB pages per VMAR, like RLIMIT_AS (1-16777216, default 65536: 256 MiB)");
 
 /*
  * A cache with a constructor is never merged with another (find_mergeable()),
@@ -33,6 +45,7 @@ static void vr_vmar_ctor(void *obj)
 	spin_lock_init(&v->lock);
 }
 
+/* Load: the slab caches; 0 or -ENOMEM. */
 int vr_vmar_init(void)
 {
 	vr_vmar_cachep = kmem_cache_create("vr_vmar", sizeof(struct vr_vmar),
@@ -44,13 +57,14 @@ int vr_vmar_init(void)
 	return -ENOMEM;
 }
 
-/* Every VMAR is freed: the caller waited for pending RCU frees. */
+/* Unload: every VMAR is freed, the caller waited for pending RCU frees. */
 void vr_vmar_exit(void)
 {
 	kmem_cache_destroy(vr_mapping_cachep);
 	kmem_cache_destroy(vr_vmar_cachep);
 }
 
+/* A request's range: page-aligned, not empty, not wrapping; -EINVAL if not. */
 int vr_range_check(u64 start, u64 len)
 {
 	u64 end;
@@ -63,7 +77,10 @@ int vr_range_check(u64 start, u64 len)
 }
 EXPORT_SYMBOL_IF_VR_TESTS(vr_range_check);
 
-/* A new VMAR, one reference; v->lock comes unlocked from the constructor. */
+/*
+ * A new VMAR, one reference (drop it with vr_vmar_put()), NULL if out of
+ * memory; v->lock comes unlocked from the constructor.
+ */
 struct vr_vmar *vr_vmar_create(void)
 {
 	struct vr_vmar *v = kmem_cache_alloc(vr_vmar_cachep, GFP_KERNEL_ACCOUNT);
@@ -84,6 +101,7 @@ struct vr_vmar *vr_vmar_create(void)
 }
 EXPORT_SYMBOL_IF_VR_TESTS(vr_vmar_create);
 
+/* Another reference: the caller holds one, or pp->lock over a slot that does. */
 void vr_vmar_get(struct vr_vmar *v)
 {
 	int old;
@@ -207,7 +225,8 @@ static void vr_insert(struct vr_vmar *v, struct vr_mapping *new)
 /*
  * Like mmap() at a fixed address: -EEXIST on overlap, -ENOMEM past max_maps
  * mappings or max_pages mapped pages (RLIMIT_AS), -EINTR if killed while
- * waiting for another writer.
+ * waiting for another writer. The caller holds a reference to v and no
+ * lock; takes v->mutex, then v->lock.
  */
 int vr_vmar_map(struct vr_vmar *v, u64 start, u64 len, u32 flags)
 {
@@ -233,8 +252,8 @@ int vr_vmar_map(struct vr_vmar *v, u64 start, u64 len, u32 flags)
 	next = vr_vmar_first_from(v, start);
 	if (next && next->start < new->end) {
 		ret = -EEXIST;
-	} else if (v->nr_maps >= vr_max_maps_get() ||
-		   v->total_pages + (len >> VR_PAGE_SHIFT) > vr_max_pages_get()) {
+	} else if (v->nr_maps >= READ_ONCE(vr_p_max_maps.val) ||
+		   v->total_pages + (len >> VR_PAGE_SHIFT) > READ_ONCE(vr_p_max_pages.val)) {
 		ret = -ENOMEM;
 	} else {
 		spin_lock(&v->lock);
@@ -255,7 +274,8 @@ EXPORT_SYMBOL_IF_VR_TESTS(vr_vmar_map);
  * Like munmap(): cut [start, start + len) out, splitting what it straddles.
  * Only a split allocates (and may fail with -ENOMEM, or pass max_maps).
  * The touched pages go first, under the mutex only; then the tree and the
- * counters change in one v->lock section.
+ * counters change in one v->lock section. The caller holds a reference to
+ * v and no lock.
  */
 int vr_vmar_unmap(struct vr_vmar *v, u64 start, u64 len)
 {
@@ -271,7 +291,7 @@ int vr_vmar_unmap(struct vr_vmar *v, u64 start, u64 len)
 		return -EINTR;
 	m = vr_vmar_first_from(v, start);
 	if (m && m->start < start && m->end > end) {
-		if (v->nr_maps >= vr_max_maps_get()) {
+		if (v->nr_maps >= READ_ONCE(vr_p_max_maps.val)) {
 			ret = -ENOMEM;	/* the split would pass max_maps, as munmap */
 			goto out;
 		}
@@ -341,7 +361,7 @@ static bool vr_covered(struct vr_vmar *v, u64 start, u64 end)
  * page is counted in RSS once. At most max_pages pages are mapped, so the
  * work is bounded; a fatal signal stops it (-EINTR) within 1024 pages. On
  * -ENOMEM or -EINTR the pages touched so far stay resident, as after a
- * partial page-fault loop.
+ * partial page-fault loop. The caller holds a reference to v and no lock.
  */
 int vr_vmar_touch(struct vr_vmar *v, u64 start, u64 len)
 {

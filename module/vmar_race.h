@@ -55,6 +55,7 @@
 #include <linux/jump_label.h>
 #include <linux/kernel.h>
 #include <linux/list.h>
+#include <linux/moduleparam.h>
 #include <linux/mutex.h>
 #include <linux/proc_fs.h>
 #include <linux/rbtree.h>
@@ -131,7 +132,20 @@ struct vr_owner {
 	struct list_head procs;
 };
 
-/* Counters in /sys/kernel/debug/vmar_race/stats. */
+/*
+ * The layers, bottom to top; each file calls only into layers below its own
+ * (or beside it, never back):
+ *   leaves      compat.h, param.c (the bounded-uint parameter type),
+ *               stats.c (struct vr_stats), pause.c (the mechanism),
+ *               trace.c (the trace events)
+ *   core        vmar.c, registry.c (calls pause.c, never the reverse),
+ *               modes.c (the read paths), procfs.c (the renderers)
+ *   interfaces  ctl.c (/dev/vmar_race), fs.c (/proc/vmar_race), debugfs.c
+ *               (the stats file and the pause commands): each has init/exit
+ *   top         main.c: calls the init and exit functions in order
+ */
+
+/* stats.c: counters in /sys/kernel/debug/vmar_race/stats. */
 struct vr_stats {
 	atomic_long_t spawned, exited, reaped, live, zombie, vmars_alive;
 	atomic_long_t pprocs_alive;
@@ -141,13 +155,19 @@ struct vr_stats {
 
 extern struct vr_stats vr_stats;
 
-/* main.c: limits and the control device */
-unsigned int vr_max_procs_get(void);
-unsigned int vr_max_maps_get(void);
-unsigned int vr_max_pages_get(void);
-unsigned int vr_pause_timeout_ms_get(void);
-extern struct miscdevice vr_ctl_dev;
-int vr_test_set_limit(const char *name, unsigned int val);	/* KUnit only */
+/*
+ * param.c: a bounded unsigned parameter, defined in the file that reads it:
+ *   static struct vr_uint_param vr_p_x = { min, max, default };
+ *   module_param_cb(x, &vr_uint_ops, &vr_p_x, 0644);
+ * and read there with READ_ONCE(vr_p_x.val). A write out of [min, max] is
+ * -EINVAL and keeps the old value.
+ */
+struct vr_uint_param {
+	unsigned int min, max;
+	unsigned int val;
+};
+
+extern const struct kernel_param_ops vr_uint_ops;
 
 /* What "buggy" does when it unwraps a None slot. */
 enum vr_unwrap_fail {
@@ -197,18 +217,13 @@ struct vr_read_mode {
 		    vr_render_fn render, void *arg);
 };
 
-/* modes.c */
+/* modes.c: the read paths, and the parameters a read samples */
 const struct vr_read_mode *vr_mode_find(const char *name);
-const struct vr_read_mode *vr_mode_by_id(enum vr_mode_id id);
 void vr_read_ctx_init(struct vr_read_ctx *ctx, enum vr_file file);
 int vr_mode_read(struct vr_pproc *pp, const struct vr_read_ctx *ctx,
 		 vr_render_fn render, void *arg);
-
-/* main.c: the parameters a read samples */
-const struct vr_read_mode *vr_current_mode(void);
 const struct vr_read_mode *vr_mode_param(void);
-enum vr_unwrap_fail vr_current_unwrap_fail(void);
-unsigned int vr_current_delay_us(void);
+const char *vr_unwrap_fail_name(enum vr_unwrap_fail fail);
 
 /* vmar.c */
 int vr_vmar_init(void);
@@ -248,21 +263,30 @@ static inline bool vr_pproc_reaped(const struct vr_pproc *pp)
 void vr_trace_init(void);
 void vr_trace_exit(void);
 
-/* procfs.c: what the files show; fs.c: how /proc/vmar_race serves them */
+/* procfs.c: what the files show */
 extern const struct file_operations vr_status_fops;
 extern const struct file_operations vr_maps_fops;
+int vr_render_status(struct seq_file *m, struct vr_pproc *pp,
+		     const struct vr_read_ctx *ctx);
+
+/* fs.c: how /proc/vmar_race serves them */
 int vr_fs_init(void);
 void vr_fs_exit(void);
 void vr_fs_flush_pid(pid_t pid);
-int vr_may_read_vmar(const struct vr_pproc *pp);
-int vr_render_status(struct seq_file *m, struct vr_pproc *pp,
-		     const struct vr_read_ctx *ctx);
+
+/* ctl.c: /dev/vmar_race */
+int vr_ctl_init(void);
+void vr_ctl_exit(void);
+
+/* debugfs.c: /sys/kernel/debug/vmar_race/{stats,pause} */
+void vr_debugfs_init(void);
+void vr_debugfs_exit(void);
 
 /*
  * pause.c: pause points, in every build. A task that reaches an armed point
  * for its pid sleeps there until released (pause_timeout_ms at most).
  * Reached only where the task holds no lock; debug kernels check that on
- * every pass, armed or not.
+ * every pass, armed or not. A leaf: debugfs.c parses the commands.
  */
 enum vr_pause_point {
 	VR_PAUSE_FOUND,		/* reader found the pproc, not yet its slot */
@@ -284,8 +308,6 @@ enum vr_pause_point {
 
 enum vr_pause_what { VR_PAUSED, VR_RELEASED, VR_TIMED_OUT };
 
-struct dentry;
-
 DECLARE_STATIC_KEY_FALSE(vr_pause_key);
 bool __vr_pause(enum vr_pause_point point, pid_t pid);
 int vr_pause_arm(enum vr_pause_point point, pid_t pid);
@@ -293,7 +315,8 @@ int vr_pause_wait(enum vr_pause_point point, pid_t pid, unsigned long timeout);
 int vr_pause_release(enum vr_pause_point point, pid_t pid);
 void vr_pause_release_all(void);
 void vr_pause_forget(pid_t pid);
-void vr_pause_debugfs_init(struct dentry *dir);
+int vr_pause_point_parse(const char *name, enum vr_pause_point *point);
+void vr_pause_print(struct seq_file *m);
 
 /* Returns true if the task paused here (and has been let go). */
 static __always_inline bool vr_pause(enum vr_pause_point point, pid_t pid)

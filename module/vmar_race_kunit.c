@@ -139,6 +139,53 @@ static int render(struct render *r, struct vr_pproc *pp, const char *mode)
 	return vr_render_status(&r->m, pp, &ctx);
 }
 
+/*
+ * vmar_race's parameters, through sysfs as root sets them: a case that
+ * lowers a limit reads it first and writes it back at its end.
+ */
+static int param_write(const char *name, const char *val)
+{
+	char path[96];
+	struct file *f;
+	loff_t pos = 0;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), VMAR_RACE_PARAMS "/%s", name);
+	f = filp_open(path, O_WRONLY, 0);
+	if (IS_ERR(f))
+		return PTR_ERR(f);
+	n = kernel_write(f, val, strlen(val), &pos);
+	filp_close(f, NULL);
+	return n < 0 ? n : 0;
+}
+
+static int param_write_uint(const char *name, unsigned int val)
+{
+	char buf[16];
+
+	snprintf(buf, sizeof(buf), "%u", val);
+	return param_write(name, buf);
+}
+
+static int param_read_uint(const char *name, unsigned int *val)
+{
+	char path[96], buf[16];
+	struct file *f;
+	loff_t pos = 0;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), VMAR_RACE_PARAMS "/%s", name);
+	f = filp_open(path, O_RDONLY, 0);
+	if (IS_ERR(f))
+		return PTR_ERR(f);
+	n = kernel_read(f, buf, sizeof(buf) - 1, &pos);
+	filp_close(f, NULL);
+	if (n < 0)
+		return n;
+	buf[n] = '\0';
+	return kstrtouint(strim(buf), 10, val);
+}
+
 /* ---- registry ---- */
 
 static void spawn_sets_identity(struct kunit *test)
@@ -162,15 +209,16 @@ static void spawn_default_name(struct kunit *test)
 static void spawn_respects_max_procs(struct kunit *test)
 {
 	struct vr_test *t = test->priv;
-	unsigned int old = vr_max_procs_get();
 	long live = stat(&vr_stats.live) + stat(&vr_stats.zombie);
+	unsigned int old;
 	pid_t pid;
 
-	KUNIT_ASSERT_EQ(test, vr_test_set_limit("max_procs", live + 1), 0);
+	KUNIT_ASSERT_EQ(test, param_read_uint("max_procs", &old), 0);
+	KUNIT_ASSERT_EQ(test, param_write_uint("max_procs", live + 1), 0);
 	spawn_auto(test, "one");
 	KUNIT_EXPECT_EQ(test, kspawn(t->owner, "two", &pid), -EAGAIN);
 	KUNIT_EXPECT_EQ(test, stat(&vr_stats.live) + stat(&vr_stats.zombie), live + 1);
-	vr_test_set_limit("max_procs", old);
+	KUNIT_EXPECT_EQ(test, param_write_uint("max_procs", old), 0);
 }
 
 static void pid_not_reused_before_reap(struct kunit *test)
@@ -317,29 +365,31 @@ static void map_rejects_overlap(struct kunit *test)
 static void map_respects_max_maps(struct kunit *test)
 {
 	struct vr_vmar *v = vmar_of(test, spawn_auto(test, "m"));
-	unsigned int old = vr_max_maps_get();
+	unsigned int old;
 
-	KUNIT_ASSERT_EQ(test, vr_test_set_limit("max_maps", 2), 0);
+	KUNIT_ASSERT_EQ(test, param_read_uint("max_maps", &old), 0);
+	KUNIT_ASSERT_EQ(test, param_write_uint("max_maps", 2), 0);
 	KUNIT_EXPECT_EQ(test, vr_vmar_map(v, 0x10000, PG, RW), 0);
 	KUNIT_EXPECT_EQ(test, vr_vmar_map(v, 0x20000, PG, RW), 0);
 	KUNIT_EXPECT_EQ(test, vr_vmar_map(v, 0x30000, PG, RW), -ENOMEM);
 	KUNIT_EXPECT_EQ(test, v->nr_maps, 2UL);
-	vr_test_set_limit("max_maps", old);
+	KUNIT_EXPECT_EQ(test, param_write_uint("max_maps", old), 0);
 }
 
 static void map_respects_max_pages(struct kunit *test)
 {
 	struct vr_vmar *v = vmar_of(test, spawn_auto(test, "m"));
-	unsigned int old = vr_max_pages_get();
+	unsigned int old;
 
-	KUNIT_ASSERT_EQ(test, vr_test_set_limit("max_pages", 8), 0);
+	KUNIT_ASSERT_EQ(test, param_read_uint("max_pages", &old), 0);
+	KUNIT_ASSERT_EQ(test, param_write_uint("max_pages", 8), 0);
 	KUNIT_EXPECT_EQ(test, vr_vmar_map(v, 0x10000, 6 * PG, RW), 0);
 	KUNIT_EXPECT_EQ(test, vr_vmar_map(v, 0x20000, 3 * PG, RW), -ENOMEM);
 	KUNIT_EXPECT_EQ(test, vr_vmar_map(v, 0x20000, 2 * PG, RW), 0);
 	KUNIT_EXPECT_EQ(test, vr_vmar_map(v, 0x30000, 1ULL << 40, RW), -ENOMEM);
 	KUNIT_EXPECT_EQ(test, v->total_pages, 8UL);
 	KUNIT_EXPECT_EQ(test, vr_vmar_touch(v, 0x10000, 1ULL << 40), -ENOMEM);
-	vr_test_set_limit("max_pages", old);
+	KUNIT_EXPECT_EQ(test, param_write_uint("max_pages", old), 0);
 }
 
 static void touch_counts_each_page_once(struct kunit *test)
@@ -414,15 +464,16 @@ static void unmap_trims_and_spans(struct kunit *test)
 static void unmap_split_respects_max_maps(struct kunit *test)
 {
 	struct vr_vmar *v = vmar_of(test, spawn_auto(test, "u"));
-	unsigned int old = vr_max_maps_get();
+	unsigned int old;
 
 	KUNIT_ASSERT_EQ(test, vr_vmar_map(v, 0x10000, 8 * PG, RW), 0);
-	KUNIT_ASSERT_EQ(test, vr_test_set_limit("max_maps", 1), 0);
+	KUNIT_ASSERT_EQ(test, param_read_uint("max_maps", &old), 0);
+	KUNIT_ASSERT_EQ(test, param_write_uint("max_maps", 1), 0);
 	KUNIT_EXPECT_EQ(test, vr_vmar_unmap(v, 0x10000 + PG, PG), -ENOMEM);
 	KUNIT_EXPECT_EQ(test, v->total_pages, 8UL);
 	KUNIT_EXPECT_EQ(test, vr_vmar_unmap(v, 0x10000, PG), 0);	/* no split */
 	KUNIT_EXPECT_EQ(test, v->total_pages, 7UL);
-	vr_test_set_limit("max_maps", old);
+	KUNIT_EXPECT_EQ(test, param_write_uint("max_maps", old), 0);
 }
 
 /* ---- lifetime ---- */
@@ -764,22 +815,6 @@ out:
 }
 
 /* ---- trace_dump_on_report: its probe is there only while it is on ---- */
-
-static int param_write(const char *name, const char *val)
-{
-	char path[96];
-	struct file *f;
-	loff_t pos = 0;
-	ssize_t n;
-
-	snprintf(path, sizeof(path), VMAR_RACE_PARAMS "/%s", name);
-	f = filp_open(path, O_WRONLY, 0);
-	if (IS_ERR(f))
-		return PTR_ERR(f);
-	n = kernel_write(f, val, strlen(val), &pos);
-	filp_close(f, NULL);
-	return n < 0 ? n : 0;
-}
 
 static void trace_probe_follows_its_parameter(struct kunit *test)
 {

@@ -138,8 +138,8 @@ scenario_cmd() {
 	hunt) echo '/selftests/repro -t 2 -k -d 60 -P 5 & p=$!; while kill -0 $p 2>/dev/null; do dmesg | grep -qE "BUG: KASAN|KCSAN: data-race in .*vmar_race" && kill $p; sleep 2; done; wait $p' ;;
 	longhunt) echo '/selftests/repro -t 2 -k -d 420 -P 30 & p=$!; while kill -0 $p 2>/dev/null; do dmesg | grep -q "KCSAN: data-race in .*vmar_race" && kill $p; sleep 5; done; wait $p' ;;
 	fuzz) echo "/selftests/fuzz -d $fuzz -s $seed" ;;
-	# fuzz -G: the model for half the time, pid guessing for the other half.
-	preempt) echo "/selftests/run_selftests.sh; r=\$?; /selftests/fuzz -G -d $((2 * guess)) -s $seed && /selftests/unload_loop.sh $cycles && exit \$r" ;;
+	# fuzz -G: the model for 10 s, then pid guessing.
+	preempt) echo "/selftests/run_selftests.sh; r=\$?; /selftests/fuzz -G -d $((guess + 10)) -s $seed && /selftests/unload_loop.sh $cycles && exit \$r" ;;
 	faults) echo "/selftests/faults.sh $fuzz $seed" ;;
 	unloadloop) echo "/selftests/unload_loop.sh $cycles" ;;
 	# The suites' KTAP is read from the console (6.1's results files keep

@@ -21,24 +21,24 @@
  * ENOMEM is also allowed wherever the module allocates. -R: readers only,
  * tolerating the module going away (for the unload loop).
  *
- * -G (pid guessing) splits the run: the threads above for the first half of
- * -d, then, once they are gone and their pprocs reaped, a guessing phase for
- * the second half. Pids are allocated cyclically, so the next pid is
- * usually the last one plus one, and any descriptor may EXIT and REAP any
- * pid: spawner threads spawn in a loop on their own descriptors and publish
- * the latest pid they got; guesser threads, on descriptors of their own,
- * EXIT and REAP the next GUESS_WINDOW pids after it as soon as they exist,
- * racing the end of the spawn ioctl (vr_pproc_publish() after its
- * xa_store(): the pproc is findable before the ioctl returns). A reader
- * thread reads status and maps meanwhile. SPAWN may return 0 or -EAGAIN
- * (and -ENOMEM with -F), EXIT and REAP 0, -ESRCH or -EINVAL; anything else
- * is a violation. A guess may hit any pid, so the phases never overlap and
- * the model stays exact; pprocs that exist when the phase starts (not the
- * fuzzer's) are never guessed. A spawner keeps its last GUESS_RING pids and
- * exits and reaps the oldest before each spawn ("swept": the guessers
- * missed it), so the pprocs stay few; at the end the descriptors are closed
- * and what is left is reaped. The invariants are checked every second and
- * at the end of this phase too.
+ * -G (pid guessing) splits the run: the threads above for the first
+ * GUESS_MODEL_SECS seconds (half of -d if that is shorter), then, once they
+ * are gone and their pprocs reaped, a guessing phase for the rest. Pids are
+ * allocated cyclically, so the next pid is usually the last one plus one,
+ * and any descriptor may EXIT and REAP any pid: spawner threads spawn in a
+ * loop on their own descriptors and publish the latest pid they got; guesser
+ * threads, on descriptors of their own, EXIT and REAP the next GUESS_WINDOW
+ * pids after it as soon as they exist, racing the end of the spawn ioctl
+ * (vr_pproc_publish() after its xa_store(): the pproc is findable before the
+ * ioctl returns). A reader thread reads status and maps meanwhile. SPAWN may
+ * return 0 or -EAGAIN (and -ENOMEM with -F), EXIT and REAP 0, -ESRCH or
+ * -EINVAL; anything else is a violation. A guess may hit any pid, so the
+ * phases never overlap and the model stays exact; pprocs that exist when the
+ * phase starts (not the fuzzer's) are never guessed. A spawner keeps its
+ * last GUESS_RING pids and exits and reaps the oldest before each spawn
+ * ("swept": the guessers missed it), so the pprocs stay few; at the end the
+ * descriptors are closed and what is left is reaped. The invariants are
+ * checked every second and at the end of this phase too.
  *
  * The last line: "fuzz: seed=S ops=N ... violations=V"; exit 1 if V > 0.
  * With -G the line before it is "fuzz: guess: N spawns, N predicted exits,
@@ -1009,6 +1009,7 @@ static void *thread_main(void *arg)
 #define GUESS_GUESSERS	2
 #define GUESS_THREADS	(GUESS_SPAWNERS + GUESS_GUESSERS + 1)	/* + a reader */
 #define GUESS_WINDOW	4	/* guess last + 1 .. last + GUESS_WINDOW */
+#define GUESS_MODEL_SECS 10	/* -G: the model threads run this long first */
 #define GUESS_RING	256	/* pids a spawner keeps before sweeping them */
 #define GUESS_PID_MAX	4194304	/* the module's VR_PID_MAX */
 
@@ -1286,13 +1287,15 @@ static void print_usage(const char *argv0)
 		"  -d SECONDS  how long (default 10)\n"
 		"  -t WORKERS  model workers, 1-%d (default 2); plus a chaos and a reader thread\n"
 		"  -F          failslab is on for the module's caches: ENOMEM is allowed\n"
-		"  -G          pid guessing: the threads above for the first half of -d,\n"
-		"              then (never both at once: a guess may hit any pid) %d\n"
-		"              spawners, %d guessers that EXIT and REAP the next %d pids\n"
-		"              after the latest spawned, and a reader for the second half\n"
+		"  -G          pid guessing: the threads above for the first %d s of -d\n"
+		"              (half if -d is shorter), then (never both at once: a guess\n"
+		"              may hit any pid) %d spawners, %d guessers that EXIT and\n"
+		"              REAP the next %d pids after the latest spawned, and a\n"
+		"              reader for the rest\n"
 		"  -R          readers only, holding files open; the module may go away\n"
 		"              (SIGTERM ends the run with the summary line)\n",
-		argv0, MAX_THREADS - 2, GUESS_SPAWNERS, GUESS_GUESSERS, GUESS_WINDOW);
+		argv0, MAX_THREADS - 2, GUESS_MODEL_SECS, GUESS_SPAWNERS, GUESS_GUESSERS,
+		GUESS_WINDOW);
 	exit(2);
 }
 
@@ -1401,7 +1404,8 @@ int main(int argc, char **argv)
 	}
 	check_invariants("start");
 
-	model_end = start + (guess ? duration / 2 : duration);
+	model_end = start + (!guess ? duration : duration / 2 < GUESS_MODEL_SECS ?
+			     duration / 2 : GUESS_MODEL_SECS);
 	nthreads = nworkers + 2;
 	pthread_barrier_init(&epoch_start, NULL, nthreads + 1);
 	pthread_barrier_init(&epoch_end, NULL, nthreads + 1);

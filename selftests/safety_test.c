@@ -336,7 +336,7 @@ TEST_F_TIMEOUT(pause_exit, exiting_task_is_held_one_second_at_most, 60)
 
 /* ---- closing many pprocs, unloading many zombies yield the CPU ---- */
 
-#define YIELD_PROCS	30000
+#define YIELD_PROCS	15000
 
 /* A thread that sleeps 1 ms at a time and records its longest gap. */
 struct probe {
@@ -476,7 +476,7 @@ FIXTURE_SETUP(yield)
 	ASSERT_NE(0, self->max_procs[0]);
 	ASSERT_NE(0, self->mode[0]);
 	params_snapshot(self->params, sizeof(self->params));
-	ASSERT_EQ(0, vr_param_write("max_procs", "40000"));
+	ASSERT_EQ(0, vr_param_write("max_procs", "20000"));
 	self->ready = true;
 }
 
@@ -511,7 +511,7 @@ FIXTURE_TEARDOWN(yield)
 
 /*
  * This thread and a probe share CPU 0; the close of a control file with
- * 30000 pprocs exits them all in this thread. With cond_resched() per
+ * 15000 pprocs exits them all in this thread. With cond_resched() per
  * pproc the probe still wakes up: no gap of 250 ms.
  */
 TEST_F_TIMEOUT(yield, close_of_many_pprocs_lets_others_run, 600)
@@ -561,7 +561,7 @@ TEST_F_TIMEOUT(yield, close_of_many_pprocs_lets_others_run, 600)
 }
 
 /*
- * 30000 zombies survive the close of their control file; rmmod exits and
+ * 15000 zombies survive the close of their control file; rmmod exits and
  * reaps each of them (vr_registry_exit()) in this thread, which shares CPU
  * 0 with the probe. With cond_resched() per pproc the probe still wakes up:
  * no gap of 250 ms. The module is loaded again from MODULE_KO, with the
