@@ -512,7 +512,9 @@ FIXTURE_TEARDOWN(yield)
 /*
  * This thread and a probe share CPU 0; the close of a control file with
  * 15000 pprocs exits them all in this thread. With cond_resched() per
- * pproc the probe still wakes up: no gap of 250 ms.
+ * pproc the probe still wakes up: its longest gap is under a fifth of the
+ * close (under TCG the host's load stretches both alike); without, the
+ * gap is the whole close.
  */
 TEST_F_TIMEOUT(yield, close_of_many_pprocs_lets_others_run, 600)
 {
@@ -557,14 +559,14 @@ TEST_F_TIMEOUT(yield, close_of_many_pprocs_lets_others_run, 600)
 	ASSERT_EQ(0, failed);
 	if (t_close < 0.5)
 		SKIP(return, "too fast to tell: close took %.0f ms", t_close * 1e3);
-	EXPECT_GT(0.25, p.max_gap);
+	EXPECT_GT(t_close / 5, p.max_gap);
 }
 
 /*
  * 15000 zombies survive the close of their control file; rmmod exits and
  * reaps each of them (vr_registry_exit()) in this thread, which shares CPU
  * 0 with the probe. With cond_resched() per pproc the probe still wakes up:
- * no gap of 250 ms. The module is loaded again from MODULE_KO, with the
+ * its longest gap is under a fifth of the unload. The module is loaded again from MODULE_KO, with the
  * mode it had, and mounted.
  */
 TEST_F_TIMEOUT(yield, unload_of_many_zombies_lets_others_run, 600)
@@ -629,7 +631,7 @@ TEST_F_TIMEOUT(yield, unload_of_many_zombies_lets_others_run, 600)
 	ASSERT_EQ(0, stat_of("zombie"));
 	if (t_unload < 0.5)
 		SKIP(return, "too fast to tell: unload took %.0f ms", t_unload * 1e3);
-	EXPECT_GT(0.25, p.max_gap);
+	EXPECT_GT(t_unload / 5, p.max_gap);
 }
 
 TEST_HARNESS_MAIN
