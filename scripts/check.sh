@@ -28,7 +28,7 @@ build/check/.
                 (default 30)
   --guess S     pid-guessing time of the preempt rows' fuzzer (default 60)
   --cycles N    insmod/rmmod cycles of the preempt rows' unload loop
-                (default 5)
+                (default 3)
   --jobs N      VMs at once, 1-9 (default 2 on 2 or more CPUs: most rows
                 wait on fixed durations, so two overlap well on 2 cores)
   --list        print the rows that would run, and exit
@@ -38,7 +38,7 @@ option or argument), 70 error (dependencies could not be installed, no
 usable QEMU accelerator).
 EOT
 }
-only= stress=${VMAR_RACE_STRESS_SECS:-30} fuzz=30 guess=60 cycles=5 list=0
+only= stress=${VMAR_RACE_STRESS_SECS:-30} fuzz=30 guess=60 cycles=3 list=0
 jobs=$(( $(nproc) >= 2 ? 2 : 1 ))
 while [ $# -gt 0 ]; do
 	case "$1" in
