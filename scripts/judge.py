@@ -45,17 +45,18 @@ PROGRAM_OUTPUT = "vm-guest: program output (ttyS1) begins"
 # its LRU bits under d_lock. vmar_race reaches that through d_invalidate()
 # at reap, as Linux's proc_flush_pid() does: a race between two of these
 # functions is the core kernel's, not the module's.
-DCACHE = {"d_lru_add", "d_lru_del", "d_shrink_add", "d_shrink_del", "__d_drop",
-          "___d_drop", "d_walk", "select_collect", "shrink_dcache_parent",
-          "step_into", "fast_dput", "lookup_fast", "dput", "__d_lookup_rcu",
-          "retain_dentry", "__dentry_kill", "d_invalidate", "dentry_unlink_inode"}
+# The dcache's and the path walk's functions (fs/dcache.c, fs/namei.c).
+DCACHE = re.compile(r"^(_*d_\w+|\w*dentry\w*|dput|fast_dput|select_collect|"
+                    r"shrink_\w+|step_into|path_\w+|lookup_\w+|walk_component|"
+                    r"link_path_walk|do_filp_open|filename_\w+|handle_dots|"
+                    r"follow_\w+|may_lookup|complete_walk|terminate_walk)$")
 KCSAN_TITLE = re.compile(r"BUG: KCSAN: data-race in (\S+) / (\S+)\s*$")
 
 
 def dcache_race(title):
-    """Both functions of a KCSAN title are the dcache's own."""
+    """Both functions of a KCSAN title are the dcache's or path walk's own."""
     m = KCSAN_TITLE.search(title)
-    return bool(m) and m[1] in DCACHE and m[2] in DCACHE
+    return bool(m) and all(DCACHE.match(f) for f in (m[1], m[2]))
 
 
 def strip(line):

@@ -45,7 +45,8 @@ def main():
             m = re.match(r"^\s*# Subtest: (%s)$" % name, l)
             if start is None and m:
                 start, suite = i - 1 if i and "KTAP version" in lines[i - 1] else i, m[1]
-            elif start is not None and re.match(r"^(ok|not ok) \d+ %s$" % re.escape(suite), l):
+            elif start is not None and re.match(r"^(ok|not ok) \d+ %s( # .*)?$"
+                                                % re.escape(suite), l):
                 blocks.append([l for l in lines[start:i + 1] if KTAP.match(l)])
                 found += 1
                 start = None
