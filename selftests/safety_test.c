@@ -566,8 +566,8 @@ TEST_F_TIMEOUT(yield, close_of_many_pprocs_lets_others_run, 600)
  * 15000 zombies survive the close of their control file; rmmod exits and
  * reaps each of them (vr_registry_exit()) in this thread, which shares CPU
  * 0 with the probe. With cond_resched() per pproc the probe still wakes up:
- * its longest gap is under a fifth of the unload. The module is loaded again from MODULE_KO, with the
- * mode it had, and mounted.
+ * its longest gap is under a fifth of the unload. The module is loaded
+ * again from MODULE_KO, with the parameters it had, and mounted.
  */
 TEST_F_TIMEOUT(yield, unload_of_many_zombies_lets_others_run, 600)
 {
