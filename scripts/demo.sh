@@ -112,7 +112,9 @@ run_mode() {
 	else
 		# The round under way when the kernel reported, and the kernel's
 		# timestamp of the report from the reproducer's start.
-		crash_r=$(vr_program_output "$log" | awk '/^repro: round / { r = $3 } END { print r }')
+		# repro -R logs each round to /dev/kmsg too: the last one on the
+		# console before the report.
+		crash_r=$(awk -v m="$msg" 'index($0, m) { exit } /\] repro: round [0-9]+$/ { r = $NF } END { print r }' "$log")
 		survived=$(( ${crash_r:-1} - 1 ))
 		zreads=-
 		crash_t=$(vr_secs_to "$log" "$msg")

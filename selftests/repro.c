@@ -30,6 +30,26 @@ static atomic_long n_rounds, n_reads, n_zombie, n_gone, n_errors, n_enomem;
 static long n_freed_first, n_kept_alive;
 static atomic_int cur_pid, stop;
 
+/*
+ * -R: a line as each round starts, on stdout and, as one record, in the
+ * kernel's log (/dev/kmsg), so a report on the console can be matched to
+ * its round by the printk clock without mixing the two streams.
+ */
+static void round_mark(long round)
+{
+	static int kmsg = -2;
+	char line[48];
+	int n;
+
+	n = snprintf(line, sizeof(line), "repro: round %ld\n", round);
+	fputs(line, stdout);
+	fflush(stdout);
+	if (kmsg == -2)
+		kmsg = open("/dev/kmsg", O_WRONLY | O_CLOEXEC);
+	if (kmsg >= 0 && write(kmsg, line, n) < 0)
+		kmsg = -1;
+}
+
 static void print_usage(const char *argv0)
 {
 	fprintf(stderr,
@@ -42,7 +62,7 @@ static void print_usage(const char *argv0)
 		"  -d SECONDS  stop after this long (threaded mode: required)\n"
 		"  -P SECONDS  progress line interval (default 5, 0: none)\n"
 		"  -F          no extra read after wait (the seed's exact shape)\n"
-		"  -R          print a line as each round starts (to time a crash)\n"
+		"  -R          print a line as each round starts, also to /dev/kmsg (to time a crash)\n"
 		"  -k          threaded readers keep status open and pread() it (like top)\n"
 		"  -L          fork mode: leave the zombies unreaped\n"
 		"  -f          forced mode: force the race's order in every round with\n"
@@ -426,10 +446,8 @@ static int forced_main(int ctl)
 	printf("repro: forced mode, %ld rounds, mode %s\n", rounds, mode);
 	fflush(stdout);
 	for (i = 0; i < rounds && !n_errors; i++) {
-		if (per_round) {
-			printf("repro: round %ld\n", i + 1);
-			fflush(stdout);
-		}
+		if (per_round)
+			round_mark(i + 1);
 		forced_round(ctl, mode, i + 1);
 		n_rounds++;
 	}
@@ -512,10 +530,8 @@ int main(int argc, char **argv)
 			pthread_create(&tids[i], NULL, reader, NULL);
 	}
 	for (i = 0; !rounds || i < rounds; i++) {
-		if (per_round) {
-			printf("repro: round %ld\n", i + 1);
-			fflush(stdout);
-		}
+		if (per_round)
+			round_mark(i + 1);
 		ret = threads ? writer_round(ctl) : fork_round(ctl);
 		if (ret) {
 			fprintf(stderr, "repro: round %ld: %s\n", i, strerror(-ret));
