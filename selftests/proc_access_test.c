@@ -30,22 +30,6 @@ static void __attribute__((constructor)) mount_vmar_race(void)
 	vr_mount();
 }
 
-/* A counter from /sys/kernel/debug/vmar_race/stats, or -1. */
-static long stat_of(const char *name)
-{
-	char buf[2048], key[64];
-	const char *p;
-	int n;
-
-	if (vr_read_file(VMAR_RACE_STATS, buf, sizeof(buf)) < 0)
-		return -1;
-	n = snprintf(key, sizeof(key), "\n%s ", name);
-	if (!strncmp(buf, key + 1, n - 1))
-		return strtol(buf + n - 1, NULL, 10);
-	p = strstr(buf, key);
-	return p ? strtol(p + n, NULL, 10) : -1;
-}
-
 static int do_exit(int fd, int pid)
 {
 	return vr_pid_op(fd, VMAR_RACE_IOC_EXIT, pid);
@@ -777,7 +761,7 @@ TEST_F(access, getdents_of_reaped_pid_dir_is_enoent)
 
 TEST_F(access, reap_frees_pproc_behind_looked_up_dentries)
 {
-	long before = stat_of("pprocs_alive");
+	long before = vr_stat("pprocs_alive");
 	struct stat st;
 	unsigned int i;
 	int pid;
@@ -785,12 +769,12 @@ TEST_F(access, reap_frees_pproc_behind_looked_up_dentries)
 	ASSERT_LE(0, before) TH_LOG("no pprocs_alive line in %s", VMAR_RACE_STATS);
 	pid = spawn(self);
 	ASSERT_LT(0, pid);
-	EXPECT_EQ(before + 1, stat_of("pprocs_alive"));
+	EXPECT_EQ(before + 1, vr_stat("pprocs_alive"));
 	for (i = 0; i < ARRAY_SIZE(entries); i++)
 		ASSERT_EQ(0, stat_entry(pid, entries[i], &st));
 	ASSERT_EQ(0, do_exit(self->fd, pid));
 	ASSERT_EQ(0, reap_tracked(self, pid));
-	EXPECT_EQ(before, stat_of("pprocs_alive"));
+	EXPECT_EQ(before, vr_stat("pprocs_alive"));
 }
 
 TEST_HARNESS_MAIN

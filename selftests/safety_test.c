@@ -35,16 +35,6 @@ static void __attribute__((constructor)) mount_vmar_race(void)
 	vr_mount();
 }
 
-static void param_read(const char *name, char *buf, size_t size)
-{
-	char path[128];
-
-	snprintf(path, sizeof(path), VMAR_RACE_PARAMS "/%s", name);
-	if (vr_read_file(path, buf, size) < 0)
-		buf[0] = '\0';
-	buf[strcspn(buf, "\n")] = '\0';
-}
-
 static int do_exit(int fd, int pid)
 {
 	return vr_pid_op(fd, VMAR_RACE_IOC_EXIT, pid);
@@ -146,7 +136,7 @@ FIXTURE_SETUP(unsafe_mode)
 		SKIP(return, "vmar_race is not loaded");
 	if (access("/dev/kmsg", R_OK))
 		SKIP(return, "/dev/kmsg: %s", strerror(errno));
-	param_read("mode", self->mode, sizeof(self->mode));
+	vr_param_read("mode", self->mode, sizeof(self->mode));
 	ASSERT_NE(0, self->mode[0]);
 	self->ready = true;
 }
@@ -255,8 +245,8 @@ FIXTURE_SETUP(pause_exit)
 	if (access(VMAR_RACE_PAUSE, W_OK))
 		SKIP(return, VMAR_RACE_PAUSE ": %s", strerror(errno));
 	ASSERT_EQ(0, vr_pause_cmd("reset"));
-	param_read("mode", self->mode, sizeof(self->mode));
-	param_read("pause_timeout_ms", self->timeout, sizeof(self->timeout));
+	vr_param_read("mode", self->mode, sizeof(self->mode));
+	vr_param_read("pause_timeout_ms", self->timeout, sizeof(self->timeout));
 	ASSERT_NE(0, self->mode[0]);
 	ASSERT_NE(0, self->timeout[0]);
 	self->ready = true;
@@ -384,21 +374,6 @@ static int probe_start(struct probe *p, pthread_t *tid, const cpu_set_t *cpus)
 	return ret;
 }
 
-/* A counter of the stats file ("zombie         3"), or -1. */
-static long stat_of(const char *name)
-{
-	size_t len = strlen(name);
-	char buf[2048];
-	const char *p;
-
-	if (vr_read_file(VMAR_RACE_STATS, buf, sizeof(buf)) < 0)
-		return -1;
-	for (p = buf; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
-		if (!strncmp(p, name, len) && p[len] == ' ')
-			return strtol(p + len, NULL, 10);
-	return -1;
-}
-
 static bool fs_mounted(void)
 {
 	struct statfs st;
@@ -422,7 +397,7 @@ static void params_snapshot(char *buf, size_t size)
 	while (d && (e = readdir(d))) {
 		if (e->d_name[0] == '.' || !strcmp(e->d_name, "max_procs"))
 			continue;
-		param_read(e->d_name, val, sizeof(val));
+		vr_param_read(e->d_name, val, sizeof(val));
 		if (val[0] && len < size)
 			len += snprintf(buf + len, size - len, "%s%s=%s", len ? " " : "",
 					e->d_name, val);
@@ -471,8 +446,8 @@ FIXTURE_SETUP(yield)
 		SKIP(return, "preempt model \"%s\", not none", buf);
 	self->pids = calloc(YIELD_PROCS, sizeof(*self->pids));
 	ASSERT_NE(NULL, self->pids);
-	param_read("max_procs", self->max_procs, sizeof(self->max_procs));
-	param_read("mode", self->mode, sizeof(self->mode));
+	vr_param_read("max_procs", self->max_procs, sizeof(self->max_procs));
+	vr_param_read("mode", self->mode, sizeof(self->mode));
 	ASSERT_NE(0, self->max_procs[0]);
 	ASSERT_NE(0, self->mode[0]);
 	params_snapshot(self->params, sizeof(self->params));
@@ -594,7 +569,7 @@ TEST_F_TIMEOUT(yield, unload_of_many_zombies_lets_others_run, 600)
 	ASSERT_EQ(0, failed);
 	close(self->fd);	/* zombies stay */
 	self->fd = -1;
-	ASSERT_LE(YIELD_PROCS, stat_of("zombie"));
+	ASSERT_LE(YIELD_PROCS, vr_stat("zombie"));
 	for (i = 0; i < 8 && fs_mounted(); i++) {	/* it may be stacked */
 		ret = umount2(VMAR_RACE_PROC_ROOT, 0) ? -errno : 0;
 		ASSERT_EQ(0, ret) TH_LOG("umount: %s", strerror(-ret));
@@ -627,8 +602,8 @@ TEST_F_TIMEOUT(yield, unload_of_many_zombies_lets_others_run, 600)
 	ASSERT_EQ(0, ret) TH_LOG("load %s %s: %s", MODULE_KO, self->params, strerror(-ret));
 	ret = vr_mount();
 	ASSERT_EQ(0, ret) TH_LOG("mount: %s", strerror(-ret));
-	ASSERT_EQ(0, stat_of("live"));
-	ASSERT_EQ(0, stat_of("zombie"));
+	ASSERT_EQ(0, vr_stat("live"));
+	ASSERT_EQ(0, vr_stat("zombie"));
 	if (t_unload < 0.5)
 		SKIP(return, "too fast to tell: unload took %.0f ms", t_unload * 1e3);
 	EXPECT_GT(t_unload / 5, p.max_gap);

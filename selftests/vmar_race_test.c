@@ -27,32 +27,6 @@ static void __attribute__((constructor)) mount_vmar_race(void)
 	vr_mount();
 }
 
-/* A counter from /sys/kernel/debug/vmar_race/stats, or -1. */
-static long stat_of(const char *name)
-{
-	char buf[2048], key[64];
-	const char *p;
-	int n;
-
-	if (vr_read_file(VMAR_RACE_STATS, buf, sizeof(buf)) < 0)
-		return -1;
-	n = snprintf(key, sizeof(key), "\n%s ", name);
-	if (!strncmp(buf, key + 1, n - 1))
-		return strtol(buf + n - 1, NULL, 10);
-	p = strstr(buf, key);
-	return p ? strtol(p + n, NULL, 10) : -1;
-}
-
-static void param_read(const char *name, char *buf, size_t size)
-{
-	char path[128];
-
-	snprintf(path, sizeof(path), VMAR_RACE_PARAMS "/%s", name);
-	if (vr_read_file(path, buf, size) < 0)
-		buf[0] = '\0';
-	buf[strcspn(buf, "\n")] = '\0';
-}
-
 static long status_field(int pid, const char *key)
 {
 	char buf[1024];
@@ -122,9 +96,9 @@ FIXTURE_SETUP(ctl)
 	self->pid = vr_ctl_spawn(self->fd, "test");
 	ASSERT_LT(0, self->pid);
 	self->nextra = 0;
-	param_read("mode", self->mode, sizeof(self->mode));
-	param_read("max_procs", self->max_procs, sizeof(self->max_procs));
-	param_read("max_maps", self->max_maps, sizeof(self->max_maps));
+	vr_param_read("mode", self->mode, sizeof(self->mode));
+	vr_param_read("max_procs", self->max_procs, sizeof(self->max_procs));
+	vr_param_read("max_maps", self->max_maps, sizeof(self->max_maps));
 }
 
 FIXTURE_TEARDOWN(ctl)
@@ -628,37 +602,37 @@ TEST_F_TIMEOUT(ctl, readdir_during_spawn_and_reap, 120)
 
 TEST_F(ctl, stats_follow_lifecycle)
 {
-	long spawned = stat_of("spawned"), exited = stat_of("exited");
-	long reaped = stat_of("reaped"), alive = stat_of("vmars_alive");
-	long live = stat_of("live"), zombie = stat_of("zombie");
+	long spawned = vr_stat("spawned"), exited = vr_stat("exited");
+	long reaped = vr_stat("reaped"), alive = vr_stat("vmars_alive");
+	long live = vr_stat("live"), zombie = vr_stat("zombie");
 	int pid = vr_ctl_spawn(self->fd, "s");
 
 	ASSERT_LT(0, pid);
-	EXPECT_EQ(spawned + 1, stat_of("spawned"));
-	EXPECT_EQ(live + 1, stat_of("live"));
-	EXPECT_EQ(alive + 1, stat_of("vmars_alive"));
+	EXPECT_EQ(spawned + 1, vr_stat("spawned"));
+	EXPECT_EQ(live + 1, vr_stat("live"));
+	EXPECT_EQ(alive + 1, vr_stat("vmars_alive"));
 	ASSERT_EQ(0, do_exit(self->fd, pid));
-	EXPECT_EQ(exited + 1, stat_of("exited"));
-	EXPECT_EQ(zombie + 1, stat_of("zombie"));
-	EXPECT_EQ(alive, stat_of("vmars_alive"));
+	EXPECT_EQ(exited + 1, vr_stat("exited"));
+	EXPECT_EQ(zombie + 1, vr_stat("zombie"));
+	EXPECT_EQ(alive, vr_stat("vmars_alive"));
 	ASSERT_EQ(0, reap(self->fd, pid));
-	EXPECT_EQ(reaped + 1, stat_of("reaped"));
-	EXPECT_EQ(zombie, stat_of("zombie"));
+	EXPECT_EQ(reaped + 1, vr_stat("reaped"));
+	EXPECT_EQ(zombie, vr_stat("zombie"));
 }
 
 TEST_F(ctl, stats_count_status_and_zombie_reads)
 {
-	long reads = stat_of("status_reads"), zreads = stat_of("zombie_reads");
+	long reads = vr_stat("status_reads"), zreads = vr_stat("zombie_reads");
 	char buf[512];
 
 	ASSERT_LT(0, vr_read_status(self->pid, buf, sizeof(buf)));
-	EXPECT_EQ(reads + 1, stat_of("status_reads"));
-	EXPECT_EQ(zreads, stat_of("zombie_reads"));
+	EXPECT_EQ(reads + 1, vr_stat("status_reads"));
+	EXPECT_EQ(zreads, vr_stat("zombie_reads"));
 	if (!strcmp(self->mode, "buggy"))
 		return;
 	ASSERT_EQ(0, do_exit(self->fd, self->pid));
 	ASSERT_LT(0, vr_read_status(self->pid, buf, sizeof(buf)));
-	EXPECT_EQ(zreads + 1, stat_of("zombie_reads"));
+	EXPECT_EQ(zreads + 1, vr_stat("zombie_reads"));
 }
 
 TEST_F(ctl, param_mode_accepts_every_mode)
@@ -669,7 +643,7 @@ TEST_F(ctl, param_mode_accepts_every_mode)
 
 	for (i = 0; i < ARRAY_SIZE(modes); i++) {
 		ASSERT_EQ(0, vr_param_write("mode", modes[i]));
-		param_read("mode", buf, sizeof(buf));
+		vr_param_read("mode", buf, sizeof(buf));
 		EXPECT_STREQ(modes[i], buf);
 	}
 }
@@ -681,7 +655,7 @@ TEST_F(ctl, param_mode_rejects_unknown)
 	EXPECT_EQ(-EINVAL, vr_param_write("mode", "bogus"));
 	EXPECT_EQ(-EINVAL, vr_param_write("mode", "\n"));
 	EXPECT_EQ(-EINVAL, vr_param_write("mode", "fixedx"));
-	param_read("mode", buf, sizeof(buf));
+	vr_param_read("mode", buf, sizeof(buf));
 	EXPECT_STREQ(self->mode, buf);
 }
 
@@ -689,12 +663,12 @@ TEST_F(ctl, param_unwrap_fail_validated)
 {
 	char old[32], buf[32];
 
-	param_read("unwrap_fail", old, sizeof(old));
+	vr_param_read("unwrap_fail", old, sizeof(old));
 	EXPECT_EQ(-EINVAL, vr_param_write("unwrap_fail", "explode"));
-	param_read("unwrap_fail", buf, sizeof(buf));
+	vr_param_read("unwrap_fail", buf, sizeof(buf));
 	EXPECT_STREQ(old, buf);
 	ASSERT_EQ(0, vr_param_write("unwrap_fail", "warn"));
-	param_read("unwrap_fail", buf, sizeof(buf));
+	vr_param_read("unwrap_fail", buf, sizeof(buf));
 	EXPECT_STREQ("warn", buf);
 	ASSERT_EQ(0, vr_param_write("unwrap_fail", old));
 }
@@ -703,14 +677,14 @@ TEST_F(ctl, param_race_delay_bounded)
 {
 	char old[32], buf[32];
 
-	param_read("race_delay_us", old, sizeof(old));
+	vr_param_read("race_delay_us", old, sizeof(old));
 	EXPECT_EQ(-EINVAL, vr_param_write("race_delay_us", "1000001"));
 	EXPECT_EQ(-EINVAL, vr_param_write("race_delay_us", "-1"));
 	EXPECT_EQ(-EINVAL, vr_param_write("race_delay_us", "12abc"));
-	param_read("race_delay_us", buf, sizeof(buf));
+	vr_param_read("race_delay_us", buf, sizeof(buf));
 	EXPECT_STREQ(old, buf);
 	ASSERT_EQ(0, vr_param_write("race_delay_us", "7"));
-	param_read("race_delay_us", buf, sizeof(buf));
+	vr_param_read("race_delay_us", buf, sizeof(buf));
 	EXPECT_STREQ("7", buf);
 	ASSERT_EQ(0, vr_param_write("race_delay_us", old));
 }
@@ -721,7 +695,7 @@ TEST_F(ctl, param_limits_reject_zero)
 
 	EXPECT_EQ(-EINVAL, vr_param_write("max_procs", "0"));
 	EXPECT_EQ(-EINVAL, vr_param_write("max_maps", "0"));
-	param_read("max_procs", buf, sizeof(buf));
+	vr_param_read("max_procs", buf, sizeof(buf));
 	EXPECT_STREQ(self->max_procs, buf);
 }
 
@@ -765,7 +739,7 @@ TEST_F(ctl, unknown_ioctl_is_enotty)
 
 TEST_F(ctl, bad_pointers_are_efault)
 {
-	long spawned = stat_of("spawned");
+	long spawned = vr_stat("spawned");
 
 	EXPECT_EQ(-EFAULT, vr_ioctl(self->fd, VMAR_RACE_IOC_SPAWN, (void *)8));
 	EXPECT_EQ(-EFAULT, vr_ioctl(self->fd, VMAR_RACE_IOC_MAP, (void *)8));
@@ -773,19 +747,19 @@ TEST_F(ctl, bad_pointers_are_efault)
 	EXPECT_EQ(-EFAULT, vr_ioctl(self->fd, VMAR_RACE_IOC_TOUCH, NULL));
 	EXPECT_EQ(-EFAULT, vr_ioctl(self->fd, VMAR_RACE_IOC_EXIT, NULL));
 	EXPECT_EQ(-EFAULT, vr_ioctl(self->fd, VMAR_RACE_IOC_REAP, (void *)-1L));
-	EXPECT_EQ(spawned, stat_of("spawned"));
+	EXPECT_EQ(spawned, vr_stat("spawned"));
 }
 
 TEST_F(ctl, spawn_into_readonly_memory_leaves_nothing)
 {
 	static const struct vmar_race_spawn ro = { .name = "ro" };
-	long spawned = stat_of("spawned"), reaped = stat_of("reaped");
-	long alive = stat_of("vmars_alive");
+	long spawned = vr_stat("spawned"), reaped = vr_stat("reaped");
+	long alive = vr_stat("vmars_alive");
 
 	/* Read works, writing the pid back does not: the spawn is undone. */
 	EXPECT_EQ(-EFAULT, vr_ioctl(self->fd, VMAR_RACE_IOC_SPAWN, (void *)&ro));
-	EXPECT_EQ(stat_of("spawned") - spawned, stat_of("reaped") - reaped);
-	EXPECT_EQ(alive, stat_of("vmars_alive"));
+	EXPECT_EQ(vr_stat("spawned") - spawned, vr_stat("reaped") - reaped);
+	EXPECT_EQ(alive, vr_stat("vmars_alive"));
 }
 
 TEST_F(ctl, spawn_flags_must_be_zero)
@@ -798,23 +772,23 @@ TEST_F(ctl, spawn_flags_must_be_zero)
 TEST_F(ctl, spawn_name_without_nul_is_einval)
 {
 	struct vmar_race_spawn s;
-	long spawned = stat_of("spawned");
+	long spawned = vr_stat("spawned");
 
 	memset(&s, 0, sizeof(s));
 	memset(s.name, 'x', sizeof(s.name));
 	EXPECT_EQ(-EINVAL, vr_ioctl(self->fd, VMAR_RACE_IOC_SPAWN, &s));
-	EXPECT_EQ(spawned, stat_of("spawned"));
+	EXPECT_EQ(spawned, vr_stat("spawned"));
 }
 
 TEST_F(ctl, spawn_unprintable_name_is_einval)
 {
 	struct vmar_race_spawn s = { .name = "bad\nname" };
 	struct vmar_race_spawn latin1 = { .name = "caf\xe9" };	/* isprint() in-kernel */
-	long spawned = stat_of("spawned");
+	long spawned = vr_stat("spawned");
 
 	EXPECT_EQ(-EINVAL, vr_ioctl(self->fd, VMAR_RACE_IOC_SPAWN, &s));
 	EXPECT_EQ(-EINVAL, vr_ioctl(self->fd, VMAR_RACE_IOC_SPAWN, &latin1));
-	EXPECT_EQ(spawned, stat_of("spawned"));
+	EXPECT_EQ(spawned, vr_stat("spawned"));
 }
 
 TEST_F(ctl, unknown_pid_is_esrch)
@@ -896,16 +870,16 @@ TEST_F(ctl, reap_of_running_is_einval)
 
 TEST_F(ctl, max_procs_reached_is_eagain)
 {
-	long live = stat_of("live"), zombie = stat_of("zombie");
-	long spawned = stat_of("spawned");
+	long live = vr_stat("live"), zombie = vr_stat("zombie");
+	long spawned = vr_stat("spawned");
 	char limit[32];
 
 	snprintf(limit, sizeof(limit), "%ld", live + zombie + 1);
 	ASSERT_EQ(0, vr_param_write("max_procs", limit));
 	ASSERT_LT(0, spawn_extra(self, self->fd, "last"));
 	EXPECT_EQ(-EAGAIN, vr_ctl_spawn(self->fd, "over"));
-	EXPECT_EQ(spawned + 1, stat_of("spawned"));
-	EXPECT_EQ(live + 1, stat_of("live"));
+	EXPECT_EQ(spawned + 1, vr_stat("spawned"));
+	EXPECT_EQ(live + 1, vr_stat("live"));
 }
 
 TEST_F(ctl, max_maps_reached_is_enomem)
@@ -925,12 +899,12 @@ TEST_F(ctl, spawn_into_readonly_struct_is_never_published)
 {
 	struct vmar_race_spawn *ro = mmap(NULL, PG, PROT_READ,
 					  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	long spawned = stat_of("spawned"), live = stat_of("live");
+	long spawned = vr_stat("spawned"), live = vr_stat("live");
 
 	ASSERT_NE(MAP_FAILED, ro);
 	EXPECT_EQ(-EFAULT, vr_ioctl(self->fd, VMAR_RACE_IOC_SPAWN, ro));
-	EXPECT_EQ(spawned, stat_of("spawned"));
-	EXPECT_EQ(live, stat_of("live"));
+	EXPECT_EQ(spawned, vr_stat("spawned"));
+	EXPECT_EQ(live, vr_stat("live"));
 	munmap(ro, PG);
 }
 
@@ -1013,7 +987,7 @@ TEST_F_TIMEOUT(ctl, huge_touch_is_bounded, 120)
 	double slack = access("/sys/kernel/debug/kmemleak", F_OK) &&
 		       access("/sys/kernel/debug/kcsan", F_OK) ? 1 : 10;
 
-	param_read("max_pages", maxp, sizeof(maxp));
+	vr_param_read("max_pages", maxp, sizeof(maxp));
 	bound = strtoull(maxp, NULL, 10) * PG;
 	ASSERT_LT(0ULL, bound);
 	ASSERT_EQ(0, pipe(sync));
@@ -1104,13 +1078,13 @@ static void *stress_reader(void *arg)
 
 TEST_F_TIMEOUT(ctl, race_exit_against_readers, 300)
 {
-	long none = stat_of("unwrap_none");
+	long none = vr_stat("unwrap_none");
 	struct stress s = { 0 };
 	pthread_t tid[2];
 	char fail[16];
 	int i, pid;
 
-	param_read("unwrap_fail", fail, sizeof(fail));
+	vr_param_read("unwrap_fail", fail, sizeof(fail));
 	s.buggy = !strcmp(self->mode, "buggy");
 	if (s.buggy && strcmp(fail, "warn"))
 		SKIP(return, "buggy with unwrap_fail=%s would crash the kernel", fail);
@@ -1140,10 +1114,10 @@ TEST_F_TIMEOUT(ctl, race_exit_against_readers, 300)
 	EXPECT_LT(0, s.reads);
 	if (s.buggy) {
 		/* Every unwrap of None failed a read with EIO (as may a reap). */
-		EXPECT_LT(none, stat_of("unwrap_none"));
-		EXPECT_GE(s.eio_unwrap, stat_of("unwrap_none") - none);
+		EXPECT_LT(none, vr_stat("unwrap_none"));
+		EXPECT_GE(s.eio_unwrap, vr_stat("unwrap_none") - none);
 	} else {
-		EXPECT_EQ(none, stat_of("unwrap_none"));
+		EXPECT_EQ(none, vr_stat("unwrap_none"));
 		EXPECT_LT(0, s.zombie);
 	}
 }
@@ -1353,7 +1327,7 @@ TEST_F_TIMEOUT(ctl, paused_reader_is_let_go_when_killed_or_timed_out, 60)
 	EXPECT_GT(5.0, vr_now() - t0);
 	EXPECT_EQ(0, pause_listed("found", self->pid, "paused"));
 
-	param_read("pause_timeout_ms", old, sizeof(old));
+	vr_param_read("pause_timeout_ms", old, sizeof(old));
 	EXPECT_EQ(-EINVAL, vr_param_write("pause_timeout_ms", "99"));
 	EXPECT_EQ(-EINVAL, vr_param_write("pause_timeout_ms", "600001"));
 	ASSERT_EQ(0, vr_param_write("pause_timeout_ms", "500"));

@@ -92,6 +92,32 @@ static inline int vr_param_write(const char *name, const char *val)
 	return ret;
 }
 
+/* A module parameter's value without its newline; "" if unreadable. */
+static inline void vr_param_read(const char *name, char *buf, size_t size)
+{
+	char path[384];
+
+	snprintf(path, sizeof(path), VMAR_RACE_PARAMS "/%s", name);
+	if (vr_read_file(path, buf, size) < 0)
+		buf[0] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+}
+
+/* A counter of the stats file ("zombie         3"), or -1. */
+static inline long vr_stat(const char *name)
+{
+	size_t len = strlen(name);
+	char buf[2048];
+	const char *p;
+
+	if (vr_read_file(VMAR_RACE_STATS, buf, sizeof(buf)) < 0)
+		return -1;
+	for (p = buf; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
+		if (!strncmp(p, name, len) && p[len] == ' ')
+			return strtol(p + len, NULL, 10);
+	return -1;
+}
+
 static inline int vr_read_status(int pid, char *buf, size_t size)
 {
 	char path[64];
