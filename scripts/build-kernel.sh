@@ -61,10 +61,15 @@ rm -rf "$dir" && mkdir -p "$dir"
 vr_say "[1/4] extracting linux-source-$series into $dir"
 tar -xJf "$tarball" -C "$dir" --strip-components=1
 cd "$dir"
+# 6.12 carries Rust: built with LLVM=1 in the trixie chroot (vr_kmake).
+if vr_series_llvm "$series"; then
+	vr_rust_root >/dev/null
+	touch .llvm
+fi
 vr_say "[2/4] configuring: tinyconfig + ${frags[*]##*/}"
-make -s tinyconfig >/dev/null
+vr_kmake "$dir" -s tinyconfig >/dev/null
 scripts/kconfig/merge_config.sh -m .config "${frags[@]}" >/dev/null
-make -s olddefconfig >/dev/null
+vr_kmake "$dir" -s olddefconfig >/dev/null
 # Every option the fragments ask for must have survived olddefconfig.
 missing=0
 while IFS= read -r line; do
@@ -79,7 +84,7 @@ done < <(cat "${frags[@]}")
 jobs=$(nproc)
 vr_say "[3/4] building bzImage and modules with -j$jobs (about 8-12 minutes on 2 cores)"
 log="$dir/build.log"
-make -j"$jobs" bzImage modules >"$log" 2>&1 &
+vr_kmake "$dir" -j"$jobs" bzImage modules >"$log" 2>&1 &
 pid=$!
 while kill -0 $pid 2>/dev/null; do
 	sleep 30
@@ -91,7 +96,7 @@ if ! wait $pid; then
 	vr_die "kernel build failed; full log in $log"
 fi
 vr_say "[4/4] preparing the tree for external modules"
-make -s modules_prepare >>"$log" 2>&1
+vr_kmake "$dir" -s modules_prepare >>"$log" 2>&1
 cp arch/x86/boot/bzImage "$dir/bzImage"
 touch "$dir/.complete"
 vr_say "$flavour-$series kernel built in $(( $(date +%s) - start ))s: $dir/bzImage"

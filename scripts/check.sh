@@ -154,7 +154,7 @@ scenario_cmd() {
 # $jobs at a time, so everything a row writes is its own.
 run_row() {
 	local i=$1 row=$2 kernel mode scenario params want sig name cmd limit
-	local args boot ko ps p f s log out verdict first secs why tot kres kp kf expect
+	local args boot ko ps p f s log out verdict first secs why tot kres kp kf expect z rust=0
 	local resfile="$outdir/$i.res"
 	: >"$resfile"
 	res() {
@@ -183,6 +183,7 @@ run_row() {
 		for p in "${ps[@]}"; do
 			case "$p" in
 			boot:*) boot="$boot ${p#boot:}" ;;
+			module:*) args+=(--module "${p#module:}"); rust=1 ;;
 			*) args+=(--param "$p") ;;
 			esac
 		done
@@ -209,8 +210,20 @@ run_row() {
 		why="verdict $verdict, expected $want${first:+ ($first)}"
 	elif [ "$sig" != - ] && ! grep -qE -- "$sig" <<<"$first"; then
 		why="signature '$first' does not match /$sig/"
-	elif [ "$want" != ok ] && ! grep -q '\[vmar_race\]' "$log"; then
+	elif [ "$want" != ok ] && ! grep -qE '\[vmar_race(_rs)?\]' "$log"; then
 		why="the report has no vmar_race frame"
+	elif [ $rust = 1 ] && [ "$want" = panic ] &&
+		! grep -qF 'called `Option::unwrap()` on a `None` value' "$log"; then
+		why="no Rust unwrap() message on the console"
+	fi
+	# A reproducer that survives must have read zombies (exited pprocs).
+	if [ -z "$why" ] && [ "$scenario" = repro ] && [ "$want" = ok ]; then
+		z=$(vr_program_output "$log" | sed -n 's/^repro: rounds=.* zombie_reads=\([0-9]*\) .*/\1/p' | tail -n1)
+		if [ "${z:-0}" -gt 0 ]; then
+			echo "check:   repro: $z zombie reads"
+		else
+			why="the reproducer read no zombie (zombie_reads=${z:-missing})"
+		fi
 	fi
 	# The timeline drawn from the trace must show the order the pause
 	# points forced.

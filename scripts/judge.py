@@ -26,6 +26,7 @@ USAGE = "usage: judge.py SERIAL-LOG | --pattern"
 PANIC = re.compile(r"Kernel panic - not syncing")
 REPORT = re.compile(
     r"BUG: |WARNING: |Oops|general protection fault|kernel BUG at|"
+    r"rust_kernel: panicked at|"
     r"possible circular locking|inconsistent lock state|possible recursive locking|"
     r"suspicious RCU usage|refcount_t: |unreferenced object|"
     r"kmemleak: [0-9]+ new suspected memory leaks|UBSAN: |"

@@ -86,11 +86,71 @@ vr_src_tarball() {
 	fi
 }
 
-# The config fragments of a flavour on a series, in merge order.
+# The config fragments of a flavour on a series, in merge order. 6.12
+# kernels also carry Rust (rust.config): they are built with LLVM in the
+# trixie chroot (vr_in_rust_root).
 vr_fragments() {
 	local k="$VR_ROOT/scripts/kconfig"
 	echo "$k/base.config $k/$1.config"
-	[ "$2" = 6.1 ] || echo "$k/$2.config"
+	[ "$2" = 6.1 ] || echo "$k/$2.config $k/rust.config"
+}
+
+# Whether a series is built with LLVM (and Rust) in the trixie chroot.
+vr_series_llvm() { [ "$1" = 6.12 ]; }
+
+# The Rust toolchain: Debian 13's rustc, rust-src, bindgen and clang, in a
+# minimal trixie chroot made once by debootstrap under $VR_CACHE/rust (about
+# 2 GB, 3-6 minutes). Debian 12's bindgen is too old for 6.12 and trixie's
+# binaries need trixie's glibc. Prints the chroot's path.
+VR_RUST_PKGS="rustc rust-src bindgen clang lld llvm libclang-dev make bc flex bison
+libelf-dev libssl-dev python3 cpio kmod xz-utils perl sparse gcc libc6-dev"
+vr_rust_root() {
+	local key root uri
+	key=$(echo "$VR_RUST_PKGS" | sha256sum | cut -c1-12)
+	root="$VR_CACHE/rust/trixie-$key"
+	if [ ! -e "$root/.complete" ]; then
+		command -v debootstrap >/dev/null || vr_die "missing debootstrap; run scripts/deps.sh"
+		uri=$(awk '/^URIs:/ { print $2; exit }' /etc/apt/sources.list.d/debian.sources 2>/dev/null)
+		[ -n "$uri" ] || uri=http://deb.debian.org/debian
+		vr_say "making the Rust toolchain chroot (Debian 13 from $uri, once, 3-6 minutes) in $root"
+		rm -rf "$root.tmp" && mkdir -p "$(dirname "$root")"
+		debootstrap --variant=minbase --include="$(echo $VR_RUST_PKGS | tr ' ' ,)" \
+			trixie "$root.tmp" "$uri" >"$VR_CACHE/rust/debootstrap.log" 2>&1 ||
+			vr_die "debootstrap trixie failed; see $VR_CACHE/rust/debootstrap.log"
+		rm -rf "$root" && mv "$root.tmp" "$root" && touch "$root/.complete"
+	fi
+	echo "$root"
+}
+
+# Run a command in the Rust toolchain chroot, with the cache and the clone
+# bind-mounted at their own paths (so kernel trees and module builds see the
+# same paths inside and out) and PATH pinned to the chroot's Debian tools (a
+# rustup rustc on the host's PATH is never used).
+vr_in_rust_root() {
+	local root
+	root=$(vr_rust_root) || exit $VR_EX_SOFTWARE
+	unshare -m -- /bin/sh -ec '
+		root=$1; shift
+		for d in "$VR_BIND_CACHE" "$VR_BIND_ROOT"; do
+			mkdir -p "$root$d" && mount --bind "$d" "$root$d"
+		done
+		mount -t proc proc "$root/proc"
+		mount --bind /dev "$root/dev"
+		exec chroot "$root" /usr/bin/env -i PATH=/usr/bin:/bin:/usr/sbin:/sbin \
+			HOME=/root LANG=C.UTF-8 "$@"' sh "$root" "$@"
+}
+export VR_BIND_CACHE="$VR_CACHE" VR_BIND_ROOT="$VR_ROOT"
+
+# make in a kernel tree (or for a module against one), with the compiler it
+# was built with: LLVM=1 in the Rust chroot for an LLVM tree.
+vr_kmake() {
+	local kdir=$1
+	shift
+	if [ -e "$kdir/.llvm" ]; then
+		vr_in_rust_root make -C "$kdir" LLVM=1 "$@"
+	else
+		make -C "$kdir" "$@"
+	fi
 }
 
 # Cache directory of a debug kernel flavour on a series (default 6.1), keyed
@@ -184,7 +244,7 @@ vr_build_module() {
 	rsync -a --delete --exclude '*.o' --exclude '*.ko' --exclude '.*.cmd' \
 		"$VR_ROOT/Kbuild" "$VR_ROOT/module" "$out/" 2>/dev/null ||
 		{ cp "$VR_ROOT/Kbuild" "$out/" && cp -r "$VR_ROOT/module" "$out/"; }
-	make -s -C "$kdir" M="$out" W=1 modules >"$out/build.log" 2>&1 || {
+	vr_kmake "$kdir" -s M="$out" W=1 modules >"$out/build.log" 2>&1 || {
 		cat "$out/build.log" >&2
 		vr_die "module build against $kdir failed"
 	}
@@ -193,6 +253,37 @@ vr_build_module() {
 		vr_die "module build against $kdir has warnings"
 	fi
 	echo "$out"
+}
+
+# Build the Rust twin, vmar_race_rs.ko (module/rust), for a Rust-enabled
+# kernel tree into build/kbuild/NAME-rust/rust/; prints that directory.
+# With "uaf" as third argument it builds race.rs's uaf read path instead,
+# which must not compile: prints the build log and fails (70) if it did.
+vr_build_rust_module() {
+	local name=$1 kdir=$2 what=${3:-} out="$VR_ROOT/build/kbuild/$1-rust${3:+-$3}" lock
+	grep -qx CONFIG_RUST=y "$kdir/.config" 2>/dev/null ||
+		vr_die "the $name kernel has no Rust (CONFIG_RUST); the Rust twin needs debug-6.12"
+	mkdir -p "$out"
+	exec {lock}>"$out.lock"
+	flock "$lock"
+	rsync -a --delete --exclude '*.o' --exclude '*.ko' --exclude '.*.cmd' \
+		"$VR_ROOT/module/rust" "$VR_ROOT/module/uapi" "$out/"
+	if [ "$what" = uaf ]; then
+		if vr_kmake "$kdir" -s M="$out/rust" VMAR_RACE_RS_UAF=y modules >"$out/build.log" 2>&1; then
+			vr_die "race.rs's uaf read path compiled: the borrow checker should reject it"
+		fi
+		cat "$out/build.log"
+		return 0
+	fi
+	vr_kmake "$kdir" -s M="$out/rust" modules >"$out/build.log" 2>&1 || {
+		cat "$out/build.log" >&2
+		vr_die "vmar_race_rs build against $kdir failed"
+	}
+	if grep -q 'warning' "$out/build.log"; then
+		cat "$out/build.log" >&2
+		vr_die "vmar_race_rs build against $kdir has warnings"
+	fi
+	echo "$out/rust"
 }
 
 # The guest command's own output in a vm.sh log (its second serial port,

@@ -10,8 +10,10 @@ usage() {
 	cat <<EOT
 usage: $0
 Host checks of the module sources: W=1 and sparse (C=1) builds against the
-stock headers and every built test kernel (build/lint/), and checkpatch.pl
---strict from Debian's linux-source-6.1 on module/ and selftests/. Prints
+stock headers and every built test kernel (build/lint/); on the Rust kernel
+(debug-6.12) the Rust twin's build and its compile-fail case (race.rs's uaf
+read path must not compile); checkpatch.pl --strict from Debian's
+linux-source-6.1 on module/ and selftests/. Prints
 "lint: <check> ok" or "lint: <check> FAIL (see LOG)" per check.
   -h, --help  print this help and exit
 Exit status: 0 every check passed, 1 a check failed, 64 usage error (any
@@ -38,14 +40,29 @@ for t in "${trees[@]}"; do
 	read -r name kdir <<<"$t"
 	b="$out/$name"
 	rm -rf "$b" && mkdir -p "$b" && cp -r "$VR_ROOT/Kbuild" "$VR_ROOT/module" "$b/"
-	make -C "$kdir" M="$b" W=1 C=1 modules >"$b/log" 2>&1
+	vr_kmake "$kdir" M="$b" W=1 C=1 modules >"$b/log" 2>&1
 	rc=$?
 	# Any compiler or sparse diagnostic about our files fails the check.
 	if [ $rc -eq 0 ] && grep -E "(warning|error):" "$b/log" | grep -q "$b/"; then rc=1; fi
 	result "build+sparse ($name, W=1 C=1)" $rc "$b/log"
 done
 
-files=$(cd "$VR_ROOT" && ls module/*.c module/*.h module/uapi/*.h module/trace/*.h selftests/*.c selftests/*.h)
+# The Rust twin on the Rust-enabled kernel: it builds without a warning, and
+# race.rs's uaf read path (--cfg vr_uaf) is refused by the borrow checker.
+if d=$(vr_kernel_built debug-6.12); then
+	(vr_build_rust_module debug-6.12 "$d") >"$out/rust.log" 2>&1
+	result "vmar_race_rs build (debug-6.12, no warnings)" $? "$out/rust.log"
+	(vr_build_rust_module debug-6.12 "$d" uaf) >"$out/rust-uaf.log" 2>&1
+	rc=$?
+	if [ $rc -eq 0 ] && ! grep -q 'error\[E0597\]: `guard` does not live long enough' "$out/rust-uaf.log"; then
+		echo "lint: the uaf build failed, but not with E0597 on guard" >>"$out/rust-uaf.log"
+		rc=1
+	fi
+	result "vmar_race_rs uaf read path refused by the borrow checker (E0597)" $rc "$out/rust-uaf.log"
+	[ $rc -ne 0 ] || grep -A12 'error\[E0597\]' "$out/rust-uaf.log" | sed 's/^/lint:   | /'
+fi
+
+files=$(cd "$VR_ROOT" && ls module/*.c module/*.h module/rust/*.c module/uapi/*.h module/trace/*.h selftests/*.c selftests/*.h)
 # AVOID_BUG: unwrap_fail=oops calls BUG() on purpose, as Asterinas panicked.
 # compat.h is where version tests belong: LINUX_VERSION_CODE is its job.
 # The trace header keeps TRACE_EVENT()'s own layout (TP_PROTO( on its own

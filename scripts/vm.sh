@@ -11,7 +11,7 @@ set -euo pipefail
 usage() {
 	cat <<'EOT'
 usage: scripts/vm.sh [--kernel stock|debug|kcsan|debug-6.12|PATH-TO-bzImage] [--mode MODE]
-                     [--param NAME=VALUE]... [--add FILE]... [--no-module]
+                     [--module c|rust] [--param NAME=VALUE]... [--add FILE]... [--no-module]
                      [--smp N] [--mem MB] [--timeout SECONDS] [--log FILE]
                      [--append KERNEL-ARGS] [--ko FILE] [--quiet]
                      [--accel kvm|tcg] [--stop-on-report] [--trace]
@@ -21,7 +21,12 @@ in it and judge the run from the kernel's console log (scripts/judge.py).
   --kernel   stock Debian kernel (default), a test kernel from
              scripts/build-kernel.sh (debug, kcsan: 6.1; debug-6.12: 6.12),
              or a bzImage inside a built tree
-  --mode     buggy|checked|uaf|fixed|rcu (module parameter mode)
+  --mode     buggy|checked|uaf|fixed|rcu (module parameter mode; the Rust
+             twin has buggy, checked and fixed)
+  --module   c: vmar_race.ko (default); rust: the Rust twin vmar_race_rs.ko
+             (module/rust, /dev/vmar_race_rs, /proc/vmar_race_rs; needs the
+             Rust-enabled debug-6.12 kernel; point the reproducer at it with
+             repro -M vmar_race_rs)
   --param    another module parameter, e.g. --param unwrap_fail=warn
   --add      copy FILE into the guest's /root
   --no-module  boot without loading vmar_race (baseline runs)
@@ -54,7 +59,7 @@ dependency, test kernel not built, module build failure).
 EOT
 }
 
-kernel=stock mode= params=() adds=() load=1 smp=2 mem=1024 timeout=600
+kernel=stock mode= params=() adds=() load=1 smp=2 mem=1024 timeout=600 module=c
 log= append= quiet=0 ko= cmd=() accel_opt= stop_on_report=0 trace=0
 boot_secs=${VMAR_RACE_BOOT_SECS:-45} stall_secs=${VMAR_RACE_STALL_SECS:-180}
 need() { [ $# -ge 2 ] || vr_usage_die "$1 needs a value"; }
@@ -62,6 +67,7 @@ while [ $# -gt 0 ]; do
 	case "$1" in
 	--kernel) need "$@"; kernel=$2; shift 2 ;;
 	--mode) need "$@"; mode=$2; shift 2 ;;
+	--module) need "$@"; module=$2; shift 2 ;;
 	--param) need "$@"; params+=("$2"); shift 2 ;;
 	--add) need "$@"; adds+=("$2"); shift 2 ;;
 	--no-module) load=0; shift ;;
@@ -82,6 +88,15 @@ while [ $# -gt 0 ]; do
 done
 case "$mode" in ''|buggy|checked|uaf|fixed|rcu) ;;
 *) vr_usage_die "--mode must be buggy, checked, uaf, fixed or rcu (got '$mode')" ;; esac
+case "$module" in
+c) ;;
+rust)
+	case "$mode" in ''|buggy|checked|fixed) ;;
+	*) vr_usage_die "--module rust: --mode must be buggy, checked or fixed (got '$mode')" ;; esac
+	[ -z "$ko" ] && [ $trace -eq 0 ] && [ ${#params[@]} -eq 0 ] ||
+		vr_usage_die "--module rust takes no --ko, --trace or --param (its one parameter is --mode)" ;;
+*) vr_usage_die "--module must be c or rust (got '$module')" ;;
+esac
 case "$kernel" in
 stock) ;;
 debug|kcsan|debug-*|kcsan-*)
@@ -119,7 +134,9 @@ mode_label=${mode:-fixed}
 # Module and selftests for this kernel (quick when up to date).
 if [ $load -eq 1 ] && [ -z "$ko" ]; then
 	# check.sh builds each module once before running VMs side by side.
-	if [ -n "${VMAR_RACE_MODULE_BUILT:-}" ] && [ -e "$VR_ROOT/build/kbuild/$kname/vmar_race.ko" ]; then
+	if [ "$module" = rust ]; then
+		modout=$(vr_build_rust_module "$kname" "$kdir") || exit $VR_EX_SOFTWARE
+	elif [ -n "${VMAR_RACE_MODULE_BUILT:-}" ] && [ -e "$VR_ROOT/build/kbuild/$kname/vmar_race.ko" ]; then
 		modout="$VR_ROOT/build/kbuild/$kname"
 	else
 		modout=$(vr_build_module "$kname" "$kdir")
@@ -146,6 +163,8 @@ modparams=
 [ -z "$mode" ] || modparams="mode=$mode"
 for p in "${params[@]+"${params[@]}"}"; do modparams="$modparams $p"; done
 [ $trace -eq 0 ] || modparams="$modparams trace_dump_on_report=1"
+modname=vmar_race
+[ "$module" = c ] || modname=vmar_race_rs
 {
 	printf '%q ' "${cmd[@]+"${cmd[@]}"}"
 	echo
@@ -155,6 +174,8 @@ cat >"$run/root/init" <<EOT
 #!/bin/busybox sh
 /bin/busybox --install -s /bin
 export PATH=/bin:/sbin HOME=/root
+# The module under test, for the reproducer and the kselftests (vr_util.h).
+export VMAR_RACE_MODULE=$modname
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev 2>/dev/null
@@ -162,14 +183,14 @@ mount -t debugfs debugfs /sys/kernel/debug
 mount -t tmpfs tmpfs /tmp
 echo "vm-guest: booted \$(uname -r), \$(nproc) cpus"
 if [ $load -eq 1 ]; then
-	if ! insmod /lib/vmar_race/vmar_race.ko $modparams; then
-		echo "vm-guest: insmod vmar_race.ko $modparams failed"
+	if ! insmod /lib/vmar_race/$modname.ko $modparams; then
+		echo "vm-guest: insmod $modname.ko $modparams failed"
 		echo "vm-guest: command exit status 125"
 		sync; reboot -f
 	fi
-	echo "vm-guest: loaded vmar_race $modparams"
+	echo "vm-guest: loaded $modname $modparams"
 	# /proc/vmar_race is a mount point for the module's filesystem.
-	mount -t vmar_race vmar_race /proc/vmar_race ||
+	[ $modname = vmar_race_rs ] || mount -t vmar_race vmar_race /proc/vmar_race ||
 		echo "vm-guest: mount -t vmar_race vmar_race /proc/vmar_race failed"
 fi
 if [ $trace -eq 1 ]; then

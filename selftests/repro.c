@@ -54,7 +54,7 @@ static void print_usage(const char *argv0)
 {
 	fprintf(stderr,
 		"usage: %s [-r ROUNDS] [-n READS] [-t THREADS] [-d SECONDS] [-P SECONDS]\n"
-		"       [-F] [-R] [-k] [-L] [-f] [-E]\n"
+		"       [-F] [-R] [-k] [-L] [-f] [-E] [-M MODULE]\n"
 		"  -r ROUNDS   rounds (fork mode: default 1000; threaded: unlimited;\n"
 		"              0 with -d: until the time is up)\n"
 		"  -n READS    status reads per round (default 50)\n"
@@ -68,7 +68,10 @@ static void print_usage(const char *argv0)
 		"  -f          forced mode: force the race's order in every round with\n"
 		"              the pause points of " VMAR_RACE_PAUSE " (root)\n"
 		"  -E          failslab is on: ENOMEM from open, spawn, map and touch is\n"
-		"              counted (enomem=) and the round goes on or is skipped\n",
+		"              counted (enomem=) and the round goes on or is skipped\n"
+		"  -M MODULE   vmar_race (default: $VMAR_RACE_MODULE, else vmar_race) or\n"
+		"              vmar_race_rs, the Rust twin: /dev/MODULE and /proc/MODULE\n"
+		"              (no -f: the twin has no pause points)\n",
 		argv0);
 	exit(2);
 }
@@ -123,7 +126,7 @@ static void account(const char *buf, int ret)
 
 static int child_body(int wfd)
 {
-	int fd = open(VMAR_RACE_DEVICE, O_RDWR);
+	int fd = open(vr_target.device, O_RDWR);
 	int pid;
 
 	int ret;
@@ -200,7 +203,7 @@ static void *reader_keep_open(void *arg)
 			if (fd >= 0)
 				close(fd);
 			pid = cur_pid;
-			snprintf(path, sizeof(path), VMAR_RACE_PROC_ROOT "/%d/status", pid);
+			snprintf(path, sizeof(path), "%s/%d/status", vr_target.proc_root, pid);
 			fd = open(path, O_RDONLY);
 			if (fd < 0) {
 				account(buf, -errno);
@@ -234,7 +237,7 @@ static void *reader(void *arg)
 		if (!pid)
 			continue;
 		account(buf, vr_read_status(pid, buf, sizeof(buf)));
-		snprintf(path, sizeof(path), VMAR_RACE_PROC_ROOT "/%d/maps", pid);
+		snprintf(path, sizeof(path), "%s/%d/maps", vr_target.proc_root, pid);
 		int ret = vr_read_file(path, buf, sizeof(buf));
 
 		if (ret < 0 && ret != -ENOENT && ret != -ESRCH) {
@@ -464,9 +467,19 @@ int main(int argc, char **argv)
 	int opt, ctl, ret = 0;
 	long i;
 
-	vr_mount();	/* /proc/vmar_race, if root and not mounted yet */
-	while ((opt = getopt(argc, argv, "r:n:t:d:P:FRkLEfh")) != -1) {
+	if (vr_module_select(getenv("VMAR_RACE_MODULE"))) {
+		fprintf(stderr, "repro: bad VMAR_RACE_MODULE (want vmar_race or vmar_race_rs)\n");
+		exit(2);
+	}
+	while ((opt = getopt(argc, argv, "r:n:t:d:P:FRkLEfM:h")) != -1) {
 		switch (opt) {
+		case 'M':
+			if (vr_module_select(optarg)) {
+				fprintf(stderr, "repro: bad module '%s'", optarg);
+				fprintf(stderr, " (want vmar_race or vmar_race_rs)\n");
+				exit(2);
+			}
+			break;
 		case 'r':
 			rounds_set = 1;
 			rounds = parse_long(optarg, "rounds", 0, 1L << 40);
@@ -508,19 +521,21 @@ int main(int argc, char **argv)
 	if (threads && !rounds_set)
 		rounds = 0;
 	if (optind != argc || (threads && !duration) || (!rounds && !duration) ||
-	    (forced && (threads || !rounds)))
+	    (forced && (threads || !rounds || vr_target.rust)))
 		print_usage(argv[0]);
-	for (i = 0; (ctl = open(VMAR_RACE_DEVICE, O_RDWR)) < 0 && enomem_ok &&
+	vr_mount();	/* /proc/vmar_race, if root and not mounted yet */
+	for (i = 0; (ctl = open(vr_target.device, O_RDWR)) < 0 && enomem_ok &&
 	     errno == ENOMEM && i < 1000; i++)
 		n_enomem++;
 	if (ctl < 0) {
-		fprintf(stderr, "repro: open %s: %s\n", VMAR_RACE_DEVICE, strerror(errno));
+		fprintf(stderr, "repro: open %s: %s\n", vr_target.device, strerror(errno));
 		return 1;
 	}
 	if (forced)
 		return forced_main(ctl);
-	printf("repro: %s mode, %ld rounds, %ld reads/round, %ld threads, %.0fs limit\n",
-	       threads ? "threaded" : "fork", rounds, reads_per_round, threads, duration);
+	printf("repro: %s, %s mode, %ld rounds, %ld reads/round, %ld threads, %.0fs limit\n",
+	       vr_target.name, threads ? "threaded" : "fork", rounds, reads_per_round,
+	       threads, duration);
 	fflush(stdout);
 	start = vr_now();
 	last = start;

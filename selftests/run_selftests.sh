@@ -6,9 +6,11 @@ case "${1:-}" in
 -h|--help)
 	cat <<'EOT'
 usage: run_selftests.sh
-Run the vmar_race kselftest programs (vmar_race_test, proc_access_test,
-safety_test) from this directory, in the test VM's guest, and print their
-TAP. Every program runs.
+Run the vmar_race kselftest programs from this directory, in the test VM's
+guest, and print their TAP. Every program runs: abi_test, proc_files_test,
+params_test, races_test, pause_test, proc_access_test and safety_test. With
+VMAR_RACE_MODULE=vmar_race_rs (vm.sh --module rust) only the contract the
+Rust twin shares runs: abi_test and proc_files_test.
   -h, --help  print this help and exit
 Exit status: 0 every program passed, 1 one failed, 64 usage error (any
 argument but --help).
@@ -17,8 +19,10 @@ EOT
 esac
 [ $# -eq 0 ] || { echo "run_selftests.sh: no arguments expected; see --help" >&2; exit 64; }
 cd "$(dirname "$0")" || exit 1
+progs="abi_test proc_files_test params_test races_test pause_test proc_access_test safety_test"
+[ "${VMAR_RACE_MODULE:-vmar_race}" != vmar_race_rs ] || progs="abi_test proc_files_test"
 rc=0
-./vmar_race_test || rc=1
-./proc_access_test || rc=1
-./safety_test || rc=1
+for t in $progs; do
+	./$t || rc=1
+done
 exit $rc

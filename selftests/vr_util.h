@@ -18,6 +18,35 @@
 
 #include "vmar_race.h"
 
+/*
+ * The module under test: vmar_race, or its Rust twin vmar_race_rs (same
+ * uapi, its own device and /proc directory, no stats, pause points or
+ * filesystem), chosen by vr_module_select().
+ */
+struct vr_target {
+	const char *name, *device, *proc_root;
+	int rust;
+};
+
+static struct vr_target vr_target = {
+	"vmar_race", VMAR_RACE_DEVICE, VMAR_RACE_PROC_ROOT, 0
+};
+
+/* NULL or "vmar_race": the C module; "vmar_race_rs": the Rust twin. */
+static inline int vr_module_select(const char *name)
+{
+	static const struct vr_target rust = {
+		"vmar_race_rs", "/dev/vmar_race_rs", "/proc/vmar_race_rs", 1
+	};
+
+	if (!name || !strcmp(name, "vmar_race"))
+		return 0;
+	if (strcmp(name, "vmar_race_rs"))
+		return -EINVAL;
+	vr_target = rust;
+	return 0;
+}
+
 /* ioctl returning 0 or -errno. */
 static inline int vr_ioctl(int fd, unsigned long cmd, void *arg)
 {
@@ -82,7 +111,7 @@ static inline int vr_param_write(const char *name, const char *val)
 	char path[128];
 	int fd, ret = 0;
 
-	snprintf(path, sizeof(path), VMAR_RACE_PARAMS "/%s", name);
+	snprintf(path, sizeof(path), "/sys/module/%s/parameters/%s", vr_target.name, name);
 	fd = open(path, O_WRONLY);
 	if (fd < 0)
 		return -errno;
@@ -97,7 +126,7 @@ static inline void vr_param_read(const char *name, char *buf, size_t size)
 {
 	char path[384];
 
-	snprintf(path, sizeof(path), VMAR_RACE_PARAMS "/%s", name);
+	snprintf(path, sizeof(path), "/sys/module/%s/parameters/%s", vr_target.name, name);
 	if (vr_read_file(path, buf, size) < 0)
 		buf[0] = '\0';
 	buf[strcspn(buf, "\n")] = '\0';
@@ -122,7 +151,7 @@ static inline int vr_read_status(int pid, char *buf, size_t size)
 {
 	char path[64];
 
-	snprintf(path, sizeof(path), VMAR_RACE_PROC_ROOT "/%d/status", pid);
+	snprintf(path, sizeof(path), "%s/%d/status", vr_target.proc_root, pid);
 	return vr_read_file(path, buf, size);
 }
 
@@ -151,6 +180,8 @@ static inline int vr_mount(void)
 {
 	struct statfs st;
 
+	if (vr_target.rust)	/* plain procfs directories */
+		return 0;
 	if (statfs(VMAR_RACE_PROC_ROOT, &st))
 		return -errno;
 	if (st.f_type == VMAR_RACE_FS_MAGIC)

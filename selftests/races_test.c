@@ -1,0 +1,320 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vmar_race kselftests. Races and bounds: exit against readers under whatever read mode the
+ * module was loaded with, readdir against spawn and reap, and a huge touch
+ * that stays preemptible and killable.
+ * Needs root and the module under test ($VMAR_RACE_MODULE, see
+ * vr_pproc_fixture.h) loaded. One behaviour per test.
+ */
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <linux/capability.h>
+
+#include "kselftest_harness.h"
+#include "vr_util.h"
+#include "vr_pproc_fixture.h"
+
+/* Every test gets a control file and one running pproc; teardown reaps. */
+FIXTURE(races) {
+	struct vr_pprocs p;
+};
+
+FIXTURE_SETUP(races)
+{
+	int ret = vr_pprocs_setup(&self->p);
+
+	if (ret == 1)
+		SKIP(return, "%s is not loaded", vr_target.name);
+	ASSERT_EQ(0, ret);
+}
+
+FIXTURE_TEARDOWN(races)
+{
+	vr_pprocs_teardown(&self->p);
+}
+
+/* Many readdirs while pprocs come and go: no duplicates, pid order, and no
+ * pid that was reaped before the readdir began.
+ */
+#define CHURN_PIDS 4194304
+struct churn {
+	atomic_int stop;
+	atomic_long epoch;		/* bumped after each reap */
+	atomic_long *reaped_at;		/* pid -> epoch of its reap, 0: not */
+	atomic_long lists, dups, stale, listed;
+};
+
+static void *churn_reader(void *arg)
+{
+	static __thread int pids[8192];
+	struct churn *c = arg;
+	int n, bad, i;
+	long e0;
+
+	while (!c->stop) {
+		e0 = c->epoch;
+		n = list_pids(pids, 8192, &bad);
+		c->lists++;
+		c->dups += bad;
+		for (i = 0; i < n; i++) {
+			long at = c->reaped_at[pids[i]];
+
+			if (at && at <= e0)
+				c->stale++;
+		}
+		c->listed += n;
+	}
+	return NULL;
+}
+
+TEST_F_TIMEOUT(races, readdir_during_spawn_and_reap, 120)
+{
+	struct churn c = { 0 };
+	pthread_t tid[3];
+	int i, k, live[16] = { 0 };
+	double end;
+
+	c.reaped_at = calloc(CHURN_PIDS, sizeof(*c.reaped_at));
+	ASSERT_NE(NULL, c.reaped_at);
+	for (i = 0; i < 3; i++)
+		ASSERT_EQ(0, pthread_create(&tid[i], NULL, churn_reader, &c));
+	end = vr_now() + 3;
+	for (k = 0; vr_now() < end; k = (k + 1) % 16) {
+		if (live[k]) {
+			ASSERT_EQ(0, do_exit(self->p.fd, live[k]));
+			ASSERT_EQ(0, reap(self->p.fd, live[k]));
+			c.reaped_at[live[k]] = ++c.epoch;
+		}
+		live[k] = vr_ctl_spawn(self->p.fd, "churn");
+		ASSERT_LT(0, live[k]);
+		ASSERT_GT(CHURN_PIDS, live[k]);
+	}
+	c.stop = 1;
+	for (i = 0; i < 3; i++)
+		pthread_join(tid[i], NULL);
+	for (k = 0; k < 16; k++)
+		if (live[k] && !do_exit(self->p.fd, live[k]))
+			reap(self->p.fd, live[k]);
+	TH_LOG("%ld readdirs listing %ld pids against %ld reaps", (long)c.lists,
+	       (long)c.listed, (long)c.epoch);
+	EXPECT_LT(10, c.lists);
+	EXPECT_LT(100, c.epoch);
+	EXPECT_EQ(0, c.dups);
+	EXPECT_EQ(0, c.stale);
+	free(c.reaped_at);
+}
+
+struct latency {
+	atomic_int pid, stop;
+	double max;
+	long reads;
+};
+
+static void *latency_reader(void *arg)
+{
+	struct latency *l = arg;
+	char buf[1024];
+	double t;
+
+	while (!l->stop) {
+		if (!l->pid) {
+			sched_yield();
+			continue;
+		}
+		t = vr_now();
+		vr_read_status(l->pid, buf, sizeof(buf));
+		t = vr_now() - t;
+		if (t > l->max)
+			l->max = t;
+		l->reads++;
+	}
+	return NULL;
+}
+
+/* What the toucher child reports: results and seconds of each step. */
+struct toucher_report {
+	int pid, map_huge, map_bound, touch_huge, touch_bound;
+	double t_touch_huge, t_touch_bound;
+};
+
+static void toucher(int wfd, unsigned long long bound)
+{
+	int fd = open(vr_target.device, O_RDWR);
+	struct toucher_report r = { 0 };
+	double t;
+
+	r.pid = vr_ctl_spawn(fd, "toucher");
+	r.map_huge = map(fd, r.pid, RW, BASE, 1ull << 40);
+	r.map_bound = map(fd, r.pid, RW, BASE, bound);
+	t = vr_now();
+	r.touch_huge = touch(fd, r.pid, BASE, 1ull << 40);
+	r.t_touch_huge = vr_now() - t;
+	t = vr_now();
+	r.touch_bound = touch(fd, r.pid, BASE, bound);
+	r.t_touch_bound = vr_now() - t;
+	if (write(wfd, &r, sizeof(r)) != sizeof(r))
+		_exit(1);
+	for (;;)	/* busy in TOUCH (every page resident) until killed */
+		touch(fd, r.pid, BASE, bound);
+}
+
+/*
+ * One caller maps and touches 2^40 bytes while another reads its status:
+ * MAP fails with ENOMEM (past max_pages, like RLIMIT_AS), TOUCH fails or
+ * ends at the bound within 1 s, SIGKILL ends the toucher (and its VMAR's
+ * teardown) within 1 s, and no status read waits 100 ms. On a sanitizer
+ * kernel (kmemleak or KCSAN in debugfs: every access instrumented, tens of
+ * times slower under TCG) the limits are ten times wider; there the
+ * kernel's lockup and hung-task detectors are the judges.
+ */
+TEST_F_TIMEOUT(races, huge_touch_is_bounded, 120)
+{
+	struct latency l = { 0 };
+	struct toucher_report r;
+	unsigned long long bound;
+	char maxp[32];
+	int sync[2], status;
+	pthread_t tid;
+	pid_t child;
+	double t;
+
+	double slack = access("/sys/kernel/debug/kmemleak", F_OK) &&
+		       access("/sys/kernel/debug/kcsan", F_OK) ? 1 : 10;
+
+	vr_param_read("max_pages", maxp, sizeof(maxp));
+	bound = strtoull(maxp, NULL, 10) * PG;
+	ASSERT_LT(0ULL, bound);
+	ASSERT_EQ(0, pipe(sync));
+	ASSERT_EQ(0, pthread_create(&tid, NULL, latency_reader, &l));
+	child = fork();
+	ASSERT_LE(0, child);
+	if (!child) {
+		close(sync[0]);
+		toucher(sync[1], bound);
+	}
+	close(sync[1]);
+	ASSERT_EQ((ssize_t)sizeof(r), read(sync[0], &r, sizeof(r)));
+	ASSERT_LT(0, r.pid);
+	self->p.extra[self->p.nextra++] = r.pid;	/* reaped at teardown */
+	l.pid = r.pid;
+	usleep(300000);		/* reads against the busy toucher */
+	t = vr_now();
+	kill(child, SIGKILL);
+	ASSERT_EQ(child, waitpid(child, &status, 0));
+	t = vr_now() - t;
+	l.stop = 1;
+	pthread_join(tid, NULL);
+	TH_LOG("max_pages %s, limits x%.0f: TOUCH 2^40 %d in %.3fs, bound %d in %.3fs, kill %.3fs",
+	       maxp, slack,
+	       r.touch_huge, r.t_touch_huge, r.touch_bound, r.t_touch_bound, t);
+	TH_LOG("%ld status reads meanwhile, slowest %.1f ms", l.reads, l.max * 1e3);
+	EXPECT_EQ(-ENOMEM, r.map_huge);
+	EXPECT_EQ(0, r.map_bound);
+	EXPECT_EQ(-ENOMEM, r.touch_huge);
+	EXPECT_EQ(0, r.touch_bound);
+	EXPECT_GT(1.0 * slack, r.t_touch_huge);
+	EXPECT_GT(1.0 * slack, r.t_touch_bound);
+	EXPECT_GT(1.0 * slack, t);
+	EXPECT_LT(0, l.reads);
+	EXPECT_GT(0.1 * slack, l.max);
+	close(sync[0]);
+}
+
+struct stress {
+	atomic_int pid;
+	atomic_int stop;
+	atomic_long reads, zombie, gone, eio_unwrap, errors;
+	bool buggy;
+};
+
+static void stress_error(struct stress *s, const char *what, int ret, const char *text)
+{
+	if (s->errors++ < 5)
+		fprintf(stderr, "# stress: %s: %s\n%s", what, strerror(-ret), text);
+}
+
+static void *stress_reader(void *arg)
+{
+	struct stress *s = arg;
+	char buf[1024], path[64];
+	int pid, ret;
+
+	while (!s->stop) {
+		pid = s->pid;
+		ret = vr_read_status(pid, buf, sizeof(buf));
+		if (ret == -ENOENT || ret == -ESRCH) {
+			s->gone++;		/* reaped before or after the open */
+		} else if (ret == -EIO && s->buggy) {
+			s->eio_unwrap++;	/* unwrap_fail=warn */
+		} else if (ret < 0) {
+			stress_error(s, "status read", ret, "");
+		} else {
+			s->reads++;
+			if (strstr(buf, "Z (zombie)"))
+				s->zombie++;
+			else if (strstr(buf, "X (dead)"))
+				s->gone++;	/* being reaped */
+			if (strstr(buf, "State:\t") && !strstr(buf, "R (running)") &&
+			    vr_field(buf, "VmSize") >= 0)	/* Linux's rule */
+				stress_error(s, "exited status with Vm lines", 0, buf);
+		}
+		pproc_path(path, sizeof(path), pid, "maps");
+		ret = vr_read_file(path, buf, sizeof(buf));
+		if (ret == -EIO && s->buggy)
+			s->eio_unwrap++;
+		else if (ret < 0 && ret != -ENOENT && ret != -ESRCH)
+			stress_error(s, "maps read", ret, "");
+	}
+	return NULL;
+}
+
+TEST_F_TIMEOUT(races, race_exit_against_readers, 300)
+{
+	long none = vr_stat("unwrap_none");
+	struct stress s = { 0 };
+	pthread_t tid[2];
+	char fail[16];
+	int i, pid;
+
+	vr_param_read("unwrap_fail", fail, sizeof(fail));
+	s.buggy = !strcmp(self->p.mode, "buggy");
+	if (s.buggy && strcmp(fail, "warn"))
+		SKIP(return, "buggy with unwrap_fail=%s would crash the kernel", fail);
+	if (!strcmp(self->p.mode, "uaf"))
+		SKIP(return, "uaf mode uses freed memory");
+	s.pid = self->p.pid;
+	for (i = 0; i < 2; i++)
+		ASSERT_EQ(0, pthread_create(&tid[i], NULL, stress_reader, &s));
+	for (i = 0; i < 2000; i++) {
+		pid = vr_ctl_spawn(self->p.fd, "race");
+		ASSERT_LT(0, pid);
+		ASSERT_EQ(0, map(self->p.fd, pid, RW, BASE, 8 * PG));
+		ASSERT_EQ(0, touch(self->p.fd, pid, BASE, 2 * PG));
+		s.pid = pid;
+		sched_yield();
+		ASSERT_EQ(0, do_exit(self->p.fd, pid));
+		sched_yield();
+		ASSERT_EQ(0, reap(self->p.fd, pid));
+	}
+	s.stop = 1;
+	for (i = 0; i < 2; i++)
+		pthread_join(tid[i], NULL);
+	TH_LOG("mode %s: %ld reads, %ld zombie, %ld gone, %ld unwrap EIO, %ld errors",
+	       self->p.mode, (long)s.reads, (long)s.zombie, (long)s.gone,
+	       (long)s.eio_unwrap, (long)s.errors);
+	EXPECT_EQ(0, s.errors);
+	EXPECT_LT(0, s.reads);
+	if (s.buggy) {
+		/* Every unwrap of None failed a read with EIO (as may a reap). */
+		EXPECT_LT(none, vr_stat("unwrap_none"));
+		EXPECT_GE(s.eio_unwrap, vr_stat("unwrap_none") - none);
+	} else {
+		EXPECT_EQ(none, vr_stat("unwrap_none"));
+		EXPECT_LT(0, s.zombie);
+	}
+}
+
+TEST_HARNESS_MAIN
