@@ -60,6 +60,19 @@ while IFS= read -r line; do
 	[ -z "$only" ] || [[ "$line" =~ $only ]] || continue
 	rows+=("$line")
 done <"$VR_ROOT/selftests/verdicts.txt"
+# Longest rows first (two VMs at a time, so none of them runs alone at the
+# end): a rough cost per scenario, test kernels before the stock one; rows
+# of equal cost keep their order in verdicts.txt.
+row_cost() {
+	local k s
+	read -r k _ s _ <<<"$1"
+	case "$s" in
+	preempt) echo 9 ;; longhunt|kunit|kunitsafe) echo 8 ;;
+	faults|unload|stress|fuzz|suite|dkms) echo 6 ;; repro|hunt) echo 4 ;; *) echo 2 ;;
+	esac | awk -v k="$k" '{ print $1 * (k == "stock" ? 1 : 3) }'
+}
+mapfile -t rows < <(for r in "${rows[@]}"; do echo "$(row_cost "$r") $r"; done |
+	sort -s -k1,1nr | cut -d' ' -f2-)
 if [ $list -eq 1 ]; then printf '%s\n' "${rows[@]}"; exit 0; fi
 
 t0=$(date +%s)

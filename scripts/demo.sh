@@ -7,29 +7,34 @@
 # the modes side by side. uaf runs on the debug (KASAN) kernel, built once
 # and cached if needed, with the race's order forced by the module's pause
 # points (repro -f); uaf-window is the same race left to chance with a
-# 50 ms sleep in the reader's window. The others run on Debian's stock
-# kernel. Options and exit statuses: usage() below (scripts/demo.sh --help).
+# 50 ms sleep in the reader's window. The rust-* rows run the Rust twin
+# (module/rust) with the same reproducer on the Rust-enabled debug-6.12
+# kernel. The others run on Debian's stock kernel. Options and exit
+# statuses: usage() below (scripts/demo.sh --help).
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
-all_modes="buggy checked fixed rcu uaf uaf-window"
+all_modes="buggy checked fixed rcu uaf uaf-window rust-buggy rust-checked rust-fixed"
 usage() {
 	cat <<EOT
 usage: $0 [--rounds N] [--modes "MODE..."]
 Boot the test VM once per mode, run the reproducer in it (each VM stops at
 its first kernel report) and print the modes side by side, with the crashes'
 timelines from the module's trace events. uaf and uaf-window run on the
-debug (KASAN) kernel, built once if it is not cached (~10 min); the others
-on Debian's stock kernel. Logs in build/demo/.
-  --rounds N      reproducer rounds of the buggy, checked, fixed and rcu
-                  rows (default 1000)
+debug (KASAN) kernel, built once if it is not cached (~10 min); rust-buggy,
+rust-checked and rust-fixed run the Rust twin (vmar_race_rs.ko) on the
+Rust-enabled debug-6.12 kernel (its toolchain chroot and kernel built once,
+~20 min); the others on Debian's stock kernel. Logs in build/demo/.
+  --rounds N      reproducer rounds of the buggy, checked, fixed, rcu and
+                  rust-* rows (default 1000)
   --modes "M..."  the modes to run, in this order (default: all,
                   "$all_modes")
   -h, --help      print this help and exit
-The stock-kernel rows run while the debug kernel builds, so the first
+The stock-kernel rows run while the test kernels build, so the first
 verdicts come within minutes on a fresh machine.
 Exit status: 0 every row's verdict is the expected one (column "expected":
-buggy panic, uaf and uaf-window report, the others ok), 1 a row differs
+buggy and rust-buggy panic, uaf and uaf-window report, the others ok), 1 a
+row differs
 (one line says which), 64 usage error (bad option, argument or mode), 70
 error (dependencies could not be installed, the debug kernel or the
 selftests not built, no usable QEMU accelerator).
@@ -59,30 +64,54 @@ jobs=$(( $(nproc) >= 2 ? 2 : 1 ))
 n=$(wc -w <<<"$modes")
 echo "demo: accelerator $accel (VMAR_RACE_ACCEL=kvm|tcg overrides); $n rows, $jobs VMs at a time; each stops at its first kernel report"
 
-# The debug (KASAN) kernel, for the uaf rows: built in the background while
-# the stock rows run (cached after the first time).
-kbuild=
-if [[ " $modes " == *" uaf"* ]]; then
-	if vr_kernel_built debug >/dev/null; then
-		echo "demo: the debug (KASAN) kernel for the uaf rows is cached"
+# The kernel a row runs on.
+row_kernel() {
+	case "$1" in uaf*) echo debug ;; rust-*) echo debug-6.12 ;; *) echo stock ;; esac
+}
+
+# The test kernels the rows need (debug for uaf, debug-6.12 with Rust for
+# rust-*): built one after the other in the background while the stock rows
+# run (cached after the first time).
+kbuild= need=()
+for k in debug debug-6.12; do
+	for m in $modes; do
+		if [ "$(row_kernel "$m")" = $k ]; then need+=("$k"); break; fi
+	done
+done
+missing=()
+for k in "${need[@]+"${need[@]}"}"; do
+	if vr_kernel_built "$k" >/dev/null; then
+		echo "demo: the $k kernel is cached"
 	else
-		echo "demo: building the debug (KASAN) kernel for the uaf rows in the background (5-14 minutes, once; log build/demo/kernel.log); the stock rows run meanwhile"
-		"$VR_ROOT/scripts/build-kernel.sh" debug >"$out/kernel.log" 2>&1 &
-		kbuild=$!
+		missing+=("$k")
 	fi
+done
+if [ ${#missing[@]} -gt 0 ]; then
+	echo "demo: building the ${missing[*]} kernel(s) in the background (5-20 minutes each, once; log build/demo/kernel.log); the stock rows run meanwhile"
+	(for k in "${missing[@]}"; do
+		read -r f s < <(vr_kernel_name "$k")
+		"$VR_ROOT/scripts/build-kernel.sh" "$f" "$s" || exit 1
+	done) >"$out/kernel.log" 2>&1 &
+	kbuild=$!
 fi
 
 # The verdict each row must reach.
 expected() {
-	case "$1" in buggy) echo panic ;; uaf|uaf-window) echo report ;; *) echo ok ;; esac
+	case "$1" in buggy|rust-buggy) echo panic ;; uaf|uaf-window) echo report ;; *) echo ok ;; esac
 }
 
 # One row: boot a VM for mode $2, write its table row to $out/$1.row.
 run_mode() {
-	local i=$1 m=$2 mode=$2 kernel=stock params=() cmd=(/selftests/repro -r "$rounds" -R -P 0)
+	local i=$1 m=$2 mode=$2 kernel=stock params=(--trace) cmd=(/selftests/repro -r "$rounds" -R -P 0)
 	local log res verdict msg secs final survived zreads crash_t crash_r short
 	case "$m" in
-	buggy) params=(--param unwrap_fail=panic) ;;
+	buggy) params=(--trace --param unwrap_fail=panic) ;;
+	rust-*)
+		# The Rust twin: its panic handler BUG()s; oops=panic makes
+		# that the kernel panic Rust's own panic is.
+		kernel=debug-6.12 mode=${m#rust-} params=(--module rust)
+		[ "$mode" != buggy ] || params+=(--append oops=panic)
+		;;
 	uaf)
 		# Forced: the reader pauses holding the bare pointer, exit frees
 		# the VMAR, the reader resumes. No sleep: race_delay_us=0.
@@ -92,14 +121,14 @@ run_mode() {
 	uaf-window)
 		# Left to chance: readers hammer the pproc a writer exits; the
 		# 50 ms window lets an RCU grace period pass, so exit frees it.
-		kernel=debug mode=uaf params=(--param race_delay_us=50000)
+		kernel=debug mode=uaf params=(--trace --param race_delay_us=50000)
 		cmd=(/selftests/repro -t 2 -d 60 -R -P 0)
 		;;
 	esac
 	log="$out/$m.log"
 	echo "demo: [$i/$n] $m on the $kernel kernel: ${cmd[*]#/selftests/} ..."
 	res=$("$VR_ROOT/scripts/vm.sh" --kernel "$kernel" --mode "$mode" "${params[@]}" --quiet \
-		--stop-on-report --trace --timeout 900 --log "$log" -- "${cmd[@]}" 2>&1)
+		--stop-on-report --timeout 900 --log "$log" -- "${cmd[@]}" 2>&1)
 	verdict=$(sed -n 's/^vm: verdict=\([a-z]*\) .*/\1/p' <<<"$res")
 	msg=$(sed -n 's/^vm: kernel: //p' <<<"$res")
 	[ "$verdict" != boot ] || msg=$(sed -n 's/^vm: boot: //p' <<<"$res")
@@ -121,7 +150,7 @@ run_mode() {
 		crash_t=${crash_t:+${crash_t}s}
 		crash_t=${crash_t:--}
 	fi
-	short=$(sed -E 's/^Kernel panic - not syncing: vmar_race: called `Option::unwrap\(\)` on a `None` value: /panic: unwrap() on None: /; s/ read through .*//' <<<"$msg")
+	short=$(sed -E 's/^Kernel panic - not syncing: vmar_race: called `Option::unwrap\(\)` on a `None` value: /panic: unwrap() on None: /; s/ read through .*//; s/^rust_kernel: panicked at /Rust panic at /' <<<"$msg")
 	short=${short:0:62}
 	echo "$m|$kernel|${verdict:-?}|${short:--}|$crash_t|$crash_r|${survived:--}|${zreads:--}" >"$out/$i.row"
 	echo "demo:       $m: verdict ${verdict:-?} (expected $(expected "$m")) after ${secs}s${msg:+: $short}"
@@ -136,27 +165,25 @@ start_row() {
 i=0
 for m in $modes; do
 	i=$((i + 1))
-	case "$m" in uaf*) ;; *) start_row $i "$m" ;; esac
+	[ "$(row_kernel "$m")" != stock ] || start_row $i "$m"
 done
 if [ -n "$kbuild" ]; then
 	if wait "$kbuild"; then
-		echo "demo: the debug kernel is built"
+		echo "demo: the ${missing[*]} kernel(s) built"
 	else
-		echo "demo: the debug kernel did not build (build/demo/kernel.log): the uaf rows cannot run"
+		echo "demo: a test kernel did not build (build/demo/kernel.log): its rows cannot run"
 	fi
 fi
 i=0
 for m in $modes; do
 	i=$((i + 1))
-	case "$m" in
-	uaf*)
-		if vr_kernel_built debug >/dev/null; then
-			start_row $i "$m"
-		else
-			echo "$m|debug|build|the debug kernel did not build (build/demo/kernel.log)|-|-|-|-" >"$out/$i.row"
-		fi
-		;;
-	esac
+	k=$(row_kernel "$m")
+	[ "$k" != stock ] || continue
+	if vr_kernel_built "$k" >/dev/null; then
+		start_row $i "$m"
+	else
+		echo "$m|$k|build|the $k kernel did not build (build/demo/kernel.log)|-|-|-|-" >"$out/$i.row"
+	fi
 done
 wait
 rows=()
@@ -165,9 +192,9 @@ for ((j = 1; j <= n; j++)); do
 done
 
 echo
-fmt='%-10s %-6s %-8s %-8s %-62s %-9s %-7s %-9s %s\n'
+fmt='%-12s %-10s %-8s %-8s %-62s %-9s %-7s %-9s %s\n'
 printf "$fmt" mode kernel verdict expected "kernel message" "to crash" "crash@" survived "zombie reads"
-printf "$fmt" ---------- ------ -------- -------- "$(printf '%062d' 0 | tr 0 -)" --------- ------- --------- ------------
+printf "$fmt" ------------ ---------- -------- -------- "$(printf '%062d' 0 | tr 0 -)" --------- ------- --------- ------------
 wrong=()
 for r in "${rows[@]}"; do
 	IFS='|' read -r m k v s t c sv z <<<"$r"
@@ -179,6 +206,14 @@ done
 for ((j = 1; j <= n; j++)); do
 	IFS='|' read -r m k v _ <<<"${rows[$((j - 1))]}"
 	[ "$v" = panic ] || [ "$v" = report ] || continue
+	if [[ "$m" == rust-* ]]; then
+		echo
+		echo "demo: the $m row's Rust panic, as the kernel printed it:"
+		grep -a -A1 'rust_kernel: panicked at' "$out/$m.log" | head -n2 | sed 's/^/  /'
+		echo "demo: the module's frames in that report, decoded by decode_stacktrace.sh:"
+		"$VR_ROOT/scripts/decode.sh" "$out/$m.log" "$k" || true
+		continue
+	fi
 	expect=()
 	case "$m" in buggy) expect=(--expect buggy) ;; uaf) expect=(--expect uaf) ;; esac
 	echo
@@ -211,7 +246,14 @@ reads" counts those reads. Under each crash, its timeline comes from the
 module's trace events (vm.sh --trace; the buffer is dumped after the report):
 for buggy the exit clears the slot before the read unwraps None, for uaf the
 VMAR is freed before the read uses it, and KASAN's "Freed by" task is the
-task the trace shows freeing it. Logs: build/demo/<mode>.log.
+task the trace shows freeing it. The rust-* rows are the same race in the
+Rust twin, in Asterinas's own shape (Mutex<Option<Arc<Vmar>>>): rust-buggy's
+unwrap() under the guard is a real Rust panic, which the kernel turns into
+BUG() (an oops; oops=panic makes it a panic); rust-checked renders None as a
+zombie; rust-fixed clones the Arc under the lock and renders after dropping
+the guard. There is no rust-uaf: safe Rust cannot keep the VMAR past its
+guard (make lint shows the borrow checker's error). Logs:
+build/demo/<mode>.log.
 EOT
 if [ ${#wrong[@]} -gt 0 ]; then
 	for w in "${wrong[@]}"; do echo "demo: FAIL: row $w (log build/demo/${w%%:*}.log)"; done

@@ -69,7 +69,7 @@ static const struct kernel_param_ops vr_rs_mode_ops = {
 module_param_cb(mode, &vr_rs_mode_ops, NULL, 0644);
 MODULE_PARM_DESC(mode, "read path: buggy (unwrap), checked, fixed (default)");
 
-/* Renders into a buffer race.rs fills, growing it while it says EOVERFLOW. */
+/* Renders into a buffer race.rs fills, growing it while it says ENOSPC. */
 static int vr_rs_show(struct seq_file *m, int file)
 {
 	int pid = (long)m->private;
@@ -82,7 +82,7 @@ static int vr_rs_show(struct seq_file *m, int file)
 		if (!buf)
 			return -ENOMEM;
 		n = vr_rs_read(vr_rs_reg, pid, file, READ_ONCE(vr_rs_mode), buf, size);
-		if (n != -EOVERFLOW || size >= SZ_1M)
+		if (n != -ENOSPC || size >= SZ_1M)
 			break;
 		kvfree(buf);
 		size *= 4;

@@ -20,7 +20,7 @@ int vr_rs_pid_op(const void *reg, int op, int pid);
 void vr_rs_release(const void *reg, uintptr_t owner);
 /*
  * Renders pid's status (file 0) or maps (1) through read path mode (0
- * buggy, 1 checked, 2 fixed) into buf; returns the length, -EOVERFLOW when
+ * buggy, 1 checked, 2 fixed) into buf; returns the length, -ENOSPC when
  * buf is too small, -ESRCH for no such pid. buggy panics on a zombie.
  */
 ssize_t vr_rs_read(const void *reg, int pid, int file, int mode, char *buf, size_t size);

@@ -230,6 +230,8 @@ enum Mode {
     Buggy,
     Checked,
     Fixed,
+    #[cfg(vr_uaf)]
+    Uaf,
 }
 
 impl Mode {
@@ -238,12 +240,14 @@ impl Mode {
             0 => Ok(Mode::Buggy),
             1 => Ok(Mode::Checked),
             2 => Ok(Mode::Fixed),
+            #[cfg(vr_uaf)]
+            3 => Ok(Mode::Uaf),
             _ => Err(EINVAL),
         }
     }
 }
 
-/// A `core::fmt::Write` over the glue's buffer; EOVERFLOW when full.
+/// A `core::fmt::Write` over the glue's buffer; ENOSPC when full.
 struct Out<'a> {
     buf: &'a mut [u8],
     len: usize,
@@ -268,7 +272,7 @@ enum File {
 
 /// Renders `pp` with `vmar` (`None`: a zombie, no Vm lines as on Linux).
 fn render(pp: &PProc, vmar: Option<&Vmar>, file: File, out: &mut Out<'_>) -> Result {
-    let full = |_| EOVERFLOW;
+    let full = |_| ENOSPC;
     if file == File::Maps {
         if let Some(v) = vmar {
             for m in v.maps.lock().iter() {
@@ -402,6 +406,8 @@ impl Registry {
             Mode::Buggy => read_buggy(&pp, file, out),
             Mode::Checked => read_checked(&pp, file, out),
             Mode::Fixed => read_fixed(&pp, file, out),
+            #[cfg(vr_uaf)]
+            Mode::Uaf => read_uaf(&pp, file, out),
         }
     }
 }
@@ -512,7 +518,7 @@ pub unsafe extern "C" fn vr_rs_release(reg: *const c_void, owner: usize) {
 }
 
 /// Renders pid's status (`file` 0) or maps (1) through read path `mode`
-/// into `buf`; returns the length, or -EOVERFLOW (a bigger buffer, please),
+/// into `buf`; returns the length, or -ENOSPC (a bigger buffer, please),
 /// -ESRCH, -EINVAL.
 ///
 /// # Safety
