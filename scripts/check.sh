@@ -68,7 +68,7 @@ row_cost() {
 	read -r k _ s _ <<<"$1"
 	case "$s" in
 	preempt) echo 9 ;; longhunt|kunit|kunitsafe) echo 8 ;;
-	faults|unload|stress|fuzz|suite|dkms) echo 6 ;; repro|hunt) echo 4 ;; *) echo 2 ;;
+	faults|unload|stress|fuzz|suite|dkms|contract) echo 6 ;; repro|hunt) echo 4 ;; *) echo 2 ;;
 	esac | awk -v k="$k" '{ print $1 * (k == "stock" ? 1 : 3) }'
 }
 mapfile -t rows < <(for r in "${rows[@]}"; do echo "$(row_cost "$r") $r"; done |
@@ -143,6 +143,8 @@ scenario_boot() {
 scenario_cmd() {
 	case "$1" in
 	suite|dkms) echo "/selftests/run_selftests.sh" ;;
+	# The kselftests the module under test answers, then its unload.
+	contract) echo '/selftests/run_selftests.sh; r=$?; rmmod "$VMAR_RACE_MODULE" || r=1; exit $r' ;;
 	unload) echo "/selftests/unload.sh && /selftests/init_unwind.sh" ;;
 	repro) echo "/selftests/repro -r 1000 -P 10" ;;
 	forced) echo "/selftests/repro -f -r 10" ;;
@@ -206,7 +208,7 @@ run_row() {
 	# Rows that wait for a report end with it (suites keep running: their
 	# TAP totals count).
 	case "$want:$scenario" in
-	ok:*|*:suite|*:dkms|*:preempt) ;;
+	ok:*|*:suite|*:dkms|*:preempt|*:contract) ;;
 	*) args+=(--stop-on-report) ;;
 	esac
 	log="$outdir/$i-$kernel-$mode-$scenario.log"
@@ -252,7 +254,7 @@ run_row() {
 		fi
 	fi
 	# kselftest TAP totals, summed over the suite's programs.
-	if [[ "$scenario" =~ ^(suite|dkms|preempt)$ ]]; then
+	if [[ "$scenario" =~ ^(suite|dkms|preempt|contract)$ ]]; then
 		tot=$(grep -a '^# Totals:' "$log" | awk '{
 			for (i = 3; i <= NF; i++) { split($i, kv, ":"); n[kv[1]] += kv[2] }
 			progs++ } END { if (progs) printf "pass:%d fail:%d skip:%d (%d programs)",

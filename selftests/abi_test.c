@@ -349,6 +349,9 @@ TEST_F(abi, max_procs_reached_is_eagain)
 	long spawned = vr_stat("spawned");
 	char limit[32];
 
+	if (vr_target.rust)
+		SKIP(return, "the Rust twin has no max_procs parameter");
+
 	snprintf(limit, sizeof(limit), "%ld", live + zombie + 1);
 	ASSERT_EQ(0, vr_param_write("max_procs", limit));
 	ASSERT_LT(0, spawn_extra(&self->p, self->p.fd, "last"));
@@ -359,6 +362,8 @@ TEST_F(abi, max_procs_reached_is_eagain)
 
 TEST_F(abi, max_maps_reached_is_enomem)
 {
+	if (vr_target.rust)
+		SKIP(return, "the Rust twin has no max_maps parameter");
 	ASSERT_EQ(0, vr_param_write("max_maps", "3"));
 	ASSERT_EQ(0, map(self->p.fd, self->p.pid, RW, BASE, PG));
 	ASSERT_EQ(0, map(self->p.fd, self->p.pid, RW, BASE + 2 * PG, PG));

@@ -33,8 +33,9 @@ module! {
 const PAGE: u64 = 4096;
 const MAP_FILE: u32 = 0x8; // VMAR_RACE_MAP_FILE; READ 1, WRITE 2, EXEC 4
 const MAP_FLAGS: u32 = 0xf;
-const MAX_PROCS: usize = 4096;
-const MAX_MAPS: usize = 256;
+// The C module's default max_procs and max_maps (the twin has no parameters).
+const MAX_PROCS: usize = 32768;
+const MAX_MAPS: usize = 65530;
 const NAME_LEN: usize = 16;
 
 /// One mapping; `touched` holds disjoint sorted page ranges `[a, b)`.
@@ -350,6 +351,7 @@ struct Registry {
 
 struct Inner {
     procs: RBTree<i32, Arc<PProc>>,
+    nr: usize,
     last_pid: i32,
 }
 
@@ -360,7 +362,7 @@ impl Registry {
 
     fn spawn(&self, name: [u8; NAME_LEN], owner: usize, ppid: i32) -> Result<i32> {
         let mut inner = self.inner.lock();
-        if inner.procs.iter().count() >= MAX_PROCS {
+        if inner.nr >= MAX_PROCS {
             return Err(EAGAIN);
         }
         // Cyclic pids, never one still registered (a zombie keeps its pid).
@@ -377,6 +379,7 @@ impl Registry {
             GFP_KERNEL,
         )?;
         inner.procs.try_create_and_insert(pid, pp, GFP_KERNEL)?;
+        inner.nr += 1;
         inner.last_pid = pid;
         Ok(pid)
     }
@@ -388,6 +391,7 @@ impl Registry {
             return Err(EINVAL);
         }
         inner.procs.remove(&pid);
+        inner.nr -= 1;
         Ok(())
     }
 
@@ -553,7 +557,7 @@ impl kernel::Module for VmarRaceRs {
     fn init(_module: &'static ThisModule) -> Result<Self> {
         let registry = KBox::pin_init(
             pin_init!(Registry {
-                inner <- new_mutex!(Inner { procs: RBTree::new(), last_pid: 0 }),
+                inner <- new_mutex!(Inner { procs: RBTree::new(), nr: 0, last_pid: 0 }),
             }),
             GFP_KERNEL,
         )?;
@@ -572,7 +576,7 @@ impl Drop for VmarRaceRs {
         // SAFETY: after this no glue call reaches the registry, which is
         // dropped next with every pproc still in it.
         unsafe { vr_rs_glue_exit() };
-        let n = self.registry.inner.lock().procs.iter().count();
+        let n = self.registry.inner.lock().nr;
         pr_info!("unloaded with {} pprocs not reaped\n", n);
     }
 }
