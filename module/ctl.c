@@ -164,13 +164,23 @@ static struct miscdevice vr_ctl_dev = {
 	.mode = 0600,
 };
 
-/* Load: /dev/vmar_race appears; from here on pprocs can be spawned. */
+/**
+ * vr_ctl_init() - Load: /dev/vmar_race appears; pprocs can be spawned.
+ *
+ * Context: process context; may sleep.
+ * Return: 0, or misc_register()'s error.
+ */
 int vr_ctl_init(void)
 {
 	return misc_register(&vr_ctl_dev);
 }
 
-/* Unload (no control file is open: each pins the module), or a failed load. */
+/**
+ * vr_ctl_exit() - Unload (no control file is open: each pins the module),
+ * or a failed load: /dev/vmar_race goes.
+ *
+ * Context: process context; may sleep.
+ */
 void vr_ctl_exit(void)
 {
 	misc_deregister(&vr_ctl_dev);

@@ -134,9 +134,11 @@ static const struct file_operations vr_pause_fops = {
 	.release = single_release,
 };
 
-/*
- * Load: the directory and its two files. Like every debugfs user, it goes
- * on without them if debugfs fails (each call takes an error pointer).
+/**
+ * vr_debugfs_init() - Load: the directory and its two files.
+ *
+ * Context: process context; may sleep. Like every debugfs user, it goes on
+ * without them if debugfs fails (each call takes an error pointer).
  */
 void vr_debugfs_init(void)
 {
@@ -145,9 +147,12 @@ void vr_debugfs_init(void)
 	debugfs_create_file("pause", 0600, vr_debugfs, NULL, &vr_pause_fops);
 }
 
-/*
- * Unload, or a failed load: remove the files. Once this returns no pause
- * command runs (debugfs_remove() waits for the file operations in flight).
+/**
+ * vr_debugfs_exit() - Unload, or a failed load: remove the files.
+ *
+ * Context: process context, no lock held; may sleep. Once this returns no
+ * pause command runs (debugfs_remove() waits for the file operations in
+ * flight).
  */
 void vr_debugfs_exit(void)
 {

@@ -20,7 +20,7 @@
  * - Who may read what, as task_dump_owner() and proc_pid_permission(): the
  *   spawner's euid and egid own a pid's inodes; status is 0444; maps is
  *   0444 and its open checks the reader against the spawner's credentials
- *   (procfs.c's vr_may_read_vmar()). Mode changes are refused (-EPERM),
+ *   (render.c's vr_may_read_vmar()). Mode changes are refused (-EPERM),
  *   owner changes last until the next revalidation, as in procfs.
  * - Dentries revalidate like pid_revalidate(): one whose pproc is reaped is
  *   invalid, and dropped at its last dput() (pid_delete_dentry()); the reap
@@ -322,11 +322,14 @@ static void vr_fs_kill_sb(struct super_block *sb)
 	kill_anon_super(sb);
 }
 
-/*
- * proc_flush_pid(): a reaped pid's dentries go now, not when the dcache
- * shrinks, and with them the pproc references their inodes hold (open
- * files keep theirs). Process context, no lock held; after
- * vr_pproc_reap() succeeded.
+/**
+ * vr_fs_flush_pid() - Drop a reaped pid's dentries now, like proc_flush_pid().
+ * @pid: the pid; vr_pproc_reap() succeeded for it.
+ *
+ * The dentries go now, not when the dcache shrinks, and with them the
+ * pproc references their inodes hold (open files keep theirs).
+ *
+ * Context: process context, no lock held; may sleep. Takes vr_fs_sb_lock.
  */
 void vr_fs_flush_pid(pid_t pid)
 {
@@ -376,9 +379,13 @@ static struct file_system_type vr_fs_type = {
 
 static struct proc_dir_entry *vr_fs_mount_point;
 
-/*
- * Load: /proc/vmar_race appears as an empty mount point for the filesystem.
- * Registered last: from here on a mount can pin the module.
+/**
+ * vr_fs_init() - Load: /proc/vmar_race, an empty mount point, and its
+ * filesystem.
+ *
+ * Context: process context; may sleep. Registered last: from here on a
+ * mount can pin the module.
+ * Return: 0, -ENOMEM, or register_filesystem()'s error.
  */
 int vr_fs_init(void)
 {
@@ -393,7 +400,12 @@ int vr_fs_init(void)
 	return ret;
 }
 
-/* Unload (not mounted: a mount pins the module), or a failed load. */
+/**
+ * vr_fs_exit() - Unload (not mounted: a mount pins the module), or a
+ * failed load: unregister the filesystem, remove the mount point.
+ *
+ * Context: process context; may sleep.
+ */
 void vr_fs_exit(void)
 {
 	unregister_filesystem(&vr_fs_type);

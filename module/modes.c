@@ -3,7 +3,7 @@
  * The read paths, side by side. Each finds the pproc's VMAR its own way,
  * hands it to the renderer it was given and lets go of it: what a mode
  * holds, it takes and releases in its own few lines (sparse can check the
- * locked ones). Everything they share lives in procfs.c.
+ * locked ones). Everything they share lives in render.c.
  *
  * The race window (race_delay_us, and the "found" pause point) sits where
  * each path is exposed to a concurrent exit: before the slot is looked at,
@@ -176,7 +176,14 @@ static const struct vr_read_mode vr_modes[VR_NR_MODES] = {
 		.name = "rcu", .id = VR_MODE_RCU, .read = vr_rcu_read },
 };
 
-/* The mode called @name (a trailing newline is fine), NULL if none: static. */
+/**
+ * vr_mode_find() - Find a read mode by name.
+ * @name: "buggy", "checked", "uaf", "fixed" or "rcu"; a trailing newline
+ *        is fine.
+ *
+ * Context: any context; takes no lock.
+ * Return: the mode (static: nothing to put), or NULL if there is none.
+ */
 const struct vr_read_mode *vr_mode_find(const char *name)
 {
 	unsigned int i;
@@ -188,10 +195,20 @@ const struct vr_read_mode *vr_mode_find(const char *name)
 }
 EXPORT_SYMBOL_IF_VR_TESTS(vr_mode_find);
 
-/*
- * Every read of a file goes through here: traced from start to end. The
- * caller holds a reference to @pp and no lock (a mode may sleep in its
- * race window); render() runs with what the mode holds.
+/**
+ * vr_mode_read() - Read a pproc's VMAR through a mode, traced.
+ * @pp: the pproc; the caller holds a reference to it.
+ * @ctx: the read's parameters (vr_read_ctx_init()); its mode does the read.
+ * @render: called with the state and VMAR the mode found, and with what
+ *          the mode holds (pp->lock in buggy and checked: no sleeping).
+ * @arg: passed to @render.
+ *
+ * Every read of a file goes through here. The mode lets go of the VMAR
+ * before it returns: @render must copy out what it needs.
+ *
+ * Context: process context, no lock held; may sleep (the race window).
+ * Return: what @render returned, or the mode's own error (-EIO for a None
+ * VMAR in buggy).
  */
 int vr_mode_read(struct vr_pproc *pp, const struct vr_read_ctx *ctx,
 		 vr_render_fn render, void *arg)
@@ -262,9 +279,11 @@ static const struct kernel_param_ops vr_mode_ops = {
 module_param_cb(mode, &vr_mode_ops, NULL, 0644);
 MODULE_PARM_DESC(mode, "read path: buggy, checked, uaf, fixed (default) or rcu");
 
-/*
- * The mode parameter as set at load or since, NULL if never set (KUnit).
- * No lock: one READ_ONCE(); modes are static, nothing to put.
+/**
+ * vr_mode_param() - The mode parameter as set at load or since (KUnit).
+ *
+ * Context: any context; takes no lock (one READ_ONCE()).
+ * Return: the mode (static: nothing to put), or NULL if never set.
  */
 const struct vr_read_mode *vr_mode_param(void)
 {
@@ -308,15 +327,25 @@ module_param_cb(race_delay_us, &vr_uint_ops, &vr_p_race_delay_us, 0644);
 MODULE_PARM_DESC(race_delay_us,
 		 "sleep in the reader's race window, microseconds (0-1000000, default 0)");
 
-/* unwrap_fail's name for a value it can hold (not QUIET); static, no lock. */
+/**
+ * vr_unwrap_fail_name() - The unwrap_fail parameter's name for a value.
+ * @fail: a value the parameter can hold: not VR_UNWRAP_QUIET.
+ *
+ * Context: any context; takes no lock.
+ * Return: the name, a static string.
+ */
 const char *vr_unwrap_fail_name(enum vr_unwrap_fail fail)
 {
 	return vr_unwrap_names[fail];
 }
 
-/*
- * Sample the read parameters (mode, unwrap_fail, race_delay_us) once for a
- * read of @file. No lock: each is one READ_ONCE().
+/**
+ * vr_read_ctx_init() - Sample the read parameters once for a read.
+ * @ctx: filled with mode, unwrap_fail and race_delay_us (the mode is
+ *       static: nothing to put).
+ * @file: the file being read.
+ *
+ * Context: any context; takes no lock (each is one READ_ONCE()).
  */
 void vr_read_ctx_init(struct vr_read_ctx *ctx, enum vr_file file)
 {

@@ -107,9 +107,14 @@ static bool vr_pause_slot_released(struct vr_pause_slot *s)
 	return ret;
 }
 
-/*
- * Slow path of vr_pause(): returns true if this task paused here. The
- * caller holds no lock (it may sleep pause_timeout_ms).
+/**
+ * __vr_pause() - Slow path of vr_pause(): pause here if armed for @pid.
+ * @point: the pause point.
+ * @pid: the pproc the caller works on.
+ *
+ * Context: process context, no lock held; if it pauses, sleeps (killable)
+ * until released, pause_timeout_ms at most. Takes vr_pause_lock.
+ * Return: true if this task paused here (and has been let go).
  */
 bool __vr_pause(enum vr_pause_point point, pid_t pid)
 {
@@ -162,11 +167,18 @@ bool __vr_pause(enum vr_pause_point point, pid_t pid)
 }
 EXPORT_SYMBOL_IF_VR_TESTS(__vr_pause);
 
-/*
- * Arm @point for @pid: -EBUSY if it is armed, -ENOSPC if no slot is free.
+/**
+ * vr_pause_arm() - Arm a pause point for one pid.
+ * @point: the pause point.
+ * @pid: the pid; the first task to reach @point for it pauses.
+ *
  * The key goes up before the slot is visible, so that a release racing
- * with us never drops it below the number of armed slots. Process context
- * (static_branch_inc() takes cpus_read_lock()), no lock held.
+ * with us never drops it below the number of armed slots.
+ *
+ * Context: process context, no lock held; may sleep (static_branch_inc()
+ * takes cpus_read_lock()). Takes vr_pause_lock.
+ * Return: 0; -EINVAL for a bad point or pid; -EBUSY if it is armed;
+ * -ENOSPC if no slot is free.
  */
 int vr_pause_arm(enum vr_pause_point point, pid_t pid)
 {
@@ -210,9 +222,16 @@ static bool vr_pause_let_go(struct vr_pause_slot *s)
 	return true;
 }
 
-/*
- * Release @point of @pid: wake its task, or disarm it if nobody reached it.
- * -ENOENT if it is not armed. Process context, no lock held.
+/**
+ * vr_pause_release() - Release a pause point of one pid.
+ * @point: the pause point.
+ * @pid: the pid.
+ *
+ * Wakes the task paused there, or disarms the point if nobody reached it.
+ *
+ * Context: process context, no lock held; may sleep (static_branch_dec()).
+ * Takes vr_pause_lock.
+ * Return: 0, or -ENOENT if it is not armed (or already released).
  */
 int vr_pause_release(enum vr_pause_point point, pid_t pid)
 {
@@ -247,10 +266,16 @@ static int vr_pause_state(enum vr_pause_point point, pid_t pid)
 	return ret;
 }
 
-/*
- * Wait until a task reaches @point of @pid: 0, -ENOENT (not armed, or
- * released meanwhile), -ETIMEDOUT, or -EINTR on a signal. Sleeps: no lock
- * held.
+/**
+ * vr_pause_wait() - Wait until a task reaches a pause point of one pid.
+ * @point: the pause point.
+ * @pid: the pid.
+ * @timeout: the longest wait, in jiffies.
+ *
+ * Context: process context, no lock held; sleeps (interruptible). Takes
+ * vr_pause_lock.
+ * Return: 0; -EINVAL for a bad point; -ENOENT if it is not armed (or was
+ * released meanwhile); -ETIMEDOUT; -EINTR on a signal.
  */
 int vr_pause_wait(enum vr_pause_point point, pid_t pid, unsigned long timeout)
 {
@@ -292,9 +317,12 @@ static void vr_pause_let_go_pid(pid_t pid)
 	wake_up_all(&vr_pause_wq);
 }
 
-/*
- * Free every slot: release paused tasks, disarm the rest. Process context,
- * no lock held; unload calls it once nothing can arm any more.
+/**
+ * vr_pause_release_all() - Free every slot: release paused tasks, disarm
+ * the rest.
+ *
+ * Context: process context, no lock held; may sleep. Takes vr_pause_lock.
+ * Unload calls it once nothing can arm any more.
  */
 void vr_pause_release_all(void)
 {
@@ -302,11 +330,15 @@ void vr_pause_release_all(void)
 }
 EXPORT_SYMBOL_IF_VR_TESTS(vr_pause_release_all);
 
-/*
- * A pid is reaped: what is still armed for it can never be reached (a new
- * pproc with the same number is a different one), so it is disarmed. A
- * task paused there holds its pproc and waits for its release as before.
- * Process context, no lock held; the registry calls it after DEAD.
+/**
+ * vr_pause_forget() - Disarm what is armed for a reaped pid.
+ * @pid: the pid; the registry calls this after its pproc became DEAD.
+ *
+ * What is still armed for @pid can never be reached (a new pproc with the
+ * same number is a different one). A task paused there holds its pproc
+ * and waits for its release as before.
+ *
+ * Context: process context, no lock held; may sleep. Takes vr_pause_lock.
  */
 void vr_pause_forget(pid_t pid)
 {
@@ -315,7 +347,14 @@ void vr_pause_forget(pid_t pid)
 
 /* ---- what debugfs.c's pause file needs ---- */
 
-/* The point called @name, in *point; -EINVAL if there is none. No lock. */
+/**
+ * vr_pause_point_parse() - Find a pause point by name.
+ * @name: "found", "held", "cleared", "free" or "published".
+ * @point: set to the point.
+ *
+ * Context: any context; takes no lock.
+ * Return: 0, or -EINVAL if there is no such point.
+ */
 int vr_pause_point_parse(const char *name, enum vr_pause_point *point)
 {
 	int i = match_string(vr_pause_names, VR_NR_PAUSE, name);
@@ -326,9 +365,12 @@ int vr_pause_point_parse(const char *name, enum vr_pause_point *point)
 	return 0;
 }
 
-/*
- * Print the slots in use, one line each, after a header line. Takes
- * vr_pause_lock: seq_printf() only, no sleeping.
+/**
+ * vr_pause_print() - Print the slots in use, one line each, after a header.
+ * @m: the seq_file.
+ *
+ * Context: process context, no lock held; does not sleep. Takes
+ * vr_pause_lock around the seq_printf()s.
  */
 void vr_pause_print(struct seq_file *m)
 {

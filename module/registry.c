@@ -26,9 +26,12 @@ static struct vr_uint_param vr_p_max_procs = { 1, VR_PID_MAX - 1, 32768 };
 module_param_cb(max_procs, &vr_uint_ops, &vr_p_max_procs, 0644);
 MODULE_PARM_DESC(max_procs, "most live plus zombie pprocs (1-4194303, default 32768)");
 
-/*
- * A new owner (an open control file), one reference, which
- * vr_owner_release() drops. NULL if out of memory.
+/**
+ * vr_owner_create() - Allocate an owner, for an open control file.
+ *
+ * Context: process context; may sleep (GFP_KERNEL_ACCOUNT).
+ * Return: the owner with one reference, which the caller gives to
+ * vr_owner_release(), or NULL if out of memory.
  */
 struct vr_owner *vr_owner_create(void)
 {
@@ -62,7 +65,15 @@ static void vr_pproc_release(struct vr_pproc *pp)
 	put_cred(pp->cred);
 }
 
-/* Drop a pproc reference; process context, no lock held. */
+/**
+ * vr_pproc_put() - Drop a reference to a pproc.
+ * @pp: the pproc; the caller's reference is consumed.
+ *
+ * The last reference releases its spawner pid and credentials and frees
+ * @pp after an RCU grace period, so RCU lookups may still look at it.
+ *
+ * Context: process context, no lock held.
+ */
 void vr_pproc_put(struct vr_pproc *pp)
 {
 	if (refcount_dec_and_test(&pp->users)) {
@@ -72,9 +83,14 @@ void vr_pproc_put(struct vr_pproc *pp)
 }
 EXPORT_SYMBOL_IF_VR_TESTS(vr_pproc_put);
 
-/*
- * Look a published pid up under RCU; the caller owns the returned
- * reference: drop it with vr_pproc_put().
+/**
+ * vr_pproc_find() - Look a published pid up.
+ * @pid: the pid.
+ *
+ * Context: takes no lock (RCU and refcount_inc_not_zero()), does not sleep.
+ * Return: the pproc, which may be reaped (vr_pproc_reaped()), with a
+ * reference the caller drops with vr_pproc_put(); NULL if @pid is not
+ * published.
  */
 struct vr_pproc *vr_pproc_find(pid_t pid)
 {
@@ -91,10 +107,13 @@ struct vr_pproc *vr_pproc_find(pid_t pid)
 }
 EXPORT_SYMBOL_IF_VR_TESTS(vr_pproc_find);
 
-/*
- * The published pproc with the lowest pid >= *pid, with a reference, and
- * its pid in *pid; NULL when there is none. Readdir walks pids with it.
- * Drop the reference with vr_pproc_put().
+/**
+ * vr_pproc_next() - Find the published pproc with the lowest pid >= *@pid.
+ * @pid: where to start; set to the found pproc's pid. Readdir walks with it.
+ *
+ * Context: takes no lock (RCU and refcount_inc_not_zero()), does not sleep.
+ * Return: the pproc, which may be reaped, with a reference the caller
+ * drops with vr_pproc_put(); NULL if there is none (*@pid unchanged).
  */
 struct vr_pproc *vr_pproc_next(unsigned long *pid)
 {
@@ -113,11 +132,17 @@ struct vr_pproc *vr_pproc_next(unsigned long *pid)
 	return found;
 }
 
-/*
- * The running pproc's VMAR with a reference; NULL once exited. Like Linux's
- * get_task_mm(): take the lock, take a reference if the slot is set, drop
- * the lock. The ioctls and the "fixed" read mode use it. Takes pp->lock:
- * the caller holds a pproc reference and no lock. Drop with vr_vmar_put().
+/**
+ * vr_pproc_vmar_get() - Take a reference to a pproc's VMAR.
+ * @pp: the pproc; the caller holds a reference to it.
+ *
+ * Like Linux's get_task_mm(): take the lock, take a reference if the slot
+ * is set, drop the lock. The ioctls and the "fixed" read mode use it.
+ *
+ * Context: process context, no lock held; takes and releases pp->lock,
+ * does not sleep.
+ * Return: the VMAR with a reference the caller drops with vr_vmar_put(),
+ * or NULL once the pproc exited.
  */
 struct vr_vmar *vr_pproc_vmar_get(struct vr_pproc *pp)
 {
@@ -132,12 +157,20 @@ struct vr_vmar *vr_pproc_vmar_get(struct vr_pproc *pp)
 }
 EXPORT_SYMBOL_IF_VR_TESTS(vr_pproc_vmar_get);
 
-/*
- * Spawn, part one: a running pproc with its VMAR and its pid reserved
- * (lookups do not find it yet), spawned by current: its tgid is the PPid,
- * its credentials own the files and decide who reads the maps. Nobody but
- * the caller can reach it until vr_pproc_publish(); vr_pproc_abort() undoes
- * it by pointer. Process context, no lock held; the owner must be live.
+/**
+ * vr_pproc_spawn() - Spawn, part one: a running pproc, not yet findable.
+ * @o: the owner; the caller holds its reference (not yet released). The
+ *     pproc takes another.
+ * @name: the pproc's name; NULL or "" for "pproc".
+ *
+ * The pproc has its VMAR and a reserved pid, and is spawned by current:
+ * its tgid is the PPid, its credentials own the files and decide who reads
+ * the maps.
+ *
+ * Context: process context, no lock held; may sleep.
+ * Return: the pproc, which nobody but the caller can reach; the caller
+ * must pass it to vr_pproc_publish() or vr_pproc_abort(). ERR_PTR(-EAGAIN)
+ * past max_procs or with the pid space full, ERR_PTR(-ENOMEM).
  */
 struct vr_pproc *vr_pproc_spawn(struct vr_owner *o, const char *name)
 {
@@ -192,12 +225,17 @@ out_count:
 }
 EXPORT_SYMBOL_IF_VR_TESTS(vr_pproc_spawn);
 
-/*
- * Spawn, part two: the pid finds the pproc, the owner's close exits it.
- * Once xa_store() returns, any descriptor may exit and reap the pid and RCU
- * may free the pproc, so everything else is done before it, and pp is not
- * touched after it (the "published" pause point holds us right there).
- * Consumes the spawn's pointer: the caller may not use pp afterwards.
+/**
+ * vr_pproc_publish() - Spawn, part two: the pid finds the pproc.
+ * @pp: from vr_pproc_spawn(); consumed: the caller may not use it after.
+ *
+ * The pproc's two references go to the registry and the owner's list (the
+ * owner's close exits it). Once xa_store() returns, any descriptor may
+ * exit and reap the pid and RCU may free the pproc, so everything else is
+ * done before it, and @pp is not touched after it (the "published" pause
+ * point holds us right there).
+ *
+ * Context: process context, no lock held; may sleep. Takes o->lock.
  */
 void vr_pproc_publish(struct vr_pproc *pp)
 {
@@ -215,7 +253,13 @@ void vr_pproc_publish(struct vr_pproc *pp)
 }
 EXPORT_SYMBOL_IF_VR_TESTS(vr_pproc_publish);
 
-/* Undo an unpublished spawn: nobody else ever saw this pproc; frees it. */
+/**
+ * vr_pproc_abort() - Undo an unpublished spawn.
+ * @pp: from vr_pproc_spawn(), never published; freed here with its VMAR,
+ *      and its pid and owner reference go.
+ *
+ * Context: process context, no lock held; may sleep.
+ */
 void vr_pproc_abort(struct vr_pproc *pp)
 {
 	struct vr_vmar *v = rcu_dereference_protected(pp->slot, true);
@@ -230,13 +274,20 @@ void vr_pproc_abort(struct vr_pproc *pp)
 }
 EXPORT_SYMBOL_IF_VR_TESTS(vr_pproc_abort);
 
-/*
- * Exit: clear the slot under pp->lock (the NULL is published to RCU
- * readers, and the release store of ZOMBIE orders it for lockless state
- * readers), then drop the slot's VMAR reference outside the lock. Exactly
- * one caller wins the RUNNING -> ZOMBIE transition; the others get -EINVAL
- * (a zombie) or -ESRCH (reaped), decided under the lock. The caller holds
- * a reference to pp and no lock; may sleep (the last vr_vmar_put()).
+/**
+ * vr_pproc_exit() - Exit a running pproc.
+ * @pp: the pproc; the caller holds a reference to it, which it keeps.
+ *
+ * Clears the slot under pp->lock (the NULL is published to RCU readers,
+ * and the release store of ZOMBIE orders it for lockless state readers),
+ * then drops the slot's VMAR reference, and the owner list's pproc
+ * reference if it is still on the list, outside the lock. Exactly one
+ * caller wins the RUNNING -> ZOMBIE transition, decided under the lock.
+ *
+ * Context: process context, no lock held; may sleep (the last
+ * vr_vmar_put()). Takes pp->lock, then o->lock (not nested).
+ * Return: 0 if this call exited it, -EINVAL if it is a zombie, -ESRCH if
+ * it is reaped.
  */
 int vr_pproc_exit(struct vr_pproc *pp)
 {
@@ -277,9 +328,15 @@ int vr_pproc_exit(struct vr_pproc *pp)
 }
 EXPORT_SYMBOL_IF_VR_TESTS(vr_pproc_exit);
 
-/*
- * The spawning file is closing: exit every pproc it still runs, then drop
- * the reference vr_owner_create() gave. Process context, may sleep.
+/**
+ * vr_owner_release() - The spawning file is closing: exit its pprocs.
+ * @o: the owner; the reference vr_owner_create() gave is consumed.
+ *
+ * Exits every pproc @o still runs, taking the owner list's reference of
+ * each and dropping it after.
+ *
+ * Context: process context, no lock held; may sleep. Takes o->lock and
+ * each pproc's pp->lock (not nested).
  */
 void vr_owner_release(struct vr_owner *o)
 {
@@ -310,11 +367,18 @@ static void vr_unpublish(struct vr_pproc *pp)
 	vr_pproc_put(pp);
 }
 
-/*
- * Reap a zombie: DEAD under its lock (from then on every /proc/vmar_race
- * handle to it fails with -ESRCH and its dentries are stale), then its pid
- * goes. Files and dentries may keep the pproc itself, never its pid.
- * Process context, no lock held. Disarms the pid's pause points.
+/**
+ * vr_pproc_reap() - Reap a zombie.
+ * @pid: its pid.
+ *
+ * DEAD under its lock (from then on every /proc/vmar_race handle to it
+ * fails with -ESRCH and its dentries are stale), then its pid goes with
+ * the registry's reference, and its pause points are disarmed. Files and
+ * dentries may keep the pproc itself, never its pid.
+ *
+ * Context: process context, no lock held; may sleep. Takes pp->lock.
+ * Return: 0; -ESRCH if @pid is not published or a concurrent reap won;
+ * -EINVAL if the pproc is running.
  */
 int vr_pproc_reap(pid_t pid)
 {
@@ -344,7 +408,12 @@ int vr_pproc_reap(pid_t pid)
 }
 EXPORT_SYMBOL_IF_VR_TESTS(vr_pproc_reap);
 
-/* Load: the slab caches; 0 or -ENOMEM. */
+/**
+ * vr_registry_init() - Load: create the pproc and owner slab caches.
+ *
+ * Context: process context; may sleep. Undoes itself on failure.
+ * Return: 0, or -ENOMEM.
+ */
 int vr_registry_init(void)
 {
 	vr_pproc_cachep = KMEM_CACHE(vr_pproc, 0);
@@ -356,10 +425,13 @@ int vr_registry_init(void)
 	return -ENOMEM;
 }
 
-/*
- * Unload: no control file is open and the filesystem is not mounted (each
- * holds a module reference), so nothing can run or read. Reap what is left
- * and wait for the RCU frees; vr_vmar_exit() may run after this.
+/**
+ * vr_registry_exit() - Unload: exit and reap every pproc, free the caches.
+ *
+ * Context: process context, no lock held; may sleep. No control file is
+ * open and the filesystem is not mounted (each holds a module reference),
+ * so nothing can run or read. Waits for the RCU frees: vr_vmar_exit() may
+ * run after this.
  */
 void vr_registry_exit(void)
 {

@@ -141,9 +141,13 @@ module_param_cb(trace_dump_on_report, &vr_trace_dump_ops, &vr_trace_dump_on_repo
 MODULE_PARM_DESC(trace_dump_on_report,
 		 "after a KASAN or KCSAN report or a warning, stop tracing and print the trace buffer to the console (default N)");
 
-/*
- * Load: find the console tracepoint (KCSAN kernels) and register the
- * probes if trace_dump_on_report is on. Takes vr_trace_probe_lock; sleeps.
+/**
+ * vr_trace_init() - Load: find the console tracepoint (KCSAN kernels) and
+ * register the probes if trace_dump_on_report is on.
+ *
+ * Context: process context, no lock held; may sleep. Takes
+ * vr_trace_probe_lock. Warns, and goes on without the probes, if they
+ * cannot be registered.
  */
 void vr_trace_init(void)
 {
@@ -160,7 +164,13 @@ void vr_trace_init(void)
 			ret);
 }
 
-/* Unload, or a failed load: unregister the probes, wait for a dump. */
+/**
+ * vr_trace_exit() - Unload, or a failed load: unregister the probes, wait
+ * for a dump.
+ *
+ * Context: process context, no lock held; may sleep. Takes
+ * vr_trace_probe_lock.
+ */
 void vr_trace_exit(void)
 {
 	mutex_lock(&vr_trace_probe_lock);

@@ -45,7 +45,12 @@ static void vr_vmar_ctor(void *obj)
 	spin_lock_init(&v->lock);
 }
 
-/* Load: the slab caches; 0 or -ENOMEM. */
+/**
+ * vr_vmar_init() - Load: create the VMAR and mapping slab caches.
+ *
+ * Context: process context; may sleep. Undoes itself on failure.
+ * Return: 0, or -ENOMEM.
+ */
 int vr_vmar_init(void)
 {
 	vr_vmar_cachep = kmem_cache_create("vr_vmar", sizeof(struct vr_vmar),
@@ -57,14 +62,27 @@ int vr_vmar_init(void)
 	return -ENOMEM;
 }
 
-/* Unload: every VMAR is freed, the caller waited for pending RCU frees. */
+/**
+ * vr_vmar_exit() - Unload: destroy the slab caches.
+ *
+ * Context: process context; may sleep. Every VMAR is freed and the caller
+ * waited for the pending RCU frees (vr_registry_exit()).
+ */
 void vr_vmar_exit(void)
 {
 	kmem_cache_destroy(vr_mapping_cachep);
 	kmem_cache_destroy(vr_vmar_cachep);
 }
 
-/* A request's range: page-aligned, not empty, not wrapping; -EINVAL if not. */
+/**
+ * vr_range_check() - Check a request's range.
+ * @start: first address.
+ * @len: length in bytes.
+ *
+ * Context: any context; takes no lock.
+ * Return: 0 if the range is page-aligned, not empty and does not wrap,
+ * else -EINVAL.
+ */
 int vr_range_check(u64 start, u64 len)
 {
 	u64 end;
@@ -77,9 +95,13 @@ int vr_range_check(u64 start, u64 len)
 }
 EXPORT_SYMBOL_IF_VR_TESTS(vr_range_check);
 
-/*
- * A new VMAR, one reference (drop it with vr_vmar_put()), NULL if out of
- * memory; v->lock comes unlocked from the constructor.
+/**
+ * vr_vmar_create() - Allocate an empty VMAR.
+ *
+ * Context: process context; may sleep (GFP_KERNEL_ACCOUNT).
+ * Return: the VMAR (v->lock unlocked, from the constructor; v->pid 0 until
+ * the caller sets it) with one reference, which the caller drops with
+ * vr_vmar_put(), or NULL if out of memory.
  */
 struct vr_vmar *vr_vmar_create(void)
 {
@@ -101,7 +123,14 @@ struct vr_vmar *vr_vmar_create(void)
 }
 EXPORT_SYMBOL_IF_VR_TESTS(vr_vmar_create);
 
-/* Another reference: the caller holds one, or pp->lock over a slot that does. */
+/**
+ * vr_vmar_get() - Take another reference to a VMAR.
+ * @v: the VMAR; the caller holds a reference to it, or holds pp->lock over
+ *     a slot that points to it (the slot's reference keeps it).
+ *
+ * Context: any context; takes no lock, does not sleep. The new reference
+ * is dropped with vr_vmar_put().
+ */
 void vr_vmar_get(struct vr_vmar *v)
 {
 	int old;
@@ -135,14 +164,19 @@ static void vr_vmar_free_rcu(struct rcu_head *rcu)
 	atomic_long_dec(&vr_stats.vmars_alive);
 }
 
-/*
- * Drop a reference; process context only. The last one tears the mappings
- * down at once (nobody may reach them any more; bounded by max_maps and
- * max_pages, with IRQs on and cond_resched()) and frees the object after a
- * grace period, so an RCU reader whose refcount_inc_not_zero() fails still
- * reads valid memory. A task let go from the "free" pause point waits for
- * the grace period and frees it itself: when it returns, the memory is
- * back in the slab, which is what a forced use-after-free needs.
+/**
+ * vr_vmar_put() - Drop a reference to a VMAR.
+ * @v: the VMAR; the caller's reference is consumed.
+ *
+ * The last reference tears the mappings down at once (nobody may reach
+ * them any more; bounded by max_maps and max_pages, with cond_resched())
+ * and frees @v after a grace period, so an RCU reader whose
+ * refcount_inc_not_zero() fails still reads valid memory. A task let go
+ * from the "free" pause point waits for the grace period and frees it
+ * itself: when it returns, the memory is back in the slab, which is what a
+ * forced use-after-free needs.
+ *
+ * Context: process context, no lock held; may sleep.
  */
 void vr_vmar_put(struct vr_vmar *v)
 {
@@ -180,7 +214,15 @@ void vr_vmar_put(struct vr_vmar *v)
 }
 EXPORT_SYMBOL_IF_VR_TESTS(vr_vmar_put);
 
-/* First mapping that ends above addr, or NULL. Caller holds mutex or lock. */
+/**
+ * vr_vmar_first_from() - Find the first mapping that ends above an address.
+ * @v: the VMAR; the caller keeps it alive and holds v->mutex or v->lock.
+ * @addr: the address.
+ *
+ * Context: any context; takes no lock, does not sleep.
+ * Return: the mapping, valid while the caller's lock is held (it carries
+ * no reference), or NULL if there is none.
+ */
 struct vr_mapping *vr_vmar_first_from(struct vr_vmar *v, u64 addr)
 {
 	struct rb_node *n = v->maps.rb_node;
@@ -200,7 +242,14 @@ struct vr_mapping *vr_vmar_first_from(struct vr_vmar *v, u64 addr)
 }
 EXPORT_SYMBOL_IF_VR_TESTS(vr_vmar_first_from);
 
-/* The mapping after m, or NULL. Caller holds v->mutex or v->lock. */
+/**
+ * vr_vmar_next() - Find the next mapping of a VMAR.
+ * @m: a mapping; the caller holds its VMAR's v->mutex or v->lock.
+ *
+ * Context: any context; takes no lock, does not sleep.
+ * Return: the mapping after @m, valid while the caller's lock is held, or
+ * NULL if @m is the last.
+ */
 struct vr_mapping *vr_vmar_next(struct vr_mapping *m)
 {
 	struct rb_node *n = rb_next(&m->node);
@@ -222,11 +271,18 @@ static void vr_insert(struct vr_vmar *v, struct vr_mapping *new)
 	rb_insert_color(&new->node, &v->maps);
 }
 
-/*
- * Like mmap() at a fixed address: -EEXIST on overlap, -ENOMEM past max_maps
- * mappings or max_pages mapped pages (RLIMIT_AS), -EINTR if killed while
- * waiting for another writer. The caller holds a reference to v and no
- * lock; takes v->mutex, then v->lock.
+/**
+ * vr_vmar_map() - Map a range, like mmap() at a fixed address.
+ * @v: the VMAR; the caller holds a reference to it.
+ * @start: first address, page-aligned.
+ * @len: length in bytes, page-aligned.
+ * @flags: VMAR_RACE_PROT_* and VMAR_RACE_MAP_FILE.
+ *
+ * Context: process context, no lock held; may sleep. Takes v->mutex
+ * (killable), then v->lock.
+ * Return: 0; -EINVAL for bad flags or range; -EEXIST on overlap; -ENOMEM
+ * out of memory or past max_maps mappings or max_pages mapped pages
+ * (RLIMIT_AS); -EINTR if killed while waiting for another writer.
  */
 int vr_vmar_map(struct vr_vmar *v, u64 start, u64 len, u32 flags)
 {
@@ -270,12 +326,20 @@ int vr_vmar_map(struct vr_vmar *v, u64 start, u64 len, u32 flags)
 }
 EXPORT_SYMBOL_IF_VR_TESTS(vr_vmar_map);
 
-/*
- * Like munmap(): cut [start, start + len) out, splitting what it straddles.
- * Only a split allocates (and may fail with -ENOMEM, or pass max_maps).
- * The touched pages go first, under the mutex only; then the tree and the
- * counters change in one v->lock section. The caller holds a reference to
- * v and no lock.
+/**
+ * vr_vmar_unmap() - Unmap a range, like munmap().
+ * @v: the VMAR; the caller holds a reference to it.
+ * @start: first address, page-aligned.
+ * @len: length in bytes, page-aligned.
+ *
+ * Cuts [start, start + len) out, splitting what it straddles. The touched
+ * pages go first, under the mutex only; then the tree and the counters
+ * change in one v->lock section.
+ *
+ * Context: process context, no lock held; may sleep. Takes v->mutex
+ * (killable), then v->lock.
+ * Return: 0; -EINVAL for a bad range; -ENOMEM if a needed split cannot be
+ * allocated or would pass max_maps; -EINTR if killed while waiting.
  */
 int vr_vmar_unmap(struct vr_vmar *v, u64 start, u64 len)
 {
@@ -356,12 +420,21 @@ static bool vr_covered(struct vr_vmar *v, u64 start, u64 end)
 	return at >= end;
 }
 
-/*
- * Fault in every page of [start, start + len), which must be mapped: each
- * page is counted in RSS once. At most max_pages pages are mapped, so the
- * work is bounded; a fatal signal stops it (-EINTR) within 1024 pages. On
+/**
+ * vr_vmar_touch() - Fault in every page of a mapped range.
+ * @v: the VMAR; the caller holds a reference to it.
+ * @start: first address, page-aligned.
+ * @len: length in bytes, page-aligned.
+ *
+ * Each page is counted in RSS once. At most max_pages pages are mapped, so
+ * the work is bounded; a fatal signal stops it within 1024 pages. On
  * -ENOMEM or -EINTR the pages touched so far stay resident, as after a
- * partial page-fault loop. The caller holds a reference to v and no lock.
+ * partial page-fault loop.
+ *
+ * Context: process context, no lock held; may sleep. Takes v->mutex
+ * (killable), then v->lock.
+ * Return: 0; -EINVAL for a bad range; -ENOMEM if the range is not wholly
+ * mapped or out of memory; -EINTR if killed.
  */
 int vr_vmar_touch(struct vr_vmar *v, u64 start, u64 len)
 {

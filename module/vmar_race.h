@@ -5,45 +5,30 @@
  * Include this header first: it sets pr_fmt for every file of the module.
  *
  * Lifetime and locking rules:
- *
- * - struct vr_pproc is owned by the registry (one reference from spawn until
- *   reap), by its owner's list while it runs (one reference), and by whoever
- *   looked it up (vr_pproc_find()). It is freed after an RCU grace period
- *   when the last reference goes, so RCU lookups may use it.
- * - pp->state and pp->slot change only under pp->lock (a spinlock, like
- *   task_lock()): RUNNING -> ZOMBIE at exit, ZOMBIE -> DEAD at reap. Exit
- *   clears the slot before it stores ZOMBIE with release semantics, so a
- *   reader that loads the state with acquire first and the slot second (as
- *   proc_pid_status() prints the state before get_task_mm()) never sees a
- *   zombie with a VMAR.
- * - struct vr_vmar is owned by its pproc's slot and by every reader holding a
- *   reference. Exit clears the slot under pp->lock (publishing NULL to RCU
- *   readers), then drops the slot's reference. The last reference tears the
- *   VMAR down in process context (vr_vmar_put() may sleep) and frees it
- *   after an RCU grace period.
- * - A reader may look at pp->slot only under pp->lock, or under
- *   rcu_read_lock() with refcount_inc_not_zero(); the "buggy" and "uaf" read
- *   modes break this on purpose (modes.c). A mode renders through a
- *   callback it is handed, so each mode's lock and unlock, or get and put,
- *   sit in its own few lines.
- * - v->mutex serialises MAP/UNMAP/TOUCH (they allocate; waiters are
- *   killable) and guards v->resident; v->lock, a spinlock, protects the
- *   mapping tree and RSS counters for readers. Lock order: pp->lock ->
- *   v->lock; v->mutex -> v->lock. Never sleep under a spinlock: maps are
- *   copied out a batch at a time; per-page work (TOUCH, UNMAP, teardown)
- *   runs under the mutex only, bounded by max_pages, with cond_resched().
- * - pprocs, owners, VMARs and mappings come from the module's own slab
- *   caches (vr_pproc, vr_owner, vr_vmar, vr_mapping: failslab can target
- *   them); unload destroys them after rcu_barrier().
- * - What a reader walks is a chain of weak handles, each upgraded under a
- *   rule, as in Linux (file -> struct pid -> task -> mm):
- *   file or dentry -> pproc: an inode of /proc/vmar_race (fs.c) holds a
- *   counted pproc reference, never the VMAR, and upgrades it on every open,
- *   read and revalidation by checking that the pproc is not reaped (DEAD:
- *   -ESRCH, stale dentry); pid -> pproc: vr_pproc_find() under RCU with
- *   refcount_inc_not_zero(), published pprocs only; pproc -> VMAR: the
- *   mode's read path, correct only under pp->lock or RCU with
- *   refcount_inc_not_zero() (fixed, checked, rcu).
+ * - A pproc is counted by the registry (spawn to reap), its owner's list
+ *   (while running) and each lookup; freed an RCU grace period after the
+ *   last put, so RCU lookups may use it.
+ * - A VMAR is counted by its pproc's slot and each reader; the last put
+ *   tears it down in process context (vr_vmar_put() may sleep) and frees it
+ *   an RCU grace period later.
+ * - pp->lock (a spinlock) guards pp->state and pp->slot. Exit clears the
+ *   slot (RCU sees NULL), then stores ZOMBIE with release, and drops the
+ *   slot's reference after unlocking; reap stores DEAD.
+ * - Readers load the state with acquire, then the slot (proc_pid_status()'s
+ *   order), so a zombie never has a VMAR; they read the slot only under
+ *   pp->lock, or under RCU with refcount_inc_not_zero() ("buggy" and "uaf"
+ *   break this on purpose), each mode in its own few lines.
+ * - v->mutex serialises MAP/UNMAP/TOUCH (they allocate; waits are killable)
+ *   and guards v->resident; v->lock, a spinlock, guards the tree and RSS.
+ * - Lock order: pp->lock -> v->lock; v->mutex -> v->lock.
+ * - Never sleep under a spinlock: maps are copied a batch at a time; per-page
+ *   work holds only v->mutex, bounded by max_pages, with cond_resched().
+ * - Own slab caches (vr_pproc, vr_owner, vr_vmar, vr_mapping: for failslab),
+ *   destroyed at unload after rcu_barrier().
+ * - Handles (Linux: file -> pid -> task -> mm): an inode (fs.c) holds a
+ *   pproc reference, never the VMAR, checked on each open, read and
+ *   revalidation (reaped: -ESRCH, stale dentry); pid -> pproc is
+ *   vr_pproc_find() (published only); pproc -> VMAR is the mode's read path.
  */
 #ifndef VMAR_RACE_H
 #define VMAR_RACE_H
@@ -92,6 +77,11 @@ struct vr_mapping {
 	u32 flags;	/* VMAR_RACE_PROT_* | VMAR_RACE_MAP_FILE */
 };
 
+/*
+ * struct vr_vmar - a pproc's address space. VMAR: Virtual Memory Address
+ * Region, Asterinas's name for a process's address space (Linux's struct
+ * mm_struct).
+ */
 struct vr_vmar {
 	refcount_t users;
 	struct mutex mutex;		/* serialises writers */
@@ -110,6 +100,7 @@ enum vr_state { VR_RUNNING, VR_ZOMBIE, VR_DEAD };
 
 struct vr_owner;
 
+/* struct vr_pproc - a pseudo-process: pid, state and the slot of its VMAR. */
 struct vr_pproc {
 	refcount_t users;
 	pid_t pid;
@@ -139,7 +130,7 @@ struct vr_owner {
  *               stats.c (struct vr_stats), pause.c (the mechanism),
  *               trace.c (the trace events)
  *   core        vmar.c, registry.c (calls pause.c, never the reverse),
- *               modes.c (the read paths), procfs.c (the renderers)
+ *               modes.c (the read paths), render.c (the renderers)
  *   interfaces  ctl.c (/dev/vmar_race), fs.c (/proc/vmar_race), debugfs.c
  *               (the stats file and the pause commands): each has init/exit
  *   top         main.c: calls the init and exit functions in order
@@ -253,7 +244,15 @@ int vr_pproc_exit(struct vr_pproc *pp);
 int vr_pproc_reap(pid_t pid);
 struct vr_vmar *vr_pproc_vmar_get(struct vr_pproc *pp);
 
-/* Reaped: a handle to it (an inode's reference) upgrades to nothing. */
+/**
+ * vr_pproc_reaped() - Is a pproc reaped (DEAD)?
+ * @pp: the pproc; the caller holds a reference to it, or rcu_read_lock().
+ *
+ * A reaped pproc's handles (an inode's reference) upgrade to nothing.
+ *
+ * Context: any context; takes no lock (one READ_ONCE()).
+ * Return: true once reaped.
+ */
 static inline bool vr_pproc_reaped(const struct vr_pproc *pp)
 {
 	return READ_ONCE(pp->state) == VR_DEAD;
@@ -263,7 +262,7 @@ static inline bool vr_pproc_reaped(const struct vr_pproc *pp)
 void vr_trace_init(void);
 void vr_trace_exit(void);
 
-/* procfs.c: what the files show */
+/* render.c: what the files show */
 extern const struct file_operations vr_status_fops;
 extern const struct file_operations vr_maps_fops;
 int vr_render_status(struct seq_file *m, struct vr_pproc *pp,
@@ -318,7 +317,16 @@ void vr_pause_forget(pid_t pid);
 int vr_pause_point_parse(const char *name, enum vr_pause_point *point);
 void vr_pause_print(struct seq_file *m);
 
-/* Returns true if the task paused here (and has been let go). */
+/**
+ * vr_pause() - A pause point: pause here if it is armed for @pid.
+ * @point: the pause point.
+ * @pid: the pproc the caller works on.
+ *
+ * Unarmed, it costs one static branch.
+ *
+ * Context: process context, no lock held; may sleep (__vr_pause()).
+ * Return: true if the task paused here (and has been let go).
+ */
 static __always_inline bool vr_pause(enum vr_pause_point point, pid_t pid)
 {
 #ifdef CONFIG_DEBUG_ATOMIC_SLEEP

@@ -102,10 +102,11 @@ for spec in "buggy stock 0 natural" "buggy stock 1000 natural" "uaf debug 0 natu
 	params=(--param race_delay_us="$delay")
 	# buggy: the fork reproducer (it panics); uaf: threaded readers, stopped
 	# as soon as KASAN reports, or one forced round.
-	cmd=(/selftests/repro -r 0 -d $cap -R -P 0)
+	scen=bench-race
 	[ "$mode" = buggy ] && params+=(--param unwrap_fail=panic)
-	[ "$mode" = uaf ] && cmd=(sh -c "/selftests/repro -t 2 -k -d $cap -P 0 & p=\$!; while kill -0 \$p 2>/dev/null; do dmesg | grep -q 'BUG: KASAN' && kill \$p; sleep 1; done; wait \$p")
-	[ "$how" = forced ] && cmd=(/selftests/repro -f -r 1)
+	[ "$mode" = uaf ] && scen=bench-hunt
+	[ "$how" = forced ] && scen=bench-forced
+	cmd=(sh -c "$(vr_scenario $scen CAP="$cap" | sed -n 2p)")
 	[ "$how" = preempt-full ] && params+=(--append preempt=full)
 	label=$mode
 	[ "$how" = natural ] || label="$mode $how"

@@ -133,35 +133,11 @@ ksft_pass=0 ksft_fail=0 ksft_skip=0 kunit_pass=0 kunit_fail=0
 vr_kunit_suites=5
 seed=$(date +%s)	# fuzz and faults rows: printed in each row's log
 
-# Kernel arguments a scenario needs: failslab marks only the module's caches.
-scenario_boot() {
-	case "$1" in
-	faults) echo "slub_debug=A,vr_pproc,vr_owner,vr_vmar,vr_mapping" ;;
-	esac
-}
-
-scenario_cmd() {
-	case "$1" in
-	suite|dkms) echo "/selftests/run_selftests.sh" ;;
-	# The kselftests the module under test answers, then its unload.
-	contract) echo '/selftests/run_selftests.sh; r=$?; rmmod "$VMAR_RACE_MODULE" || r=1; exit $r' ;;
-	unload) echo "/selftests/unload.sh && /selftests/init_unwind.sh" ;;
-	repro) echo "/selftests/repro -r 1000 -P 10" ;;
-	forced) echo "/selftests/repro -f -r 10" ;;
-	timeline) echo "/selftests/repro -f -r 1" ;;
-	stress) echo "/selftests/repro -t 2 -d $stress -P 10 && /selftests/repro -r 100 -P 10" ;;
-	hunt) echo '/selftests/repro -t 2 -k -d 60 -P 5 & p=$!; while kill -0 $p 2>/dev/null; do dmesg | grep -qE "BUG: KASAN|KCSAN: data-race in .*vmar_race" && kill $p; sleep 2; done; wait $p' ;;
-	longhunt) echo '/selftests/repro -t 2 -k -d 420 -P 30 & p=$!; while kill -0 $p 2>/dev/null; do dmesg | grep -q "KCSAN: data-race in .*vmar_race" && kill $p; sleep 5; done; wait $p' ;;
-	fuzz) echo "/selftests/fuzz -d $fuzz -s $seed" ;;
-	# fuzz -G: the model for 10 s, then pid guessing.
-	preempt) echo "/selftests/run_selftests.sh; r=\$?; /selftests/fuzz -G -d $((guess + 10)) -s $seed && /selftests/unload_loop.sh $cycles && exit \$r" ;;
-	faults) echo "/selftests/faults.sh $fuzz $seed" ;;
-	unloadloop) echo "/selftests/unload_loop.sh $cycles" ;;
-	# The suites' KTAP is read from the console (6.1's results files keep
-	# only a parameterised case's last batch); see vr_kunit_suites below.
-	kunit|kunitsafe) echo "insmod /lib/vmar_race/vmar_race_kunit.ko" ;;
-	*) return 1 ;;
-	esac
+# A scenario's kernel arguments and guest command (selftests/scenarios.txt),
+# with this run's settings.
+scenario() {
+	vr_scenario "$1" STRESS="$stress" FUZZ="$fuzz" GUESS10=$((guess + 10)) \
+		CYCLES="$cycles" SEED="$seed"
 }
 
 # One row: boots its VM and records its results in $outdir/$i.res ("pass
@@ -182,27 +158,29 @@ run_row() {
 	read -r kernel mode scenario params want sig <<<"$row"
 	name="$kernel $mode $scenario${params:+ $params}"
 	name=${name% -}
-	cmd=$(scenario_cmd "$scenario") || { res fail "$name: unknown scenario"; return; }
+	{ read -r boot; read -r cmd; } < <(scenario "$scenario" 2>&1)
+	[ -n "$cmd" ] || { res fail "$name: ${boot:-unknown scenario}"; return; }
 	limit=$([ "$kernel" = stock ] && echo 600 || echo 1200)
 	limit=$((limit + 2 * (stress > fuzz ? stress : fuzz) + 4 * guess + 20 * cycles))
 	args=(--kernel "$kernel" --quiet --timeout $limit)
 	[ "$mode" = - ] || args+=(--mode "$mode")
-	boot=$(scenario_boot "$scenario")
+	ko=$outdir/artefacts/$kernel-c.ko
 	if [ "$scenario" = dkms ]; then
 		ko=$("$VR_ROOT/scripts/dkms-build.sh" 2>"$outdir/dkms.err") ||
 			{ res fail "$name: DKMS build failed ($(tail -n1 "$outdir/dkms.err"))"; return; }
-		args+=(--ko "$ko")
 	fi
 	if [ "$params" != - ]; then
 		IFS=, read -r -a ps <<<"$params"
 		for p in "${ps[@]}"; do
 			case "$p" in
 			boot:*) boot="$boot ${p#boot:}" ;;
-			module:*) args+=(--module "${p#module:}"); rust=1 ;;
+			module:rust) args+=(--module rust); rust=1; ko=$outdir/artefacts/$kernel-rust.ko ;;
 			*) args+=(--param "$p") ;;
 			esac
 		done
 	fi
+	[ -r "$ko" ] || { res fail "$name: the module for $kernel did not build"; return; }
+	args+=(--ko "$(readlink -f "$ko")" --selftests "$VR_ROOT/build/selftests")
 	[ -z "$boot" ] || args+=(--append "${boot# }")
 	[ "$scenario" != timeline ] || args+=(--trace)
 	# Rows that wait for a report end with it (suites keep running: their
@@ -309,12 +287,16 @@ run_row() {
 }
 
 echo "check: [4/4] ${#rows[@]} VM verdict rows, $jobs at a time ($(elapsed))"
-# Build each kernel's module once, before rows share it.
-for k in $(printf '%s\n' "${rows[@]}" | awk '{ print $1 }' | sort -u); do
-	read -r kname _ kdir < <(vr_kernel_resolve "$k") || { fail "kernel $k: not available"; continue; }
-	(vr_build_module "$kname" "$kdir" >/dev/null) || fail "module build for $k"
-done
-export VMAR_RACE_NO_SELFTESTS=1 VMAR_RACE_MODULE_BUILT=1
+# Build each kernel's modules once (scripts/build.sh), before rows share
+# them: build/check/artefacts/KERNEL-{c,rust}.ko link to them.
+mkdir -p "$outdir/artefacts"
+while read -r k m; do
+	if a=$("$VR_ROOT/scripts/build.sh" --kernel "$k" --module "$m" 2>"$outdir/artefacts/$k-$m.err"); then
+		ln -sf "$(sed -n 's/^ko=//p' <<<"$a")" "$outdir/artefacts/$k-$m.ko"
+	else
+		fail "module build ($m) for $k: $(tail -n1 "$outdir/artefacts/$k-$m.err")"
+	fi
+done < <(printf '%s\n' "${rows[@]}" | awk '{ print $1, ($4 ~ /module:rust/ ? "rust" : "c") }' | sort -u)
 
 # The benchmark in its quick mode, as one more job: it must produce every
 # figure and goal ratio (whether goals are met is make bench's business).

@@ -102,7 +102,7 @@ expected() {
 
 # One row: boot a VM for mode $2, write its table row to $out/$1.row.
 run_mode() {
-	local i=$1 m=$2 mode=$2 kernel=stock params=(--trace) cmd=(/selftests/repro -r "$rounds" -R -P 0)
+	local i=$1 m=$2 mode=$2 kernel=stock params=(--trace) scen=demo-race cmd
 	local log res verdict msg secs final survived zreads crash_t crash_r short
 	case "$m" in
 	buggy) params=(--trace --param unwrap_fail=panic) ;;
@@ -116,19 +116,21 @@ run_mode() {
 		# Forced: the reader pauses holding the bare pointer, exit frees
 		# the VMAR, the reader resumes. No sleep: race_delay_us=0.
 		kernel=debug
-		cmd=(/selftests/repro -f -r 10 -R)
+		scen=demo-forced
 		;;
 	uaf-window)
 		# Left to chance: readers hammer the pproc a writer exits; the
 		# 50 ms window lets an RCU grace period pass, so exit frees it.
 		kernel=debug mode=uaf params=(--trace --param race_delay_us=50000)
-		cmd=(/selftests/repro -t 2 -d 60 -R -P 0)
+		scen=demo-window
 		;;
 	esac
 	log="$out/$m.log"
-	echo "demo: [$i/$n] $m on the $kernel kernel: ${cmd[*]#/selftests/} ..."
+	# The command, from selftests/scenarios.txt (no kernel arguments).
+	cmd=$(vr_scenario "$scen" ROUNDS="$rounds" | sed -n 2p)
+	echo "demo: [$i/$n] $m on the $kernel kernel: ${cmd#/selftests/} ..."
 	res=$("$VR_ROOT/scripts/vm.sh" --kernel "$kernel" --mode "$mode" "${params[@]}" --quiet \
-		--stop-on-report --timeout 900 --log "$log" -- "${cmd[@]}" 2>&1)
+		--stop-on-report --timeout 900 --log "$log" -- sh -c "$cmd" 2>&1)
 	verdict=$(sed -n 's/^vm: verdict=\([a-z]*\) .*/\1/p' <<<"$res")
 	msg=$(sed -n 's/^vm: kernel: //p' <<<"$res")
 	[ "$verdict" != boot ] || msg=$(sed -n 's/^vm: boot: //p' <<<"$res")

@@ -286,6 +286,22 @@ vr_build_rust_module() {
 	echo "$out/rust"
 }
 
+# A scenario of selftests/scenarios.txt, with the caller's settings filled
+# in: vr_scenario NAME [VAR=VALUE]... prints its kernel arguments (an empty
+# line for none) and then its guest command.
+vr_scenario() {
+	local name=$1 line boot cmd kv left
+	shift
+	line=$(awk -v n="$name" '$1 == n { print; exit }' "$VR_ROOT/selftests/scenarios.txt")
+	[ -n "$line" ] || vr_die "unknown scenario '$name' (selftests/scenarios.txt)"
+	read -r _ boot cmd <<<"$line"
+	for kv in "$@"; do cmd=${cmd//\$${kv%%=*}/${kv#*=}}; done
+	left=$(grep -oE '\$[A-Z][A-Z0-9_]*' <<<"$cmd" | grep -vx '\$VMAR_RACE_MODULE' | head -n1 || true)
+	[ -z "$left" ] || vr_die "scenario '$name' needs $left"
+	[ "$boot" != - ] || boot=
+	printf '%s\n%s\n' "$boot" "$cmd"
+}
+
 # The guest command's own output in a vm.sh log (its second serial port,
 # appended after the kernel's console).
 vr_program_output() {

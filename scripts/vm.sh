@@ -13,7 +13,7 @@ usage() {
 usage: scripts/vm.sh [--kernel stock|debug|kcsan|debug-6.12|PATH-TO-bzImage] [--mode MODE]
                      [--module c|rust] [--param NAME=VALUE]... [--add FILE]... [--no-module]
                      [--smp N] [--mem MB] [--timeout SECONDS] [--log FILE]
-                     [--append KERNEL-ARGS] [--ko FILE] [--quiet]
+                     [--append KERNEL-ARGS] [--ko FILE] [--selftests DIR] [--quiet]
                      [--accel kvm|tcg] [--stop-on-report] [--trace]
                      [-- COMMAND [ARG...]]
 Boot a test VM (QEMU, busybox initramfs) with vmar_race loaded, run COMMAND
@@ -35,8 +35,12 @@ in it and judge the run from the kernel's console log (scripts/judge.py).
   --timeout  seconds before the VM is stopped (default 600)
   --log      the console log (default build/logs/vm-KERNEL-MODE-DATE-PID.log)
   --append   extra kernel command line arguments
-  --ko       load this vmar_race.ko (e.g. built by DKMS) instead of
-             building one for the kernel
+  --ko       load this module (vmar_race.ko, e.g. built by DKMS, with
+             the vmar_race_kunit.ko beside it if there is one; or
+             vmar_race_rs.ko with --module rust) instead of building one
+             for the kernel with scripts/build.sh
+  --selftests DIR  the guest's /selftests (default: build them with
+             scripts/build-selftests.sh into build/selftests)
   --quiet    do not stream the guest's output to the terminal
   --accel    kvm|tcg: override the probed accelerator (scripts/accel.sh;
              also VMAR_RACE_ACCEL)
@@ -60,7 +64,7 @@ EOT
 }
 
 kernel=stock mode= params=() adds=() load=1 smp=2 mem=1024 timeout=600 module=c
-log= append= quiet=0 ko= cmd=() accel_opt= stop_on_report=0 trace=0
+log= append= quiet=0 ko= selftests= cmd=() accel_opt= stop_on_report=0 trace=0
 boot_secs=${VMAR_RACE_BOOT_SECS:-45} stall_secs=${VMAR_RACE_STALL_SECS:-180}
 need() { [ $# -ge 2 ] || vr_usage_die "$1 needs a value"; }
 while [ $# -gt 0 ]; do
@@ -77,6 +81,7 @@ while [ $# -gt 0 ]; do
 	--log) need "$@"; log=$2; shift 2 ;;
 	--append) need "$@"; append=$2; shift 2 ;;
 	--ko) need "$@"; ko=$2; shift 2 ;;
+	--selftests) need "$@"; selftests=$2; shift 2 ;;
 	--quiet) quiet=1; shift ;;
 	--accel) need "$@"; accel_opt=$2; shift 2 ;;
 	--stop-on-report) stop_on_report=1; shift ;;
@@ -93,8 +98,8 @@ c) ;;
 rust)
 	case "$mode" in ''|buggy|checked|fixed) ;;
 	*) vr_usage_die "--module rust: --mode must be buggy, checked or fixed (got '$mode')" ;; esac
-	[ -z "$ko" ] && [ $trace -eq 0 ] && [ ${#params[@]} -eq 0 ] ||
-		vr_usage_die "--module rust takes no --ko, --trace or --param (its one parameter is --mode)" ;;
+	[ $trace -eq 0 ] && [ ${#params[@]} -eq 0 ] ||
+		vr_usage_die "--module rust takes no --trace or --param (its one parameter is --mode)" ;;
 *) vr_usage_die "--module must be c or rust (got '$module')" ;;
 esac
 case "$kernel" in
@@ -117,10 +122,16 @@ for f in "${adds[@]+"${adds[@]}"}"; do
 	[ -f "$f" ] || vr_usage_die "--add: no such file: $f"
 done
 [ $load -eq 1 ] || [ -z "$mode" ] || vr_usage_die "--mode makes no sense with --no-module"
+modname=vmar_race
+[ "$module" = c ] || modname=vmar_race_rs
 if [ -n "$ko" ]; then
 	[ -f "$ko" ] || vr_usage_die "--ko: no such file: $ko"
 	[ $load -eq 1 ] || vr_usage_die "--ko makes no sense with --no-module"
-	modinfo -F name "$ko" 2>/dev/null | grep -qx vmar_race || vr_usage_die "--ko: $ko is not vmar_race.ko"
+	modinfo -F name "$ko" 2>/dev/null | grep -qx $modname || vr_usage_die "--ko: $ko is not $modname.ko"
+fi
+if [ -n "$selftests" ]; then
+	[ -x "$selftests/run_selftests.sh" ] ||
+		vr_usage_die "--selftests: $selftests has no run_selftests.sh (built by scripts/build-selftests.sh)"
 fi
 command -v qemu-system-x86_64 >/dev/null || vr_die "qemu-system-x86_64 missing; run scripts/deps.sh"
 [ -x /bin/busybox ] || vr_die "busybox-static missing; run scripts/deps.sh"
@@ -131,20 +142,16 @@ read -r kname kimage kdir < <(vr_kernel_resolve "$kernel") || exit $VR_EX_SOFTWA
 mode_label=${mode:-fixed}
 [ $load -eq 1 ] || mode_label=none
 
-# Module and selftests for this kernel (quick when up to date).
+# What the guest runs, unless given: built by scripts/build.sh (quick when
+# up to date).
 if [ $load -eq 1 ] && [ -z "$ko" ]; then
-	# check.sh builds each module once before running VMs side by side.
-	if [ "$module" = rust ]; then
-		modout=$(vr_build_rust_module "$kname" "$kdir") || exit $VR_EX_SOFTWARE
-	elif [ -n "${VMAR_RACE_MODULE_BUILT:-}" ] && [ -e "$VR_ROOT/build/kbuild/$kname/vmar_race.ko" ]; then
-		modout="$VR_ROOT/build/kbuild/$kname"
-	else
-		modout=$(vr_build_module "$kname" "$kdir")
-	fi
+	a=$("$VR_ROOT/scripts/build.sh" --kernel "$kernel" --module "$module") || exit $VR_EX_SOFTWARE
+	ko=$(sed -n 's/^ko=//p' <<<"$a")
+	[ -n "$selftests" ] || selftests=$(sed -n 's/^selftests=//p' <<<"$a")
 fi
-selftests="$VR_ROOT/build/selftests"
-if [ ${#cmd[@]} -eq 0 ] || [ -z "${VMAR_RACE_NO_SELFTESTS:-}" ]; then
-	"$VR_ROOT/scripts/build-selftests.sh" >/dev/null
+if [ -z "$selftests" ]; then
+	"$VR_ROOT/scripts/build-selftests.sh" >/dev/null || exit $VR_EX_SOFTWARE
+	selftests="$VR_ROOT/build/selftests"
 fi
 
 # The initramfs: busybox, init, module, selftests, added files.
@@ -152,19 +159,17 @@ run="$VR_ROOT/build/vm/run.$$"
 rm -rf "$run" && mkdir -p "$run/root/bin" "$run/root/root" "$run/root/lib/vmar_race"
 trap 'rm -rf "$run"' EXIT
 cp /bin/busybox "$run/root/bin/busybox"
-if [ -n "$ko" ]; then
-	cp "$ko" "$run/root/lib/vmar_race/vmar_race.ko"
-elif [ $load -eq 1 ]; then
-	cp "$modout"/*.ko "$run/root/lib/vmar_race/"
+if [ $load -eq 1 ]; then
+	cp "$ko" "$run/root/lib/vmar_race/$modname.ko"
+	kunit_ko=$(dirname "$(readlink -f "$ko")")/vmar_race_kunit.ko
+	[ "$module" = rust ] || [ ! -e "$kunit_ko" ] || cp "$kunit_ko" "$run/root/lib/vmar_race/"
 fi
-[ -d "$selftests" ] && cp -r "$selftests" "$run/root/selftests"
+cp -r "$selftests" "$run/root/selftests"
 for f in "${adds[@]+"${adds[@]}"}"; do cp "$f" "$run/root/root/"; done
 modparams=
 [ -z "$mode" ] || modparams="mode=$mode"
 for p in "${params[@]+"${params[@]}"}"; do modparams="$modparams $p"; done
 [ $trace -eq 0 ] || modparams="$modparams trace_dump_on_report=1"
-modname=vmar_race
-[ "$module" = c ] || modname=vmar_race_rs
 {
 	printf '%q ' "${cmd[@]+"${cmd[@]}"}"
 	echo

@@ -56,9 +56,14 @@ static int vr_status_snap(enum vr_state state, struct vr_vmar *v, void *arg)
 	return 0;
 }
 
-/*
- * Render pp's status into m through ctx's mode, counting the read. The
- * caller holds a reference to pp and no lock (a mode may sleep).
+/**
+ * vr_render_status() - Render a pproc's status file, counting the read.
+ * @m: the seq_file to print into.
+ * @pp: the pproc; the caller holds a reference to it.
+ * @ctx: the read's parameters; its mode reads the VMAR.
+ *
+ * Context: process context, no lock held; may sleep (the mode).
+ * Return: 0, or the mode's error.
  */
 int vr_render_status(struct seq_file *m, struct vr_pproc *pp,
 		     const struct vr_read_ctx *ctx)
