@@ -9,7 +9,7 @@ pkgs=(
 	qemu-system-x86 busybox-static linux-image-amd64 linux-headers-amd64
 	linux-source-6.1 build-essential libc6-dev bc bison flex libelf-dev
 	libssl-dev cpio gzip xz-utils rsync kmod sparse python3 perl gnuplot-nox librsvg2-bin
-	dwarves dkms
+	dwarves dkms debootstrap
 )
 
 usage() {
