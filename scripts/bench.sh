@@ -113,7 +113,7 @@ for spec in "buggy stock 0 natural" "buggy stock 1000 natural" "uaf debug 0 natu
 	for b in $(seq 1 "$boots"); do
 		log="$out/logs/repro-$mode-$kernel-$delay-$how-$b.log"
 		res=$("$VR_ROOT/scripts/vm.sh" --kernel "$kernel" --mode "$mode" "${params[@]}" \
-			--quiet --stop-on-report --timeout 300 --log "$log" -- "${cmd[@]}" 2>&1)
+			--no-kmemleak --quiet --stop-on-report --timeout 300 --log "$log" -- "${cmd[@]}" 2>&1)
 		verdict=$(sed -n 's/^vm: verdict=\([a-z]*\) .*/\1/p' <<<"$res")
 		first=$(sed -n 's/^vm: kernel: //p' <<<"$res")
 		[ -n "$verdict" ] || vr_die "$mode/$kernel boot $b did not run: $(tail -n3 <<<"$res")"

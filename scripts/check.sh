@@ -90,7 +90,15 @@ accel=${accel%% *}
 echo "check: accelerator $accel for every VM (VMAR_RACE_ACCEL=kvm|tcg overrides)"
 
 echo "check: [2/4] kernels (cached in $VR_CACHE/kernels; a cold build takes ~10 min each)"
-for k in $(printf '%s\n' "${rows[@]}" | awk '$1 != "stock" { print $1 }' | sort -u); do
+mkdir -p "$VR_ROOT/build"
+# The Rust toolchain chroot (debootstrap, mostly downloads) is made in the
+# background while the 6.1 kernels build; the 6.12 kernel, which needs it,
+# builds last.
+kernels=$(printf '%s\n' "${rows[@]}" | awk '$1 != "stock" { print $1 }' | sort -u | sort -s -t- -k2,2)
+if grep -qx 'debug-6.12' <<<"$kernels"; then
+	(vr_rust_root >/dev/null) 2>"$VR_ROOT/build/rust-root.log" &
+fi
+for k in $kernels; do
 	read -r flavour series < <(vr_kernel_name "$k") || { fail "unknown kernel $k"; continue; }
 	if ! "$VR_ROOT/scripts/build-kernel.sh" "$flavour" "$series" >/dev/null; then
 		fail "kernel build: $k"
@@ -98,7 +106,23 @@ for k in $(printf '%s\n' "${rows[@]}" | awk '$1 != "stock" { print $1 }' | sort 
 done
 
 echo "check: [3/4] host checks: W=1, sparse, checkpatch --strict ($(elapsed))"
-mkdir -p "$VR_ROOT/build"
+outdir="$VR_ROOT/build/check"
+rm -rf "$outdir" && mkdir -p "$outdir/artefacts"
+"$VR_ROOT/scripts/build-selftests.sh" >/dev/null 2>"$VR_ROOT/build/selftests.log" &&
+	! grep -q 'warning:' "$VR_ROOT/build/selftests.log" &&
+	pass "selftests build (static, -Wall -Wextra)" ||
+	fail "selftests build (see build/selftests.log)"
+# Meanwhile, each kernel's modules for the VM rows (scripts/build.sh; its
+# own locks keep it apart from lint's builds): build/check/artefacts/
+# KERNEL-{c,rust}.ko link to them, KERNEL-M.err says why one did not build.
+while read -r k m; do
+	if a=$("$VR_ROOT/scripts/build.sh" --kernel "$k" --module "$m" 2>"$outdir/artefacts/$k-$m.err"); then
+		ln -sf "$(sed -n 's/^ko=//p' <<<"$a")" "$outdir/artefacts/$k-$m.ko"
+	else
+		touch "$outdir/artefacts/$k-$m.failed"
+	fi
+done < <(printf '%s\n' "${rows[@]}" | awk '{ print $1, ($4 ~ /module:rust/ ? "rust" : "c") }' | sort -u) &
+artefacts=$!
 while IFS= read -r line; do
 	case "$line" in
 	"lint: "*" ok") pass "${line#lint: }" ;;
@@ -112,10 +136,6 @@ case "$(cat "$VR_ROOT/build/lint.rc" 2>/dev/null)" in
 0|1) ;;
 *) fail "lint.sh could not run (status $(cat "$VR_ROOT/build/lint.rc" 2>/dev/null))" ;;
 esac
-"$VR_ROOT/scripts/build-selftests.sh" >/dev/null 2>"$VR_ROOT/build/selftests.log" &&
-	! grep -q 'warning:' "$VR_ROOT/build/selftests.log" &&
-	pass "selftests build (static, -Wall -Wextra)" ||
-	fail "selftests build (see build/selftests.log)"
 # The docs against the tools they describe (docs/testing.md, "The docs").
 python3 "$VR_ROOT/scripts/doccheck.py" >"$VR_ROOT/build/doccheck.log" 2>&1
 case $? in
@@ -124,9 +144,13 @@ case $? in
 *) fail "docs: doccheck.py could not run (see build/doccheck.log)" ;;
 esac
 
+wait $artefacts
+for f in "$outdir"/artefacts/*.failed; do
+	[ -e "$f" ] || continue
+	f=${f%.failed}
+	fail "module build (${f##*-}) for $(basename "${f%-*}"): $(tail -n1 "$f.err")"
+done
 src=$(vr_linux_src) || vr_die "linux-source-6.1's helpers could not be extracted"
-outdir="$VR_ROOT/build/check"
-rm -rf "$outdir" && mkdir -p "$outdir"
 ksft_pass=0 ksft_fail=0 ksft_skip=0 kunit_pass=0 kunit_fail=0
 
 # The KUnit module's suites (module/vmar_race_kunit.c).
@@ -183,6 +207,10 @@ run_row() {
 	args+=(--ko "$(readlink -f "$ko")" --selftests "$VR_ROOT/build/selftests")
 	[ -z "$boot" ] || args+=(--append "${boot# }")
 	[ "$scenario" != timeline ] || args+=(--trace)
+	# Rows judged by KASAN or a panic run without kmemleak (about 25 s
+	# each); the suite, preempt, faults, unload, contract and KUnit rows
+	# run the same paths with it.
+	case "$scenario" in forced|timeline|repro|hunt) args+=(--no-kmemleak) ;; esac
 	# Rows that wait for a report end with it (suites keep running: their
 	# TAP totals count).
 	case "$want:$scenario" in
@@ -287,17 +315,6 @@ run_row() {
 }
 
 echo "check: [4/4] ${#rows[@]} VM verdict rows, $jobs at a time ($(elapsed))"
-# Build each kernel's modules once (scripts/build.sh), before rows share
-# them: build/check/artefacts/KERNEL-{c,rust}.ko link to them.
-mkdir -p "$outdir/artefacts"
-while read -r k m; do
-	if a=$("$VR_ROOT/scripts/build.sh" --kernel "$k" --module "$m" 2>"$outdir/artefacts/$k-$m.err"); then
-		ln -sf "$(sed -n 's/^ko=//p' <<<"$a")" "$outdir/artefacts/$k-$m.ko"
-	else
-		fail "module build ($m) for $k: $(tail -n1 "$outdir/artefacts/$k-$m.err")"
-	fi
-done < <(printf '%s\n' "${rows[@]}" | awk '{ print $1, ($4 ~ /module:rust/ ? "rust" : "c") }' | sort -u)
-
 # The benchmark in its quick mode, as one more job: it must produce every
 # figure and goal ratio (whether goals are met is make bench's business).
 run_bench() {

@@ -105,9 +105,16 @@ vr_series_llvm() { [ "$1" = 6.12 ]; }
 VR_RUST_PKGS="rustc rust-src bindgen clang lld llvm libclang-dev make bc flex bison
 libelf-dev libssl-dev python3 cpio kmod xz-utils perl sparse gcc libc6-dev"
 vr_rust_root() {
-	local key root uri
+	local key root uri lock=
 	key=$(echo "$VR_RUST_PKGS" | sha256sum | cut -c1-12)
 	root="$VR_CACHE/rust/trixie-$key"
+	if [ ! -e "$root/.complete" ]; then
+		# One maker at a time (make check starts it early, in the
+		# background); the others wait for it and find it complete.
+		mkdir -p "$VR_CACHE/rust"
+		exec {lock}>"$VR_CACHE/rust/.lock"
+		flock "$lock"
+	fi
 	if [ ! -e "$root/.complete" ]; then
 		command -v debootstrap >/dev/null || vr_die "missing debootstrap; run scripts/deps.sh"
 		uri=$(awk '/^URIs:/ { print $2; exit }' /etc/apt/sources.list.d/debian.sources 2>/dev/null)
@@ -119,6 +126,7 @@ vr_rust_root() {
 			vr_die "debootstrap trixie failed; see $VR_CACHE/rust/debootstrap.log"
 		rm -rf "$root" && mv "$root.tmp" "$root" && touch "$root/.complete"
 	fi
+	[ -z "${lock:-}" ] || exec {lock}>&-
 	echo "$root"
 }
 

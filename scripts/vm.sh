@@ -14,7 +14,7 @@ usage: scripts/vm.sh [--kernel stock|debug|kcsan|debug-6.12|PATH-TO-bzImage] [--
                      [--module c|rust] [--param NAME=VALUE]... [--add FILE]... [--no-module]
                      [--smp N] [--mem MB] [--timeout SECONDS] [--log FILE]
                      [--append KERNEL-ARGS] [--ko FILE] [--selftests DIR] [--quiet]
-                     [--accel kvm|tcg] [--stop-on-report] [--trace]
+                     [--accel kvm|tcg] [--stop-on-report] [--trace] [--no-kmemleak]
                      [-- COMMAND [ARG...]]
 Boot a test VM (QEMU, busybox initramfs) with vmar_race loaded, run COMMAND
 in it and judge the run from the kernel's console log (scripts/judge.py).
@@ -49,6 +49,9 @@ in it and judge the run from the kernel's console log (scripts/judge.py).
              (ftrace_dump_on_oops), so does a KASAN or KCSAN report (module
              parameter trace_dump_on_report), and so does the end of the
              command; scripts/timeline.py draws it
+  --no-kmemleak  boot with kmemleak=off (debug kernels): no allocation
+             tracking and no scans after the command (about 25 s under
+             TCG), for runs judged by KASAN or a panic
   --stop-on-report  stop the VM once the kernel's first report is complete
              (the verdict is the same; rows that wait for a report end early)
   COMMAND    runs in the guest (busybox sh); default: the selftests
@@ -64,7 +67,7 @@ EOT
 }
 
 kernel=stock mode= params=() adds=() load=1 smp=2 mem=1024 timeout=600 module=c
-log= append= quiet=0 ko= selftests= cmd=() accel_opt= stop_on_report=0 trace=0
+log= append= quiet=0 ko= selftests= cmd=() accel_opt= stop_on_report=0 trace=0 kmemleak=1
 boot_secs=${VMAR_RACE_BOOT_SECS:-45} stall_secs=${VMAR_RACE_STALL_SECS:-180}
 need() { [ $# -ge 2 ] || vr_usage_die "$1 needs a value"; }
 while [ $# -gt 0 ]; do
@@ -86,6 +89,7 @@ while [ $# -gt 0 ]; do
 	--accel) need "$@"; accel_opt=$2; shift 2 ;;
 	--stop-on-report) stop_on_report=1; shift ;;
 	--trace) trace=1; shift ;;
+	--no-kmemleak) kmemleak=0; shift ;;
 	--) shift; cmd=("$@"); break ;;
 	-h|--help) usage; exit 0 ;;
 	*) vr_usage_die "unknown option '$1'" ;;
@@ -214,7 +218,7 @@ echo "vm-guest: command starts" >/dev/kmsg	# on the printk clock, to the us
 stty -F /dev/ttyS1 raw -echo 2>/dev/null
 sh -c "\$(cat /command)" </dev/null >/dev/ttyS1 2>&1
 rc=\$?
-if [ -e /sys/kernel/debug/kmemleak ]; then
+if [ $kmemleak -eq 1 ] && [ -e /sys/kernel/debug/kmemleak ]; then
 	echo scan > /sys/kernel/debug/kmemleak; echo scan > /sys/kernel/debug/kmemleak
 	cat /sys/kernel/debug/kmemleak
 fi
@@ -246,6 +250,7 @@ kargs="console=ttyS0,115200 panic=-1 loglevel=7 printk.time=1 rdinit=/init $appe
 # A small buffer: the dump after a report stays quick under TCG; raw
 # pointers, so the trace's VMAR addresses match KASAN's (a test VM only).
 [ $trace -eq 0 ] || kargs="$kargs ftrace_dump_on_oops trace_buf_size=16K no_hash_pointers"
+[ $kmemleak -eq 1 ] || kargs="$kargs kmemleak=off"
 
 vr_say "booting $kname kernel ($accel_label, $smp cpus, ${mem}M), mode=$mode_label, log $log"
 : >"$run/prog.out"
