@@ -39,8 +39,13 @@ debug|kcsan|debug-*|kcsan-*) (vr_kernel_name "$kname" >/dev/null 2>&1) ||
 esac
 kdir=$(vr_kernel_built "$kname") || vr_die "the $kname kernel is not built (scripts/build-kernel.sh)"
 [ -e "$kdir/vmlinux" ] || vr_die "$kdir has no vmlinux"
-ko="$VR_ROOT/build/kbuild/$kname"
-[ -e "$ko/vmar_race.ko" ] || vr_die "no vmar_race.ko built for $kname in $ko"
+# The module the log ran: the C module, or the Rust twin (scripts/build.sh
+# --module rust builds it into build/kbuild/KERNEL-rust/rust).
+mod=vmar_race ko="$VR_ROOT/build/kbuild/$kname"
+if grep -aq 'Modules linked in:.*vmar_race_rs' "$log"; then
+	mod=vmar_race_rs ko="$VR_ROOT/build/kbuild/$kname-rust/rust"
+fi
+[ -e "$ko/$mod.ko" ] || vr_die "no $mod.ko built for $kname in $ko"
 
 # The first report: from its first line to its closing rule or end marker.
 report=$(sed -E 's/^\[ *[0-9]+\.[0-9]+\] ?//' "$log" | awk '
@@ -48,6 +53,10 @@ report=$(sed -E 's/^\[ *[0-9]+\.[0-9]+\] ?//' "$log" | awk '
 	on { print }
 	on && n++ > 0 && /^(====================|---\[ end )/ { exit }' || true)
 [ -n "$report" ] || vr_die "no kernel report in $log"
+# A frame whose return address is its function's end (+0xN/0xN) called a
+# noreturn function (a Rust panic's unwrap_failed): decode the call, one
+# byte back, not whatever follows the function.
+report=$(perl -pe 's{\+0x([0-9a-f]+)/0x\1\b}{sprintf("+0x%x/0x%s", hex($1) - 1, $1)}e' <<<"$report")
 decoded=$("$kdir/scripts/decode_stacktrace.sh" "$kdir/vmlinux" "$kdir" "$ko" <<<"$report" 2>/dev/null) ||
 	vr_die "decode_stacktrace.sh failed on the report in $log"
 if [ $all -eq 1 ]; then
@@ -56,10 +65,10 @@ else
 	# Reliable module frames (not "? ..."), under the section of the report
 	# they belong to (the access, the allocation, the free), with paths
 	# relative to the module's source tree.
-	sed "s|$ko/||g" <<<"$decoded" | awk '
+	sed "s|$ko/||g" <<<"$decoded" | awk -v mod="$mod" '
 		/^(Allocated|Freed|Last potentially related) by|^(read|write).* to 0x|^Call Trace:/ { sec = $0 }
-		/ vmar_race$/ && !/^\?/ {
+		$NF == mod && !/^\?/ {
 			if (sec != last) { print "  " sec; last = sec }
-			sub(/ vmar_race$/, ""); print "    " $0
-		}' 
+			sub(" " mod "$", ""); print "    " $0
+		}'
 fi
