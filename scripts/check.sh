@@ -199,6 +199,7 @@ run_row() {
 			case "$p" in
 			boot:*) boot="$boot ${p#boot:}" ;;
 			module:rust) args+=(--module rust); rust=1; ko=$outdir/artefacts/$kernel-rust.ko ;;
+			kmemleak:off) args+=(--no-kmemleak) ;;
 			*) args+=(--param "$p") ;;
 			esac
 		done
@@ -207,9 +208,9 @@ run_row() {
 	args+=(--ko "$(readlink -f "$ko")" --selftests "$VR_ROOT/build/selftests")
 	[ -z "$boot" ] || args+=(--append "${boot# }")
 	[ "$scenario" != timeline ] || args+=(--trace)
-	# Rows judged by KASAN or a panic run without kmemleak (about 25 s
-	# each); the suite, preempt, faults, unload, contract and KUnit rows
-	# run the same paths with it.
+	# Rows judged by KASAN or a panic run without kmemleak (its tracking
+	# halves a fork-heavy run, its scans take 25 s); the preempt, faults,
+	# unload, contract and KUnit rows run the same paths with it.
 	case "$scenario" in forced|timeline|repro|hunt) args+=(--no-kmemleak) ;; esac
 	# Rows that wait for a report end with it (suites keep running: their
 	# TAP totals count).
