@@ -313,7 +313,7 @@ TEST_F_TIMEOUT(races, race_exit_against_readers, 300)
 	pthread_t tid[2];
 	char fail[16];
 	double start;
-	int i, pid;
+	int i, pid, rounds;
 
 	vr_param_read("unwrap_fail", fail, sizeof(fail));
 	s.buggy = !strcmp(self->p.mode, "buggy");
@@ -330,7 +330,8 @@ TEST_F_TIMEOUT(races, race_exit_against_readers, 300)
 	 * loaded 2-CPU guest the readers may be starved for the first rounds.
 	 */
 	start = vr_now();
-	for (i = 0; i < 2000 || (!window_hit(&s, none) && vr_now() - start < 60); i++) {
+	for (rounds = 0; rounds < 2000 || (!window_hit(&s, none) && vr_now() - start < 60);
+	     rounds++) {
 		pid = vr_ctl_spawn(self->p.fd, "race");
 		ASSERT_LT(0, pid);
 		ASSERT_EQ(0, map(self->p.fd, pid, RW, BASE, 8 * PG));
@@ -345,7 +346,7 @@ TEST_F_TIMEOUT(races, race_exit_against_readers, 300)
 	for (i = 0; i < 2; i++)
 		pthread_join(tid[i], NULL);
 	TH_LOG("mode %s: %d rounds, %ld reads, %ld zombie, %ld gone, %ld unwrap EIO, %ld errors",
-	       self->p.mode, i, (long)s.reads, (long)s.zombie, (long)s.gone,
+	       self->p.mode, rounds, (long)s.reads, (long)s.zombie, (long)s.gone,
 	       (long)s.eio_unwrap, (long)s.errors);
 	EXPECT_EQ(0, s.errors);
 	EXPECT_LT(0, s.reads);
