@@ -72,7 +72,7 @@ row_kernel() {
 # The test kernels the rows need (debug for uaf, debug-6.12 with Rust for
 # rust-*): built one after the other in the background while the stock rows
 # run (cached after the first time).
-kbuild= need=()
+kbuild= rroot= need=()
 for k in debug debug-6.12; do
 	for m in $modes; do
 		if [ "$(row_kernel "$m")" = $k ]; then need+=("$k"); break; fi
@@ -88,6 +88,12 @@ for k in "${need[@]+"${need[@]}"}"; do
 done
 if [ ${#missing[@]} -gt 0 ]; then
 	echo "demo: building the ${missing[*]} kernel(s) in the background (5-20 minutes each, once; log build/demo/kernel.log); the stock rows run meanwhile"
+	# debug-6.12's Rust toolchain chroot (mostly downloads) is made
+	# meanwhile, not after the debug kernel.
+	if [[ " ${missing[*]} " == *" debug-6.12 "* ]]; then
+		(vr_rust_root >/dev/null) 2>"$out/rust-root.log" &
+		rroot=$!
+	fi
 	(for k in "${missing[@]}"; do
 		read -r f s < <(vr_kernel_name "$k")
 		"$VR_ROOT/scripts/build-kernel.sh" "$f" "$s" || exit 1
@@ -163,7 +169,9 @@ run_mode() {
 # Stock rows first, the debug ones once their kernel is there; $jobs at a
 # time, each row in its place in the table.
 start_row() {
-	while [ "$(jobs -rp | grep -vx "${kbuild:-none}" | wc -l)" -ge "$jobs" ]; do wait -n; done
+	while [ "$(jobs -rp | grep -vxe "${kbuild:-none}" -e "${rroot:-none}" | wc -l)" -ge "$jobs" ]; do
+		wait -n
+	done
 	run_mode "$1" "$2" &
 }
 i=0
