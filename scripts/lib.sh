@@ -322,7 +322,9 @@ vr_program_output() {
 # nothing when either line is missing.
 vr_secs_to() {
 	local log=$1 text=$2 a b
-	a=$(grep -a -m1 '^\[ *[0-9.]*\] vm-guest: command starts' "$log" |
+	# The marker may follow a console line's unfinished start (the init's
+	# echo, interleaved with the printk): taken from anywhere in its line.
+	a=$(grep -a -o -m1 '\[ *[0-9.]*\] vm-guest: command starts' "$log" |
 		sed -n 's/^\[ *\([0-9.]*\)\].*/\1/p')
 	b=$(grep -a -m1 -F -- "$text" "$log" | sed -n 's/^\[ *\([0-9.]*\)\].*/\1/p')
 	[ -n "$a" ] && [ -n "$b" ] || return 0

@@ -302,7 +302,9 @@ while kill -0 $qemu_job 2>/dev/null && [ ! -e "$run/stop" ]; do
 		continue
 	fi
 	if [ $started -eq 0 ]; then
-		if grep -qa '^vm-guest: command starts' "$log"; then
+		# The init's echo or its /dev/kmsg copy (a console line may
+		# interleave with a printk: "vm-guest: comman[ 6.09] vm-guest: ...").
+		if grep -qaE '(^|\] )vm-guest: command starts' "$log"; then
 			started=1
 		elif (( SECONDS - last_change >= stall_secs )); then
 			stop "the kernel printed nothing for ${stall_secs}s before the command started under $accel_label"
