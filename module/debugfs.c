@@ -39,6 +39,7 @@ static int vr_stats_show(struct seq_file *m, void *unused)
 	VR_STAT(zombie_reads);
 	VR_STAT(unwrap_none);
 	VR_STAT(read_errors);
+	VR_STAT(exit_lock_waits);
 #undef VR_STAT
 	return 0;
 }

@@ -18,10 +18,11 @@
  *   reaches the VMAR only through the mode's read path. A reused pid is
  *   another pproc, so a stale handle never shows the new one.
  * - Who may read what, as task_dump_owner() and proc_pid_permission(): the
- *   spawner's euid and egid own a pid's inodes; status is 0444; maps is
- *   0444 and its open checks the reader against the spawner's credentials
- *   (render.c's vr_may_read_vmar()). Mode changes are refused (-EPERM),
- *   owner changes last until the next revalidation, as in procfs.
+ *   spawner's euid and egid own a pid's inodes, and root a zombie's files
+ *   (its directory stays the spawner's); status is 0444; maps is 0444 and
+ *   its open checks the reader against the spawner's credentials while the
+ *   pproc runs (render.c's vr_may_read_vmar()). Mode changes are refused
+ *   (-EPERM), owner changes last until the next revalidation, as in procfs.
  * - Dentries revalidate like pid_revalidate(): one whose pproc is reaped is
  *   invalid, and dropped at its last dput() (pid_delete_dentry()); the reap
  *   ioctl flushes the pid's dentries at once (vr_fs_flush_pid(), like
@@ -44,12 +45,18 @@ static ino_t vr_fs_ino(const struct vr_pproc *pp, unsigned int kind)
 	return (pp->serial << 2) + kind;
 }
 
-/* task_dump_owner(): the spawner's effective ids (the root's: root). */
+/*
+ * task_dump_owner(): the spawner's effective ids; root's for the root, and
+ * for a pid's files once it has exited (a task with no mm), while its
+ * directory keeps the spawner's.
+ */
 static void vr_fs_update_owner(struct inode *inode)
 {
 	const struct vr_pproc *pp = inode->i_private;
-	kuid_t uid = pp ? pp->cred->euid : GLOBAL_ROOT_UID;
-	kgid_t gid = pp ? pp->cred->egid : GLOBAL_ROOT_GID;
+	bool spawners = pp && (S_ISDIR(inode->i_mode) ||
+			       READ_ONCE(pp->state) == VR_RUNNING);
+	kuid_t uid = spawners ? pp->cred->euid : GLOBAL_ROOT_UID;
+	kgid_t gid = spawners ? pp->cred->egid : GLOBAL_ROOT_GID;
 
 	if (!uid_eq(inode->i_uid, uid) || !gid_eq(inode->i_gid, gid)) {
 		inode->i_uid = uid;
@@ -121,6 +128,7 @@ static void vr_fs_evict_inode(struct inode *inode)
 {
 	struct vr_pproc *pp = inode->i_private;
 
+	truncate_inode_pages_final(&inode->i_data);
 	clear_inode(inode);
 	if (pp)
 		vr_pproc_put(pp);

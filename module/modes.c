@@ -19,7 +19,9 @@
 #include <linux/bug.h>
 #include <linux/delay.h>
 #include <linux/kernel.h>
+#include <linux/hrtimer.h>
 #include <linux/moduleparam.h>
+#include <linux/sched/signal.h>
 #include <linux/string.h>
 #include <linux/sysfs.h>
 
@@ -33,19 +35,40 @@ static const char * const vr_file_names[] = {
 #define VR_UNWRAP_MSG "called `Option::unwrap()` on a `None` value: VMAR of exited pid %d read through /proc/vmar_race/%d/%s\n"
 
 /*
+ * race_delay_us, killable: a reader sleeping in its window ends at
+ * SIGKILL (-EINTR) instead of sleeping on in D state. As fsleep(): a busy
+ * wait under 10 us, else an hrtimer sleep with usleep_range()'s slack.
+ */
+static int vr_race_delay(unsigned int us)
+{
+	ktime_t to = ns_to_ktime((u64)us * NSEC_PER_USEC);
+
+	if (us < 10) {
+		udelay(us);
+		return 0;
+	}
+	set_current_state(TASK_KILLABLE);
+	schedule_hrtimeout_range(&to, (u64)min(us, 1000U) * NSEC_PER_USEC,
+				 HRTIMER_MODE_REL);
+	return fatal_signal_pending(current) ? -EINTR : 0;
+}
+
+/*
  * The window, then the state, in Linux's order (proc_pid_status() prints the
  * state before get_task_mm()): exit clears the slot before its release
  * store of ZOMBIE, so with this acquire load first a zombie is never
  * rendered with a VMAR; a running state without one is possible.
+ * Return: 0 with *state set, or -EINTR if killed in the delay.
  */
-static enum vr_state vr_race_window(struct vr_pproc *pp,
-				    const struct vr_read_ctx *ctx)
+static int vr_race_window(struct vr_pproc *pp, const struct vr_read_ctx *ctx,
+			  enum vr_state *state)
 {
 	vr_pause(VR_PAUSE_FOUND, pp->pid);
-	if (ctx->delay_us)
-		fsleep(ctx->delay_us);
+	if (ctx->delay_us && vr_race_delay(ctx->delay_us))
+		return -EINTR;
 	/* Pairs with smp_store_release() of ZOMBIE in vr_pproc_exit(). */
-	return smp_load_acquire(&pp->state);
+	*state = smp_load_acquire(&pp->state);
+	return 0;
 }
 
 /*
@@ -78,10 +101,12 @@ static int vr_unwrap_failed(struct vr_pproc *pp, const struct vr_read_ctx *ctx)
 static int vr_buggy_read(struct vr_pproc *pp, const struct vr_read_ctx *ctx,
 			 vr_render_fn render, void *arg)
 {
-	enum vr_state state = vr_race_window(pp, ctx);
+	enum vr_state state;
 	struct vr_vmar *v;
-	int ret;
+	int ret = vr_race_window(pp, ctx, &state);
 
+	if (ret)
+		return ret;
 	spin_lock(&pp->lock);
 	v = rcu_dereference_protected(pp->slot, lockdep_is_held(&pp->lock));
 	trace_vmar_race_read_get(pp->pid, ctx->mode->id, v);
@@ -96,10 +121,12 @@ static int vr_buggy_read(struct vr_pproc *pp, const struct vr_read_ctx *ctx,
 static int vr_checked_read(struct vr_pproc *pp, const struct vr_read_ctx *ctx,
 			   vr_render_fn render, void *arg)
 {
-	enum vr_state state = vr_race_window(pp, ctx);
+	enum vr_state state;
 	struct vr_vmar *v;
-	int ret;
+	int ret = vr_race_window(pp, ctx, &state);
 
+	if (ret)
+		return ret;
 	spin_lock(&pp->lock);
 	v = rcu_dereference_protected(pp->slot, lockdep_is_held(&pp->lock));
 	trace_vmar_race_read_get(pp->pid, ctx->mode->id, v);
@@ -116,7 +143,8 @@ static int vr_uaf_read(struct vr_pproc *pp, const struct vr_read_ctx *ctx,
 	enum vr_state state;
 
 	trace_vmar_race_read_get(pp->pid, ctx->mode->id, v);
-	state = vr_race_window(pp, ctx);
+	if (vr_race_window(pp, ctx, &state))
+		return -EINTR;
 	vr_pause(VR_PAUSE_HELD, pp->pid);
 	return render(state, v, arg);
 }
@@ -143,8 +171,10 @@ static int vr_render_ref(struct vr_pproc *pp, const struct vr_read_ctx *ctx,
 static int vr_fixed_read(struct vr_pproc *pp, const struct vr_read_ctx *ctx,
 			 vr_render_fn render, void *arg)
 {
-	enum vr_state state = vr_race_window(pp, ctx);
+	enum vr_state state;
 
+	if (vr_race_window(pp, ctx, &state))
+		return -EINTR;
 	return vr_render_ref(pp, ctx, state, vr_pproc_vmar_get(pp), render, arg);
 }
 
@@ -152,9 +182,11 @@ static int vr_fixed_read(struct vr_pproc *pp, const struct vr_read_ctx *ctx,
 static int vr_rcu_read(struct vr_pproc *pp, const struct vr_read_ctx *ctx,
 		       vr_render_fn render, void *arg)
 {
-	enum vr_state state = vr_race_window(pp, ctx);
+	enum vr_state state;
 	struct vr_vmar *v;
 
+	if (vr_race_window(pp, ctx, &state))
+		return -EINTR;
 	rcu_read_lock();
 	v = rcu_dereference(pp->slot);
 	if (v && !refcount_inc_not_zero(&v->users))
@@ -208,7 +240,7 @@ EXPORT_SYMBOL_IF_VR_TESTS(vr_mode_find);
  *
  * Context: process context, no lock held; may sleep (the race window).
  * Return: what @render returned, or the mode's own error (-EIO for a None
- * VMAR in buggy).
+ * VMAR in buggy, -EINTR if killed in race_delay_us).
  */
 int vr_mode_read(struct vr_pproc *pp, const struct vr_read_ctx *ctx,
 		 vr_render_fn render, void *arg)
@@ -325,7 +357,7 @@ MODULE_PARM_DESC(unwrap_fail, "what buggy does on a None VMAR: panic (default), 
 static struct vr_uint_param vr_p_race_delay_us = { 0, 1000000, 0 };
 module_param_cb(race_delay_us, &vr_uint_ops, &vr_p_race_delay_us, 0644);
 MODULE_PARM_DESC(race_delay_us,
-		 "sleep in the reader's race window, microseconds (0-1000000, default 0)");
+		 "sleep in the reader's race window, once per read, killable, microseconds (0-1000000, default 0)");
 
 /**
  * vr_unwrap_fail_name() - The unwrap_fail parameter's name for a value.

@@ -11,8 +11,10 @@
 #include <linux/capability.h>
 #include <linux/cred.h>
 #include <linux/kernel.h>
+#include <linux/pid.h>
 #include <linux/pid_namespace.h>
 #include <linux/sched.h>
+#include <linux/sched/signal.h>
 #include <linux/slab.h>
 
 static const char * const vr_state_names[] = {
@@ -56,6 +58,19 @@ static int vr_status_snap(enum vr_state state, struct vr_vmar *v, void *arg)
 	return 0;
 }
 
+/*
+ * PPid: the spawner's tgid as the reader's pid namespace sees it (one
+ * global mount, so the reader's namespace, not the mount's as procfs
+ * does), and 0 if it cannot see it or the spawner has exited (Linux shows
+ * the reaper; the pid would name a dead or a reused process).
+ */
+static pid_t vr_ppid(const struct vr_pproc *pp)
+{
+	if (!pid_has_task(pp->spawner, PIDTYPE_TGID))
+		return 0;
+	return pid_nr_ns(pp->spawner, task_active_pid_ns(current));
+}
+
 /**
  * vr_render_status() - Render a pproc's status file, counting the read.
  * @m: the seq_file to print into.
@@ -77,10 +92,8 @@ int vr_render_status(struct seq_file *m, struct vr_pproc *pp,
 		atomic_long_inc(&vr_stats.read_errors);
 		return ret;
 	}
-	/* PPid as the reader's pid namespace sees the spawner: 0 if not at all. */
 	seq_printf(m, "Name:\t%s\nState:\t%s\nPid:\t%d\nPPid:\t%d\n",
-		   pp->name, vr_state_names[s.state], pp->pid,
-		   pid_nr_ns(pp->spawner, task_active_pid_ns(current)));
+		   pp->name, vr_state_names[s.state], pp->pid, vr_ppid(pp));
 	if (!s.has_vmar) {
 		atomic_long_inc(&vr_stats.zombie_reads);
 		return 0;
@@ -159,8 +172,11 @@ static void *vr_maps_cur(struct vr_maps_iter *it)
 		return &it->batch[it->i];
 	if (it->last)
 		return NULL;	/* the end, without another read of the mode */
+	if (fatal_signal_pending(current))
+		return ERR_PTR(-EINTR);	/* a long seek or read ends when killed */
 	cond_resched();
 	ret = vr_mode_read(it->pp, &it->ctx, vr_maps_copy, it);
+	it->ctx.delay_us = 0;	/* race_delay_us: once per pass, not per batch */
 	if (ret) {
 		atomic_long_inc(&vr_stats.read_errors);
 		return ERR_PTR(ret);
@@ -258,11 +274,16 @@ const struct file_operations vr_status_fops = {
  * May current read pp's address space? PTRACE_MODE_READ_FSCREDS as
  * mm_access() asks it: the reader's fsuid and fsgid are all of the
  * spawner's ids, or the reader has CAP_SYS_PTRACE over the spawner's user
- * namespace. -EACCES otherwise, as for /proc/<pid>/maps.
+ * namespace. -EACCES otherwise, as for /proc/<pid>/maps. An exited pproc
+ * has no address space to guard: anyone may open its maps and reads are
+ * empty, as mm_access() gives proc_mem_open() no mm and no check.
  */
 static int vr_may_read_vmar(const struct vr_pproc *pp)
 {
 	const struct cred *c = current_cred(), *t = pp->cred;
+
+	if (smp_load_acquire(&pp->state) != VR_RUNNING)
+		return 0;	/* pairs with vr_pproc_exit()'s release */
 
 	if (uid_eq(c->fsuid, t->euid) && uid_eq(c->fsuid, t->suid) &&
 	    uid_eq(c->fsuid, t->uid) && gid_eq(c->fsgid, t->egid) &&

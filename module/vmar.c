@@ -326,6 +326,13 @@ int vr_vmar_map(struct vr_vmar *v, u64 start, u64 len, u32 flags)
 }
 EXPORT_SYMBOL_IF_VR_TESTS(vr_vmar_map);
 
+/*
+ * UNMAP changes the tree and counters at most VR_UNMAP_BATCH mappings per
+ * v->lock section, and frees them after unlocking: a reader spins on
+ * v->lock for one batch, never for every mapping of the range.
+ */
+#define VR_UNMAP_BATCH	32
+
 /**
  * vr_vmar_unmap() - Unmap a range, like munmap().
  * @v: the VMAR; the caller holds a reference to it.
@@ -334,7 +341,10 @@ EXPORT_SYMBOL_IF_VR_TESTS(vr_vmar_map);
  *
  * Cuts [start, start + len) out, splitting what it straddles. The touched
  * pages go first, under the mutex only; then the tree and the counters
- * change in one v->lock section.
+ * change VR_UNMAP_BATCH mappings per v->lock section, with cond_resched()
+ * between sections. Readers may see a partly unmapped range, as a reader
+ * of a Linux mm's counters may during munmap(); the counters always match
+ * the tree.
  *
  * Context: process context, no lock held; may sleep. Takes v->mutex
  * (killable), then v->lock.
@@ -343,8 +353,10 @@ EXPORT_SYMBOL_IF_VR_TESTS(vr_vmar_map);
  */
 int vr_vmar_unmap(struct vr_vmar *v, u64 start, u64 len)
 {
+	struct vr_mapping *dead[VR_UNMAP_BATCH];
 	struct vr_mapping *m, *next, *split = NULL;
-	unsigned long gone_anon = 0, gone_file = 0, gone;
+	unsigned long gone_anon = 0, gone_file = 0, gone, n = 0;
+	unsigned int i, ndead;
 	u64 end = start + len;
 	int ret;
 
@@ -372,32 +384,42 @@ int vr_vmar_unmap(struct vr_vmar *v, u64 start, u64 len)
 			gone_file += gone;
 		else
 			gone_anon += gone;
+		if (!(++n & 1023))
+			cond_resched();
 	}
 	spin_lock(&v->lock);
-	v->rss_anon -= gone_anon;
+	v->rss_anon -= gone_anon;	/* RSS first: it never exceeds VmSize */
 	v->rss_file -= gone_file;
-	for (; m && m->start < end; m = next) {
-		next = vr_vmar_next(m);
-		v->total_pages -= (min(m->end, end) - max(m->start, start)) >> VR_PAGE_SHIFT;
-		if (m->start < start && m->end > end) {
-			/* Punch a hole: [m->start, start) and [end, m->end). */
-			split->start = end;
-			split->end = m->end;
-			split->flags = m->flags;
-			m->end = start;
-			vr_insert(v, split);
-			v->nr_maps++;
-			split = NULL;
-		} else if (m->start < start) {
-			m->end = start;
-		} else if (m->end > end) {
-			/* Keeps its place in the tree: nothing lies in between. */
-			m->start = end;
-		} else {
-			rb_erase(&m->node, &v->maps);
-			v->nr_maps--;
-			kmem_cache_free(vr_mapping_cachep, m);
+	while (m && m->start < end) {
+		for (ndead = 0; m && m->start < end && ndead < VR_UNMAP_BATCH; m = next) {
+			next = vr_vmar_next(m);
+			v->total_pages -= (min(m->end, end) - max(m->start, start)) >> VR_PAGE_SHIFT;
+			if (m->start < start && m->end > end) {
+				/* Punch a hole: [m->start, start) and [end, m->end). */
+				split->start = end;
+				split->end = m->end;
+				split->flags = m->flags;
+				m->end = start;
+				vr_insert(v, split);
+				v->nr_maps++;
+				split = NULL;
+			} else if (m->start < start) {
+				m->end = start;
+			} else if (m->end > end) {
+				/* Keeps its place in the tree: nothing lies in between. */
+				m->start = end;
+			} else {
+				rb_erase(&m->node, &v->maps);
+				v->nr_maps--;
+				dead[ndead++] = m;
+			}
 		}
+		spin_unlock(&v->lock);
+		/* Unlinked, and only v->mutex holders walk from m: ours to free. */
+		for (i = 0; i < ndead; i++)
+			kmem_cache_free(vr_mapping_cachep, dead[i]);
+		cond_resched();
+		spin_lock(&v->lock);
 	}
 	spin_unlock(&v->lock);
 out:
@@ -410,12 +432,15 @@ EXPORT_SYMBOL_IF_VR_TESTS(vr_vmar_unmap);
 static bool vr_covered(struct vr_vmar *v, u64 start, u64 end)
 {
 	struct vr_mapping *m = vr_vmar_first_from(v, start);
+	unsigned long n = 0;
 	u64 at = start;
 
 	for (; m && at < end; m = vr_vmar_next(m)) {
 		if (m->start > at)
 			return false;
 		at = m->end;
+		if (!(++n & 1023))
+			cond_resched();	/* max_maps may be in the millions */
 	}
 	return at >= end;
 }

@@ -21,8 +21,10 @@
  * - v->mutex serialises MAP/UNMAP/TOUCH (they allocate; waits are killable)
  *   and guards v->resident; v->lock, a spinlock, guards the tree and RSS.
  * - Lock order: pp->lock -> v->lock; v->mutex -> v->lock.
- * - Never sleep under a spinlock: maps are copied a batch at a time; per-page
- *   work holds only v->mutex, bounded by max_pages, with cond_resched().
+ * - Never sleep under a spinlock, and do bounded work there: maps are
+ *   copied, and UNMAP changes the tree, a batch of mappings per v->lock
+ *   section; per-page and per-mapping walks hold only v->mutex, bounded by
+ *   max_pages and max_maps, with cond_resched().
  * - Own slab caches (vr_pproc, vr_owner, vr_vmar, vr_mapping: for failslab),
  *   destroyed at unload after rcu_barrier().
  * - Handles (Linux: file -> pid -> task -> mm): an inode (fs.c) holds a
@@ -142,6 +144,7 @@ struct vr_stats {
 	atomic_long_t pprocs_alive;
 	atomic_long_t status_reads, maps_reads, zombie_reads, unwrap_none;
 	atomic_long_t read_errors;
+	atomic_long_t exit_lock_waits;	/* exits that found pp->lock held */
 };
 
 extern struct vr_stats vr_stats;

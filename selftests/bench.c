@@ -339,6 +339,7 @@ static void exit_latency(const char *mode, int rounds)
 	};
 	static struct lat l[4];
 	double reads[4] = { 0 }, el[4] = { 0 };
+	long waits = 0, exits = 0, w0, w1, n0;
 	int c, j, r, nc = ncpus >= 2 ? 4 : 3;	/* pinning needs 2 CPUs */
 
 	vr_param_write("mode", mode);
@@ -353,8 +354,20 @@ static void exit_latency(const char *mode, int rounds)
 	for (r = 0; r < rounds; r++)
 		for (j = 0; j < nc; j++) {
 			c = (j + r) % nc;
+			n0 = l[c].n;
+			w0 = vr_stat("exit_lock_waits");
 			contended(cond[c].n, cond[c].pin, slice, &l[c], &reads[c], &el[c]);
+			w1 = vr_stat("exit_lock_waits");
+			if (w0 < 0 || w1 < 0)
+				die("read " VMAR_RACE_STATS, EIO);
+			if (cond[c].n) {	/* alone, no reader holds anything */
+				exits += l[c].n - n0;
+				waits += w1 - w0;
+			}
 		}
+	/* P4 as a count: exits that found pp->lock held (by a reader). */
+	printf("  \"%s_exit_lock_waits\": %ld,\n  \"%s_exits_with_readers\": %ld,\n",
+	       mode, waits, mode, exits);
 	for (c = 0; c < nc; c++) {
 		if (!l[c].n)
 			die("writer made no progress", EIO);

@@ -318,7 +318,8 @@ TEST_F(access, owner_is_spawner_effective_ids)
 	}
 }
 
-TEST_F(access, zombie_keeps_spawner_owner)
+/* task_dump_owner(): a task with no mm has root's files, its directory not. */
+TEST_F(access, zombie_files_are_roots_dir_stays_spawners)
 {
 	struct stat st;
 	unsigned int i;
@@ -329,10 +330,37 @@ TEST_F(access, zombie_keeps_spawner_owner)
 	ASSERT_EQ(0, end_kid(self, kid));
 	ASSERT_EQ(-EINVAL, do_exit(self->fd, pid));	/* a zombie now */
 	for (i = 0; i < ARRAY_SIZE(entries); i++) {
+		unsigned int want = *entries[i] ? 0 : NOBODY;
+
 		ASSERT_EQ(0, stat_entry(pid, entries[i], &st));
-		EXPECT_EQ(NOBODY, st.st_uid) TH_LOG("'%s'", entries[i]);
-		EXPECT_EQ(NOBODY, st.st_gid) TH_LOG("'%s'", entries[i]);
+		EXPECT_EQ(want, st.st_uid) TH_LOG("'%s'", entries[i]);
+		EXPECT_EQ(want, st.st_gid) TH_LOG("'%s'", entries[i]);
 	}
+}
+
+/* The spawner passed its control file on and exited: PPid names nobody. */
+TEST_F(access, ppid_is_zero_once_spawner_exited)
+{
+	int p[2], pid = -1, status;
+	char buf[1024];
+	pid_t kid;
+
+	ASSERT_EQ(0, pipe(p));
+	kid = fork();
+	ASSERT_LE(0, kid);
+	if (!kid) {		/* spawns on the inherited file, then exits */
+		pid = vr_ctl_spawn(self->fd, "orphan");
+		_exit(write(p[1], &pid, sizeof(pid)) == sizeof(pid) ? 0 : 1);
+	}
+	close(p[1]);
+	ASSERT_EQ((ssize_t)sizeof(pid), read(p[0], &pid, sizeof(pid)));
+	close(p[0]);
+	track(self, pid);
+	ASSERT_LT(0, pid);
+	ASSERT_EQ(kid, waitpid(kid, &status, 0));	/* its tgid is gone */
+	ASSERT_LT(0, vr_read_status(pid, buf, sizeof(buf)));
+	EXPECT_EQ(0, vr_field(buf, "PPid"));
+	EXPECT_EQ(pid, vr_field(buf, "Pid"));
 }
 
 /* ---- 2. status is anyone's, maps only its spawner's (mm_access()) ---- */
@@ -400,6 +428,35 @@ TEST_F(access, spawner_saved_root_uid_denies_nobody_maps)
 
 	ASSERT_LT(0, pid);
 	EXPECT_EQ(EACCES, as_user(&nobody, read_maps, pid));
+}
+
+/* open() and read() pid's maps: 0 if it opened and read nothing. */
+static int read_maps_empty(int pid)
+{
+	char path[64], buf[256];
+	int fd = open(path_of(path, sizeof(path), pid, "maps"), O_RDONLY);
+	ssize_t n;
+
+	if (fd < 0)
+		return errno;
+	n = read(fd, buf, sizeof(buf));
+	close(fd);
+	return n < 0 ? READ_FAILED : n ? WRONG_TEXT : 0;
+}
+
+/* mm_access() with no mm: no check; an exited pproc's maps are empty. */
+TEST_F(access, anyone_opens_zombie_maps_and_reads_nothing)
+{
+	char mode[32];
+
+	vr_param_read("mode", mode, sizeof(mode));
+	if (!strcmp(mode, "buggy"))
+		SKIP(return, "mode=buggy: a zombie's maps read unwraps None");
+	ASSERT_EQ(0, vr_map_op(self->fd, VMAR_RACE_IOC_MAP, self->pid, VMAR_RACE_PROT_READ,
+			       0x10000, 4 * VMAR_RACE_PAGE_SIZE));
+	ASSERT_EQ(EACCES, as_user(&nobody, read_maps, self->pid));	/* running */
+	ASSERT_EQ(0, do_exit(self->fd, self->pid));
+	EXPECT_EQ(0, as_user(&nobody, read_maps_empty, self->pid));
 }
 
 TEST_F(access, cap_sys_ptrace_opens_nobody_maps)

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * vmar_race kselftests. Races and bounds: exit against readers under whatever read mode the
- * module was loaded with, readdir against spawn and reap, and a huge touch
- * that stays preemptible and killable.
+ * module was loaded with, readdir against spawn and reap, a huge touch
+ * that stays preemptible and killable, a huge unmap that readers do not
+ * wait for, and race_delay_us slept once per read pass and killable.
  * Needs root and the module under test ($VMAR_RACE_MODULE, see
  * vr_pproc_fixture.h) loaded. One behaviour per test.
  */
@@ -250,6 +251,198 @@ TEST_F_TIMEOUT(races, huge_touch_is_bounded, 120)
 	EXPECT_GT(0.1 * slack, p90);
 	close(sync[0]);
 	free(l);
+}
+
+/*
+ * One UNMAP over N one-page mappings with gaps (both limits raised) while a
+ * reader reads the status in a loop: a status read takes v->lock, which
+ * UNMAP holds for a batch of mappings at a time, so no read that overlaps
+ * the UNMAP waits for a large part of it. Unbatched, one read spins for
+ * every rb_erase() of the range (about 40% of the UNMAP). N is what 1.5 s
+ * of MAPs make (the UNMAP then takes about 0.4 s on any kernel); of three
+ * rounds the least stalled is judged, as a host that deschedules a vCPU
+ * stretches a read in one round, never in all. The kernel's lockup and RCU
+ * stall detectors judge too (a report fails the VM row).
+ */
+#define UNMAP_ROUNDS 3
+#define UNMAP_MAX_MAPS (1 << 20)
+
+struct span_reader {
+	atomic_int stop;
+	int pid;
+	long n;
+	double (*t)[2];		/* each read's start and end, the first LAT_MAX */
+};
+
+static void *span_reader(void *arg)
+{
+	struct span_reader *r = arg;
+	char buf[1024];
+	double a;
+
+	while (!r->stop) {
+		a = vr_now();
+		vr_read_status(r->pid, buf, sizeof(buf));
+		if (r->n < LAT_MAX) {
+			r->t[r->n][0] = a;
+			r->t[r->n][1] = vr_now();
+		}
+		r->n++;
+	}
+	return NULL;
+}
+
+/* Map one-page mappings with gaps for about secs: how many, or -errno. */
+static long map_for(int fd, int pid, double secs)
+{
+	double t0 = vr_now();
+	long n = 0;
+	int ret;
+
+	while (n < UNMAP_MAX_MAPS && (n & 1023 || vr_now() - t0 < secs)) {
+		ret = map(fd, pid, RW, BASE + 2ull * n * PG, PG);
+		if (ret)
+			return ret;
+		n++;
+	}
+	return n;
+}
+
+TEST_F_TIMEOUT(races, huge_unmap_is_bounded, 300)
+{
+	double t0, t1, t, slowest, ratio, best = 1;
+	struct span_reader r = { .pid = self->p.pid };
+	long i, n, during;
+	pthread_t tid;
+	char lim[32];
+	int round;
+
+	if (!self->p.max_pages[0])
+		SKIP(return, "%s has no max_pages parameter", vr_target.name);
+	snprintf(lim, sizeof(lim), "%d", UNMAP_MAX_MAPS + 16);
+	ASSERT_EQ(0, vr_param_write("max_maps", lim));
+	ASSERT_EQ(0, vr_param_write("max_pages", lim));
+	r.t = calloc(LAT_MAX, sizeof(*r.t));
+	ASSERT_NE(NULL, r.t);
+	for (round = 0; round < UNMAP_ROUNDS; round++) {
+		n = map_for(self->p.fd, self->p.pid, 1.5);
+		ASSERT_LT(0, n);
+		ASSERT_EQ(n, status_field(self->p.pid, "Mappings"));
+		r.stop = 0;
+		r.n = 0;
+		ASSERT_EQ(0, pthread_create(&tid, NULL, span_reader, &r));
+		usleep(100000);		/* the reader is reading */
+		t0 = vr_now();
+		ASSERT_EQ(0, unmap(self->p.fd, self->p.pid, BASE, 2ull * n * PG));
+		t1 = vr_now();
+		usleep(100000);
+		r.stop = 1;
+		pthread_join(tid, NULL);
+		slowest = 0;
+		during = 0;
+		for (i = 0; i < r.n && i < LAT_MAX; i++) {
+			if (r.t[i][0] >= t1 || r.t[i][1] <= t0)
+				continue;	/* did not overlap the UNMAP */
+			during++;
+			t = r.t[i][1] - r.t[i][0];
+			slowest = t > slowest ? t : slowest;
+		}
+		ratio = slowest / (t1 - t0);
+		best = ratio < best ? ratio : best;
+		TH_LOG("round %d: UNMAP of %ld mappings took %.3fs; %ld status reads overlapped it, slowest %.1f ms (%.0f%% of it)",
+		       round, n, t1 - t0, during, slowest * 1e3, ratio * 1e2);
+		EXPECT_EQ(0, status_field(self->p.pid, "Mappings"));
+		EXPECT_LT(0, during);
+	}
+	EXPECT_GT(0.2, best);
+	free(r.t);
+}
+
+/* A maps reader of a pproc with 3200 mappings (100 batches of 32). */
+#define DELAY_MAPS 3200
+
+static int map_many(int fd, int pid, int n)
+{
+	int i, ret;
+
+	for (i = 0; i < n; i++) {
+		ret = map(fd, pid, RW, BASE + 2ull * i * PG, PG);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/*
+ * race_delay_us is slept once per read pass: one read() of maps (4 KiB of
+ * records, about four batches) with a 0.5 s delay takes about 0.5 s, not
+ * one delay per batch.
+ */
+TEST_F_TIMEOUT(races, race_delay_once_per_read_pass, 120)
+{
+	static char buf[65536];
+	ssize_t n;
+	double t;
+	int fd;
+
+	if (!self->p.delay[0])
+		SKIP(return, "%s has no race_delay_us parameter", vr_target.name);
+	ASSERT_EQ(0, map_many(self->p.fd, self->p.pid, DELAY_MAPS));
+	ASSERT_EQ(0, vr_param_write("race_delay_us", "500000"));
+	fd = open_file(self->p.pid, "maps");
+	ASSERT_LE(0, fd);
+	t = vr_now();
+	n = read(fd, buf, sizeof(buf));
+	t = vr_now() - t;
+	close(fd);
+	ASSERT_EQ(0, vr_param_write("race_delay_us", "0"));
+	TH_LOG("one read() of maps: %zd bytes in %.3fs with a 0.5 s delay", n, t);
+	ASSERT_LT(40 * 32, n);		/* more than one batch of records */
+	EXPECT_LE(0.5, t);
+	EXPECT_GT(1.25, t);
+}
+
+/*
+ * A reader sleeping in race_delay_us (1 s, 3200 mappings: 100 s of
+ * batches if every batch slept) ends within a second of SIGKILL.
+ */
+TEST_F_TIMEOUT(races, killed_maps_reader_ends_at_once, 120)
+{
+	int sync[2], status;
+	pid_t child;
+	double t;
+	char c;
+
+	if (!self->p.delay[0])
+		SKIP(return, "%s has no race_delay_us parameter", vr_target.name);
+	ASSERT_EQ(0, map_many(self->p.fd, self->p.pid, DELAY_MAPS));
+	ASSERT_EQ(0, vr_param_write("race_delay_us", "1000000"));
+	ASSERT_EQ(0, pipe(sync));
+	child = fork();
+	ASSERT_LE(0, child);
+	if (!child) {
+		static char buf[262144];
+		int fd = open_file(self->p.pid, "maps");
+
+		close(sync[0]);
+		if (fd < 0 || write(sync[1], "r", 1) != 1)
+			_exit(1);
+		while (read(fd, buf, sizeof(buf)) > 0)
+			;
+		_exit(0);
+	}
+	close(sync[1]);
+	ASSERT_EQ(1, read(sync[0], &c, 1));
+	close(sync[0]);
+	usleep(1000000);	/* in the read, asleep in its window */
+	t = vr_now();
+	ASSERT_EQ(0, kill(child, SIGKILL));
+	ASSERT_EQ(child, waitpid(child, &status, 0));
+	t = vr_now() - t;
+	ASSERT_EQ(0, vr_param_write("race_delay_us", "0"));
+	TH_LOG("maps reader gone %.3fs after SIGKILL", t);
+	EXPECT_TRUE(WIFSIGNALED(status));
+	EXPECT_GT(1.0, t);
 }
 
 struct stress {

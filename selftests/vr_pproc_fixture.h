@@ -144,7 +144,7 @@ struct vr_pprocs {
 	int pid;
 	int extra[64];
 	int nextra;
-	char mode[32], max_procs[32], max_maps[32];
+	char mode[32], max_procs[32], max_maps[32], max_pages[32], delay[32];
 };
 
 /* Setup: 0, 1 when the module is not loaded (skip), or -errno. */
@@ -160,6 +160,8 @@ static inline int vr_pprocs_setup(struct vr_pprocs *p)
 	vr_param_read("mode", p->mode, sizeof(p->mode));
 	vr_param_read("max_procs", p->max_procs, sizeof(p->max_procs));
 	vr_param_read("max_maps", p->max_maps, sizeof(p->max_maps));
+	vr_param_read("max_pages", p->max_pages, sizeof(p->max_pages));
+	vr_param_read("race_delay_us", p->delay, sizeof(p->delay));
 	return 0;
 }
 
@@ -175,6 +177,10 @@ static inline void vr_pprocs_teardown(struct vr_pprocs *p)
 		vr_param_write("max_procs", p->max_procs);
 	if (p->max_maps[0])
 		vr_param_write("max_maps", p->max_maps);
+	if (p->max_pages[0])
+		vr_param_write("max_pages", p->max_pages);
+	if (p->delay[0])
+		vr_param_write("race_delay_us", p->delay);
 	close(p->fd);		/* exits what still runs */
 	reap(fd, p->pid);
 	for (i = 0; i < p->nextra; i++)
