@@ -282,8 +282,9 @@ static int vr_may_read_vmar(const struct vr_pproc *pp)
 {
 	const struct cred *c = current_cred(), *t = pp->cred;
 
+	/* Pairs with smp_store_release() of ZOMBIE in vr_pproc_exit(). */
 	if (smp_load_acquire(&pp->state) != VR_RUNNING)
-		return 0;	/* pairs with vr_pproc_exit()'s release */
+		return 0;
 
 	if (uid_eq(c->fsuid, t->euid) && uid_eq(c->fsuid, t->suid) &&
 	    uid_eq(c->fsuid, t->uid) && gid_eq(c->fsgid, t->egid) &&

@@ -392,8 +392,10 @@ int vr_vmar_unmap(struct vr_vmar *v, u64 start, u64 len)
 	v->rss_file -= gone_file;
 	while (m && m->start < end) {
 		for (ndead = 0; m && m->start < end && ndead < VR_UNMAP_BATCH; m = next) {
+			u64 from = max(m->start, start), to = min(m->end, end);
+
 			next = vr_vmar_next(m);
-			v->total_pages -= (min(m->end, end) - max(m->start, start)) >> VR_PAGE_SHIFT;
+			v->total_pages -= (to - from) >> VR_PAGE_SHIFT;
 			if (m->start < start && m->end > end) {
 				/* Punch a hole: [m->start, start) and [end, m->end). */
 				split->start = end;

@@ -265,7 +265,7 @@ TEST_F_TIMEOUT(races, huge_touch_is_bounded, 120)
  * stall detectors judge too (a report fails the VM row).
  */
 #define UNMAP_ROUNDS 3
-#define UNMAP_MAX_MAPS (1 << 20)
+#define UNMAP_MAX_MAPS 1048576
 
 struct span_reader {
 	atomic_int stop;
@@ -349,8 +349,10 @@ TEST_F_TIMEOUT(races, huge_unmap_is_bounded, 300)
 		}
 		ratio = slowest / (t1 - t0);
 		best = ratio < best ? ratio : best;
-		TH_LOG("round %d: UNMAP of %ld mappings took %.3fs; %ld status reads overlapped it, slowest %.1f ms (%.0f%% of it)",
-		       round, n, t1 - t0, during, slowest * 1e3, ratio * 1e2);
+		TH_LOG("round %d: UNMAP of %ld mappings took %.3fs; %ld status reads overlapped it",
+		       round, n, t1 - t0, during);
+		TH_LOG("round %d: the slowest took %.1f ms (%.0f%% of the UNMAP)",
+		       round, slowest * 1e3, ratio * 1e2);
 		EXPECT_EQ(0, status_field(self->p.pid, "Mappings"));
 		EXPECT_LT(0, during);
 	}
