@@ -461,6 +461,30 @@ static void unmap_trims_and_spans(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, vr_vmar_first_from(v, 0x20000)->start, 0x30000 + PG);
 }
 
+/* One UNMAP over more mappings than one v->lock section takes (32). */
+static void unmap_spans_many_batches(struct kunit *test)
+{
+	struct vr_vmar *v = vmar_of(test, spawn_auto(test, "u"));
+	u64 base = 0x100000, i;
+
+	KUNIT_ASSERT_EQ(test, vr_vmar_map(v, base, 4 * PG, RW), 0);
+	for (i = 0; i < 100; i++)
+		KUNIT_ASSERT_EQ(test, vr_vmar_map(v, base + (6 + 2 * i) * PG, PG, RW), 0);
+	KUNIT_ASSERT_EQ(test, vr_vmar_map(v, base + 206 * PG, 4 * PG, VMAR_RACE_MAP_FILE), 0);
+	KUNIT_ASSERT_EQ(test, vr_vmar_touch(v, base, 4 * PG), 0);
+	KUNIT_ASSERT_EQ(test, vr_vmar_touch(v, base + 206 * PG, 4 * PG), 0);
+	KUNIT_ASSERT_EQ(test, v->nr_maps, 102UL);
+	/* Trims the first and the last, removes the 100 between them. */
+	KUNIT_EXPECT_EQ(test, vr_vmar_unmap(v, base + 2 * PG, 206 * PG), 0);
+	KUNIT_EXPECT_EQ(test, v->nr_maps, 2UL);
+	KUNIT_EXPECT_EQ(test, v->total_pages, 4UL);
+	KUNIT_EXPECT_EQ(test, v->rss_anon, 2UL);
+	KUNIT_EXPECT_EQ(test, v->rss_file, 2UL);
+	KUNIT_EXPECT_EQ(test, vr_vmar_first_from(v, 0)->end, base + 2 * PG);
+	KUNIT_EXPECT_EQ(test, vr_vmar_first_from(v, base + 2 * PG)->start, base + 208 * PG);
+	KUNIT_EXPECT_EQ(test, vr_vmar_touch(v, base + 2 * PG, PG), -ENOMEM);
+}
+
 static void unmap_split_respects_max_maps(struct kunit *test)
 {
 	struct vr_vmar *v = vmar_of(test, spawn_auto(test, "u"));
@@ -1036,6 +1060,7 @@ static struct kunit_case vr_vmar_cases[] = {
 	KUNIT_CASE(touch_unmapped_is_enomem),
 	KUNIT_CASE(unmap_punches_hole),
 	KUNIT_CASE(unmap_trims_and_spans),
+	KUNIT_CASE(unmap_spans_many_batches),
 	KUNIT_CASE(unmap_split_respects_max_maps),
 	KUNIT_CASE(vmar_outlives_exit_while_referenced),
 	{}
