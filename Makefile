@@ -4,15 +4,16 @@
 #   make                 build vmar_race.ko against KDIR (stock Debian headers)
 #   make help            list these targets
 #   make deps            install the Debian packages the scripts need
+#   make try             the four stock-kernel demo rows: no kernel build, minutes
 #   make demo            boot the test VM once per mode and compare them
-#   make check           every test layer; ends with "check: N passed, N failed"
+#   make check           every test layer; ends with "check: N passed, N failed, N skipped"
 #   make bench           benchmarks (build/bench/; QUICK=1: the quick run)
 #   make soak            longer hardening rows: DURATION=S (600), CYCLES=N (100)
 #   make lint            checkpatch --strict, sparse (C=1) and W=1 on the module
 #   make selftests       static kselftest binaries (build/selftests/)
 #   make install         modules_install, depmod, boot files (INSTALL_MOD_PATH)
 #   make uninstall       remove what install put there
-#   make dkms-install    register with DKMS for every kernel with headers
+#   make dkms-install    register with DKMS, build and install for KRELEASE only
 #   make dkms-uninstall  remove it from DKMS
 #   make clean           remove the module's build products and build/
 # Each script in scripts/ explains itself with --help.
@@ -84,6 +85,9 @@ selftests:
 lint:
 	scripts/lint.sh
 
+try:
+	scripts/demo.sh --modes "buggy checked fixed rcu"
+
 demo:
 	scripts/demo.sh
 
@@ -101,5 +105,5 @@ soak:
 	scripts/check.sh --only ' (fuzz|faults|preempt|stress) ' \
 		--fuzz $(DURATION) --stress $(DURATION) --guess $(DURATION) --cycles $(CYCLES)
 
-.PHONY: all module clean help deps install uninstall dkms-install dkms-uninstall selftests lint \
+.PHONY: all module clean help deps try install uninstall dkms-install dkms-uninstall selftests lint \
 	demo check bench soak
