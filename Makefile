@@ -4,7 +4,7 @@
 #   make                 build vmar_race.ko against KDIR (stock Debian headers)
 #   make help            list these targets
 #   make deps            install the Debian packages the scripts need
-#   make try             the four stock-kernel demo rows: no kernel build, minutes
+#   make try             the four stock-kernel demo rows, no kernel build
 #   make demo            boot the test VM once per mode and compare them
 #   make check           every test layer; ends with "check: N passed, N failed, N skipped"
 #   make bench           benchmarks (build/bench/; QUICK=1: the quick run)

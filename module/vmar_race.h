@@ -291,7 +291,9 @@ void vr_debugfs_exit(void);
  * every pass, armed or not. A leaf: debugfs.c parses the commands.
  */
 enum vr_pause_point {
-	VR_PAUSE_FOUND,		/* reader found the pproc, not yet its slot */
+	VR_PAUSE_FOUND,		/* reader found the pproc, has not used its
+				 * slot (uaf loaded it already)
+				 */
 	VR_PAUSE_HELD,		/* reader holds what get() returned (a
 				 * reference, or for uaf a bare pointer), no
 				 * lock, has not used it yet

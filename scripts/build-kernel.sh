@@ -16,7 +16,7 @@ usage: $0 debug|kcsan [6.1|6.12] [--force]
 Build a test kernel (debug: KASAN, lockdep, kmemleak, failslab, ...; kcsan:
 KCSAN) from Debian's linux-source-6.1 (the default) or Debian 13's
 linux-source-6.12 (fetched once), with tinyconfig and the fragments in
-scripts/kconfig/ (about 10 minutes), cached in
+scripts/kconfig/ (how long: docs/benchmarks.md), cached in
 $VR_CACHE/kernels (a cached kernel returns at once).
 Prints the cache directory (bzImage and a tree to build modules against) on
 stdout.
@@ -82,7 +82,7 @@ done < <(cat "${frags[@]}")
 [ $missing -eq 0 ] || vr_die "the $flavour fragments do not apply to $series; see above"
 
 jobs=$(nproc)
-vr_say "[3/4] building bzImage and modules with -j$jobs (about 8-12 minutes on 2 cores)"
+vr_say "[3/4] building bzImage and modules with -j$jobs (the longest step; times in docs/benchmarks.md)"
 log="$dir/build.log"
 vr_kmake "$dir" -j"$jobs" bzImage modules >"$log" 2>&1 &
 pid=$!

@@ -89,7 +89,7 @@ accel=$("$VR_ROOT/scripts/accel.sh") || vr_die "no usable QEMU accelerator"
 accel=${accel%% *}
 echo "check: accelerator $accel for every VM (VMAR_RACE_ACCEL=kvm|tcg overrides)"
 
-echo "check: [2/4] kernels (cached in $VR_CACHE/kernels; a cold build takes ~10 min each)"
+echo "check: [2/4] kernels (cached in $VR_CACHE/kernels; build times: docs/benchmarks.md)"
 mkdir -p "$VR_ROOT/build"
 # The Rust toolchain chroot (debootstrap, mostly downloads) is made in the
 # background while the 6.1 kernels build; the 6.12 kernel, which needs it,

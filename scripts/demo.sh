@@ -21,10 +21,11 @@ usage: $0 [--rounds N] [--modes "MODE..."]
 Boot the test VM once per mode, run the reproducer in it (each VM stops at
 its first kernel report) and print the modes side by side, with the crashes'
 timelines from the module's trace events. uaf and uaf-window run on the
-debug (KASAN) kernel, built once if it is not cached (~10 min); rust-buggy,
+debug (KASAN) kernel, built once if it is not cached; rust-buggy,
 rust-checked and rust-fixed run the Rust twin (vmar_race_rs.ko) on the
-Rust-enabled debug-6.12 kernel (its toolchain chroot and kernel built once,
-~20 min); the others on Debian's stock kernel. Logs in build/demo/.
+Rust-enabled debug-6.12 kernel (its toolchain chroot and kernel built once;
+how long each takes: docs/benchmarks.md); the others on Debian's stock
+kernel. Logs in build/demo/.
   --rounds N      reproducer rounds of the buggy, checked, fixed, rcu and
                   rust-* rows (default 1000)
   --modes "M..."  the modes to run, in this order (default: all,
@@ -87,7 +88,7 @@ for k in "${need[@]+"${need[@]}"}"; do
 	fi
 done
 if [ ${#missing[@]} -gt 0 ]; then
-	echo "demo: building the ${missing[*]} kernel(s) in the background (5-20 minutes each, once; log build/demo/kernel.log); the stock rows run meanwhile"
+	echo "demo: building the ${missing[*]} kernel(s) in the background (once; log build/demo/kernel.log; times in docs/benchmarks.md); the stock rows run meanwhile"
 	# debug-6.12's Rust toolchain chroot (mostly downloads) is made
 	# meanwhile, not after the debug kernel.
 	if [[ " ${missing[*]} " == *" debug-6.12 "* ]]; then

@@ -42,6 +42,23 @@ tools themselves, never with a list kept here:
               make help, scripts/check.sh --list, host-side tools such as
               timeline.py): a VM, a kernel build, make check/demo/bench or
               insmod there is itself a problem.
+  timings     a measured figure lives on docs/benchmarks.md only. In the
+              prose of README.md and the other docs/*.md (outside code
+              blocks and `code spans`; table rows are prose), a number with
+              a time unit (ns, us, ms, s, min, h, their words and plurals:
+              "12 ms", "53 min 39 s", "200-235 s", "~10 min", "60-second"),
+              a rate ("45,000 reads/s", "1200 per second") or a speed ratio
+              ("1.07x", "0.99-1.00x", "2.6 times as fast") is a problem. Under README's "## How long it takes" figures may
+              stand, but each must also be on docs/benchmarks.md (compared
+              with spaces, thousands separators and the unit's spelling
+              set aside). Word-numbers ("one second") and other units (MB,
+              GB, cores, boots, %) are not figures.
+  helps       every executable file directly in scripts/ and every
+              selftests/*.sh must answer --help with exit status 0 and a
+              text on stdout (this tree's, run as for options).
+  words       README.md and docs/*.md together hold at most 8000 words,
+              docs/testing.md at most 2500, as `wc -w` counts them (the
+              whole file, code blocks included).
 
   --root DIR  check the docs of another tree (an old checkout: it may have
               only README.md). The tools the docs are checked against (the
@@ -51,10 +68,11 @@ tools themselves, never with a list kept here:
               Makefile comments) are DIR's, and runnable blocks run in DIR.
   -h, --help  print this help and exit
 
-Prints one line per problem, "FILE:LINE: what", then a summary on stderr.
-Exit status: 0 the docs are consistent, 1 something in the docs is wrong,
-64 usage error, 70 error (a tool's --help or make help could not run, no
-README.md).
+Prints one line per problem, "FILE:LINE: what" ("FILE: what" for a whole
+file or a script), then a summary on stderr.
+Exit status: 0 the docs are consistent, 1 something in the docs is wrong
+(or a script's --help, see helps), 64 usage error, 70 error (a tool's
+--help or make help could not run, no README.md).
 """
 
 import glob
@@ -80,6 +98,34 @@ MAKE_DRY = ("-n", "--dry-run", "--just-print", "--recon")
 MAKE_ARG_OPTS = ("-C", "-f", "-j", "-l", "-I", "-o", "-W", "--directory", "--file",
                  "--makefile", "--jobs", "--load-average", "--include-dir",
                  "--old-file", "--assume-old", "--what-if", "--new-file", "--assume-new")
+# timings: a number (thousands separators allowed) with a time unit, a rate
+# or a speed ratio, not glued to a word before it (v6.12, debug-6.12, p99).
+BENCH, HOW_LONG = "docs/benchmarks.md", "## How long it takes"
+NUM = r"(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?"
+SP = r"[^\S\n]*\n?[^\S\n]*"                  # spaces, one line break at most
+SP1 = r"(?=\s)" + SP                          # the same, at least one
+TO = r"(?:%s[-\u2013\u2014]%s|%sto%s)" % (SP, SP, SP1, SP1)
+TUNIT = (r"(?:(?:nano|micro|milli)?seconds?|minutes?|hours?|[num]secs?|secs?|mins?|hrs?"
+         r"|ns|us|\u00b5s|\u03bcs|ms|s|h)(?!\w)")
+FIGURE_RE = re.compile(
+    r"(?:[~\u2248]%(sp)s)?(?<![\w.,])(?<!\w-)(?:"
+    r"\d+h\d+m(?:\d+s)?(?!\w)|\d+m\d+(?:\.\d+)?s(?!\w)"                   # 1h20m, 24m29s
+    r"|%(n)s(?:%(to)s%(n)s)?[kKM]?(?:%(sp1)s[A-Za-z][\w-]*){0,2}"           # rates
+    r"(?:/(?:s|sec|second|min|minute|h|hour)|%(sp1)sper%(sp1)s(?:second|sec|s|minute|min"
+    r"|hour))(?!\w)"
+    r"|%(n)s(?:%(to)s%(n)s)?[x\u00d7](?!\w)"                                 # 1.07x
+    r"|%(n)s%(sp1)stimes%(sp1)s(?:as%(sp1)s(?:fast|slow|quick|quickly|long|much|many)"
+    r"|faster|slower|quicker|longer|shorter|the%(sp1)s(?:speed|cost|throughput|rate"
+    r"|time|latency))(?!\w)"
+    r"|%(n)s(?:%(sp)s%(u)s)?(?:%(to)s%(n)s)?(?:%(sp)s|-)%(u)s(?:%(sp)s%(n)s%(sp)s%(u)s)*"
+    r")" % {"n": NUM, "sp": SP, "sp1": SP1, "to": TO, "u": TUNIT})
+UNIT_NAMES = {"s": ("s", "sec", "secs", "second", "seconds"),
+              "min": ("min", "mins", "minute", "minutes"),
+              "h": ("h", "hr", "hrs", "hour", "hours"),
+              "ms": ("ms", "msec", "msecs", "millisecond", "milliseconds"),
+              "us": ("us", "\u00b5s", "\u03bcs", "usec", "usecs", "microsecond", "microseconds"),
+              "ns": ("ns", "nsec", "nsecs", "nanosecond", "nanoseconds")}
+UNIT_OF = {w: u for u, words in UNIT_NAMES.items() for w in words}
 EXPENSIVE = ("insmod", "rmmod", "modprobe", "mount", "umount", "dkms", "apt-get", "apt",
              "sudo", "reboot", "shutdown", "qemu-system-x86_64")
 
@@ -107,6 +153,18 @@ def expand_braces(p):
     for alt in m.group(1).split(","):
         out += expand_braces(p[:m.start()] + alt + p[m.end():])
     return out
+
+
+def figure_key(fig):
+    """A figure as compared with docs/benchmarks.md: no spaces, no thousands
+    separators, one spelling per unit ("1,373 seconds" is "1373s")."""
+    s = " ".join(fig.split()).lstrip("~\u2248 ")
+    s = re.sub(r"(?<=\d),(?=\d{3})", "", s)
+    s = re.sub(r"\s*(?:\u2013|\u2014|\bto\b)\s*", "-", s)
+    s = re.sub(r"\s*\bper\s+(\w+)", r"/\1", s)
+    s = re.sub(r"(?<=\d)-(?=[^\W\d])", "", s)           # 60-second
+    s = re.sub(r"(?<![^\W\d])[^\W\d]+", lambda m: UNIT_OF.get(m.group(0), m.group(0)), s)
+    return s.replace(" ", "").replace("\u00d7", "x")
 
 
 def tokenize(text, comments):
@@ -173,20 +231,39 @@ class Tools:
         self.guest_progs = {os.path.basename(p)[:-2] for p in
                             glob.glob(os.path.join(tree, "selftests/*.c"))}
         self._help = {}
+        self._runs = {}
         self._make = None
         self._make_opts = None
 
+    def run_help(self, rel):
+        """(exit status, stdout, why it could not run or None) of
+        `rel --help`, run once."""
+        if rel not in self._runs:
+            try:
+                r = subprocess.run([os.path.join(self.tree, rel), "--help"], cwd=self.tree,
+                                   stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                                   timeout=30)
+                self._runs[rel] = (r.returncode, r.stdout, None)
+            except (OSError, subprocess.TimeoutExpired) as e:
+                self._runs[rel] = (None, "", e)
+        return self._runs[rel]
+
     def _run_help(self, name):
         rel = self.scripts[name]
-        try:
-            r = subprocess.run([os.path.join(self.tree, rel), "--help"], cwd=self.tree,
-                               stdin=subprocess.DEVNULL, capture_output=True, text=True,
-                               timeout=30)
-        except (OSError, subprocess.TimeoutExpired) as e:
-            raise CannotRun("%s --help: %s" % (rel, e))
-        if r.returncode != 0 or "usage" not in r.stdout.lower():
-            raise CannotRun("%s --help exits %d without a usage on stdout" % (rel, r.returncode))
-        return r.stdout
+        rc, out, err = self.run_help(rel)
+        if err is not None:
+            raise CannotRun("%s --help: %s" % (rel, err))
+        if rc != 0 or "usage" not in out.lower():
+            raise CannotRun("%s --help exits %d without a usage on stdout" % (rel, rc))
+        return out
+
+    def helped(self):
+        """What must answer --help: the executable files directly in
+        scripts/, and selftests/*.sh."""
+        out = [p for p in sorted(glob.glob(os.path.join(self.tree, "scripts", "*")))
+               if os.path.isfile(p) and os.stat(p).st_mode & 0o111]
+        out += sorted(glob.glob(os.path.join(self.tree, "selftests", "*.sh")))
+        return [os.path.relpath(p, self.tree) for p in out]
 
     def _c_usage(self, name):
         path = os.path.join(self.tree, "selftests", name + ".c")
@@ -293,6 +370,18 @@ class Tree:
             self.suites |= {"vmar_race_" + s for s in re.findall(r"^VR_SUITE\((\w+),", src, re.M)}
             self.suites |= set(re.findall(r'\.name = "(vmar_race\w*)"', src))
         self._headings = {}
+        self._bench = None
+
+    def on_bench(self, fig):
+        """Whether a figure is on docs/benchmarks.md (anywhere in the file)."""
+        if self._bench is None:
+            try:
+                text = open(os.path.join(self.root, BENCH)).read()
+            except OSError:
+                text = ""
+            self._bench = FIGURE_RE.sub(lambda m: " %s " % figure_key(m.group(0)), text)
+        return bool(re.search(r"(?<![\w.,])%s(?!\w)" % re.escape(figure_key(fig)),
+                              self._bench))
 
     def exists(self, rel):
         rel = rel.rstrip("/") or "."
@@ -394,7 +483,8 @@ class Checker:
         self.root, self.tools, self.tree = root, tools, tree
         self.problems = set()
         self.counts = dict.fromkeys(("options", "targets", "parameters", "events", "paths",
-                                     "links", "runnable commands"), 0)
+                                     "links", "runnable commands", "timing figures",
+                                     "scripts' --help", "words"), 0)
         self.contexts = {}           # (file, unit or section key) -> set of programs
         self.bare = []               # (doc, unit, line, options)
         self.param_rows = set()
@@ -693,12 +783,19 @@ class Checker:
         self.saved[doc.rel] = set(re.findall(r"save(?:d)? it as `([^`]+)`",
                                              " ".join(doc.lines)))
         runnable = []
+        timed, how_long = doc.rel != BENCH, False
         for ui, unit in enumerate(doc.units):
             ctx = self.contexts.setdefault((doc.rel, "unit", ui), set())
             sctx = self.contexts.setdefault((doc.rel, "section", unit["section"]), set())
             unit["ctx"] = ctx
             self.unit = unit
             if unit["kind"] == "heading":
+                head = unit["lines"][0][1]
+                if len(re.match(r"#*", head).group(0)) <= 2:
+                    how_long = doc.rel == "README.md" and head.strip() == HOW_LONG
+                if timed:
+                    text, line_of = Doc.joined(unit)
+                    self.timings(doc, line_of, text, how_long)
                 continue
             if unit["kind"] == "block":
                 if unit["info"][:2] == ["sh", "runnable"]:
@@ -716,6 +813,8 @@ class Checker:
                                 text)
             for off, ln in self.split_lines(prose):
                 self.paths(doc, line_of(off), ln)
+            if timed:
+                self.timings(doc, line_of, prose, how_long)
             # Where trace events are discussed: the paragraph, or a table's
             # row, says "trace event", or a table's first column is "event".
             if unit["kind"] == "table":
@@ -744,6 +843,20 @@ class Checker:
             sctx |= ctx
         for unit in runnable:
             self.run_block(doc, unit)
+
+    def timings(self, doc, line_of, text, how_long):
+        """Measured figures in prose (code spans blanked) belong on
+        docs/benchmarks.md; under README's "How long it takes" they must
+        be on it."""
+        prose = SPAN_RE.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), text)
+        for m in FIGURE_RE.finditer(prose):
+            fig = " ".join(m.group(0).split())
+            self.counts["timing figures"] += 1
+            if not how_long:
+                self.problem(doc.rel, line_of(m.start()), "timing figure '%s' outside %s"
+                             % (fig, BENCH))
+            elif not self.tree.on_bench(fig):
+                self.problem(doc.rel, line_of(m.start()), "'%s' is not on %s" % (fig, BENCH))
 
     @staticmethod
     def split_lines(text):
@@ -883,6 +996,35 @@ class Checker:
             self.problem(doc.rel, line, "`%s`: not an option of %s, the commands named in "
                          "its paragraph and section" % (opt, ", ".join(sorted(set(owners)))))
 
+    def helps(self):
+        """Every script answers --help (this tree's scripts)."""
+        for rel in self.tools.helped():
+            self.counts["scripts' --help"] += 1
+            rc, out, err = self.tools.run_help(rel)
+            if err is not None:
+                why = "still running after 30 s" if isinstance(err, subprocess.TimeoutExpired) \
+                    else "cannot run: %s" % (err.strerror or err)
+            elif rc != 0:
+                why = "exit %d" % rc
+            elif not out.strip():
+                why = "exit 0, nothing on stdout"
+            else:
+                continue
+            self.problem(rel, 0, "--help failed (%s)" % why)
+
+    def words(self, files):
+        """The docs' length, as wc -w counts it."""
+        total = 0
+        for rel in files:
+            with open(os.path.join(self.root, rel), "rb") as f:
+                n = len(f.read().split())
+            total += n
+            if rel == "docs/testing.md" and n > 2500:
+                self.problem(rel, 0, "%d words, limit 2500" % n)
+        self.counts["words"] = total
+        if total > 8000:
+            self.problem("docs", 0, "%d words in README.md and docs/*.md, limit 8000" % total)
+
     def comments(self):
         """Docs pointers in the comments of the tree's other files."""
         files = ["Makefile", "Kbuild", ".ci/run"]
@@ -957,8 +1099,10 @@ def main(argv):
         chk.check_doc(Doc(root, rel))
     chk.finish()
     chk.comments()
+    chk.helps()
+    chk.words(files)
     for f, line, what in sorted(chk.problems):
-        print("%s:%d: %s" % (f, line, what))
+        print("%s:%d: %s" % (f, line, what) if line else "%s: %s" % (f, what))
     for e in tools.errors:
         sys.stderr.write("doccheck: cannot check: %s\n" % e)
     sys.stderr.write("doccheck: %d files (%s): %s; %d problems%s\n"

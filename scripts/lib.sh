@@ -100,7 +100,7 @@ vr_series_llvm() { [ "$1" = 6.12 ]; }
 
 # The Rust toolchain: Debian 13's rustc, rust-src, bindgen and clang, in a
 # minimal trixie chroot made once by debootstrap under $VR_CACHE/rust (about
-# 2 GB, 3-6 minutes). Debian 12's bindgen is too old for 6.12 and trixie's
+# 2 GB; its time: docs/benchmarks.md). Debian 12's bindgen is too old for 6.12 and trixie's
 # binaries need trixie's glibc. Prints the chroot's path.
 VR_RUST_PKGS="rustc rust-src bindgen clang lld llvm libclang-dev make bc flex bison
 libelf-dev libssl-dev python3 cpio kmod xz-utils perl sparse gcc libc6-dev"
@@ -119,7 +119,7 @@ vr_rust_root() {
 		command -v debootstrap >/dev/null || vr_die "missing debootstrap; run scripts/deps.sh"
 		uri=$(awk '/^URIs:/ { print $2; exit }' /etc/apt/sources.list.d/debian.sources 2>/dev/null)
 		[ -n "$uri" ] || uri=http://deb.debian.org/debian
-		vr_say "making the Rust toolchain chroot (Debian 13 from $uri, once, 3-6 minutes) in $root"
+		vr_say "making the Rust toolchain chroot (Debian 13 from $uri, once) in $root"
 		rm -rf "$root.tmp" && mkdir -p "$(dirname "$root")"
 		debootstrap --variant=minbase --include="$(echo $VR_RUST_PKGS | tr ' ' ,)" \
 			trixie "$root.tmp" "$uri" >"$VR_CACHE/rust/debootstrap.log" 2>&1 ||
@@ -226,7 +226,7 @@ vr_kernel_resolve() {
 		read -r flavour series < <(vr_kernel_name "$k") || exit $VR_EX_SOFTWARE
 		dir=$(vr_kernel_dir "$flavour" "$series")
 		[ -e "$dir/.complete" ] ||
-			vr_die "the $k kernel is not built yet: run scripts/build-kernel.sh $flavour $series (about 10 minutes)"
+			vr_die "the $k kernel is not built yet: run scripts/build-kernel.sh $flavour $series (times: docs/benchmarks.md)"
 		echo "$k $dir/bzImage $dir"
 		;;
 	*)

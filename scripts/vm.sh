@@ -21,6 +21,7 @@ in it and judge the run from the kernel's console log (scripts/judge.py).
   --kernel   stock Debian kernel (default), a test kernel from
              scripts/build-kernel.sh (debug, kcsan: 6.1; debug-6.12: 6.12),
              or a bzImage inside a built tree
+             (.config, Module.symvers of a full build: scripts/kernel-check.sh)
   --mode     buggy|checked|uaf|fixed|rcu (module parameter mode; the Rust
              twin has buggy, checked and fixed)
   --module   c: vmar_race.ko (default); rust: the Rust twin vmar_race_rs.ko
@@ -143,6 +144,19 @@ command -v qemu-system-x86_64 >/dev/null || vr_die "qemu-system-x86_64 missing; 
 # vr_kernel_resolve runs in a subshell: its vr_die message is printed there.
 read -r kname kimage kdir < <(vr_kernel_resolve "$kernel") || exit $VR_EX_SOFTWARE
 [ -n "${kname:-}" ] || exit $VR_EX_SOFTWARE
+# A kernel of the user's own: the config options the VM and the module need
+# (scripts/kernel-check.sh) before anything is built or booted for it.
+if [ "$kname" = custom ]; then
+	kc=0
+	kcheck=$("$VR_ROOT/scripts/kernel-check.sh" --brief "$kdir") || kc=$?
+	[ $kc -le 1 ] || exit $VR_EX_SOFTWARE	# its error is printed
+	missing=$(sed -n 's/^needed: *//p' <<<"$kcheck")
+	optional=$(sed -n 's/^optional: *//p' <<<"$kcheck")
+	[ $kc -eq 0 ] ||
+		vr_die "--kernel $kernel: $kdir/.config lacks options the test VM or the module needs: $missing; see scripts/kernel-check.sh $kdir"
+	[ -z "$optional" ] ||
+		vr_say "--kernel $kernel: optional options missing (the sanitizer rows, KUnit, --trace): $optional"
+fi
 mode_label=${mode:-fixed}
 [ $load -eq 1 ] || mode_label=none
 

@@ -34,7 +34,8 @@
  *   release POINT PID      let the paused task go on, or disarm if none came
  *   reset                  release and disarm everything
  *
- * POINT: "found" (a reader found the pproc, has not looked at its slot),
+ * POINT: "found" (a reader found the pproc, has not used its slot; uaf
+ * has loaded the bare pointer already),
  * "held" (a reader holds what its mode's get() returned and no lock: fixed,
  * rcu and uaf only), "cleared" (exit cleared the slot, still holds the
  * slot's reference), "free" (the last VMAR reference is gone; once
