@@ -55,7 +55,12 @@ for m in $modes; do
 done
 [ -n "${modes// }" ] || vr_usage_die "--modes needs at least one mode"
 
-"$VR_ROOT/scripts/deps.sh" || vr_die "dependencies could not be installed"
+# Stock rows only (make try): only what they need, no kernel-build tools.
+deps=()
+for m in $modes; do
+	case "$m" in uaf*|rust-*) deps=() && break ;; *) deps=(--stock) ;; esac
+done
+"$VR_ROOT/scripts/deps.sh" "${deps[@]+"${deps[@]}"}" || vr_die "dependencies could not be installed"
 "$VR_ROOT/scripts/build-selftests.sh" >/dev/null || vr_die "selftests build failed"
 
 out="$VR_ROOT/build/demo"

@@ -5,26 +5,36 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-pkgs=(
+# What the stock-kernel rows need (make try), then the rest: kernel builds
+# (bc ... dwarves), lint (sparse), the bench plot, timeline PNGs, DKMS and
+# the Rust chroot (debootstrap).
+stock_pkgs=(
 	qemu-system-x86 busybox-static linux-image-amd64 linux-headers-amd64
-	linux-source-6.1 build-essential libc6-dev bc bison flex libelf-dev
-	libssl-dev cpio gzip xz-utils rsync kmod sparse python3 perl gnuplot-nox librsvg2-bin
-	dwarves dkms debootstrap
+	linux-source-6.1 build-essential libc6-dev cpio gzip xz-utils kmod python3
+)
+pkgs=(
+	"${stock_pkgs[@]}" bc bison flex libelf-dev libssl-dev rsync sparse perl
+	gnuplot-nox librsvg2-bin dwarves dkms debootstrap
 )
 
 usage() {
 	cat <<EOT
-usage: $0
+usage: $0 [--stock]
 Install the Debian packages vmar_race needs with apt-get (through sudo when
 not root); a quick no-op when all are installed:
 $(echo "${pkgs[*]}" | fold -s -w 76 | sed 's/^/    /; s/ *$//')
+  --stock     only what the stock-kernel rows need (make try):
+$(echo "${stock_pkgs[*]}" | fold -s -w 64 | sed 's/^/              /; s/ *$//')
   -h, --help  print this help and exit
-Exit status: 0 everything installed, 64 usage error (any argument but
---help), 70 error (not Debian, no root or sudo, apt-get failed).
+Exit status: 0 everything installed, 64 usage error (any other argument),
+70 error (not Debian, no root or sudo, apt-get failed).
 EOT
 }
-case "${1:-}" in -h|--help) usage; exit 0 ;; esac
-[ $# -eq 0 ] || vr_usage_die "no arguments expected (got '$*')"
+case "${1:-}" in
+-h|--help) usage; exit 0 ;;
+--stock) [ $# -eq 1 ] || vr_usage_die "--stock takes no argument"; pkgs=("${stock_pkgs[@]}") ;;
+*) [ $# -eq 0 ] || vr_usage_die "unknown argument '$1' (only --stock or --help)" ;;
+esac
 
 if ! [ -r /etc/debian_version ] || ! command -v dpkg-query >/dev/null; then
 	echo "deps.sh: this is not a Debian system. Install the equivalents of:" >&2
