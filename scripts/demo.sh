@@ -246,32 +246,12 @@ for ((j = 1; j <= n; j++)); do
 done
 cat <<EOT
 
-What this shows: every row ran the same reproducer in a fresh VM: a child
-process spawns a pseudo-process, maps and touches memory and exits, while
-its parent reads /proc/vmar_race/<pid>/status. "buggy" is Asterinas before
-its fix: the read locks the VMAR slot and unwraps it, so the first read of
-an exited, unreaped process finds None and panics the kernel ("crash@" is
-the round, "to crash" the time from the reproducer's start). "uaf" drops the
-lock and the reference altogether: KASAN on the debug kernel catches the
-read of a freed VMAR. Its row forces the order with the module's pause
-points (repro -f: the reader pauses holding the bare pointer, exit frees the
-VMAR, the reader resumes), so it fails in the first round, every time;
-"uaf-window" leaves it to chance with a 50 ms sleep in the reader's window. "checked" (check for None under the lock), "fixed"
-(Linux's get_task_mm(): lock, take a reference, unlock) and "rcu" (RCU
-lookup with refcount_inc_not_zero) survive all $rounds rounds and serve the
-exited process's status as a zombie without Vm lines, as Linux does; "zombie
-reads" counts those reads. Under each crash, its timeline comes from the
-module's trace events (vm.sh --trace; the buffer is dumped after the report):
-for buggy the exit clears the slot before the read unwraps None, for uaf the
-VMAR is freed before the read uses it, and KASAN's "Freed by" task is the
-task the trace shows freeing it. The rust-* rows are the same race in the
-Rust twin, in Asterinas's own shape (Mutex<Option<Arc<Vmar>>>): rust-buggy's
-unwrap() under the guard is a real Rust panic, which the kernel turns into
-BUG() (an oops; oops=panic makes it a panic); rust-checked renders None as a
-zombie; rust-fixed clones the Arc under the lock and renders after dropping
-the guard. There is no rust-uaf: safe Rust cannot keep the VMAR past its
-guard (make lint shows the borrow checker's error). Logs:
-build/demo/<mode>.log.
+What this shows: every row ran the same reproducer in a fresh VM (a child
+spawns a pseudo-process, maps memory and exits while its parent reads
+/proc/vmar_race/<pid>/status). What each mode does, and what a reader of
+an exited process gets, is the table in README.md ("The bug"); "crash@" is
+the round that crashed, "zombie reads" the reads served as a zombie.
+Logs: build/demo/<mode>.log.
 EOT
 if [ ${#wrong[@]} -gt 0 ]; then
 	for w in "${wrong[@]}"; do echo "demo: FAIL: row $w (log build/demo/${w%%:*}.log)"; done
