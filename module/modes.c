@@ -37,20 +37,26 @@ static const char * const vr_file_names[] = {
 /*
  * race_delay_us, killable: a reader sleeping in its window ends at
  * SIGKILL (-EINTR) instead of sleeping on in D state. As fsleep(): a busy
- * wait under 10 us, else an hrtimer sleep with usleep_range()'s slack.
+ * wait under 10 us, else an hrtimer sleep with usleep_range()'s slack, to
+ * the deadline whatever wakes the task early (usleep_range_state() would
+ * spin once a fatal signal is pending).
  */
 static int vr_race_delay(unsigned int us)
 {
-	ktime_t to = ns_to_ktime((u64)us * NSEC_PER_USEC);
+	ktime_t exp = ktime_add_us(ktime_get(), us);
+	u64 slack = (u64)min(us, 1000U) * NSEC_PER_USEC;
 
 	if (us < 10) {
 		udelay(us);
 		return 0;
 	}
-	set_current_state(TASK_KILLABLE);
-	schedule_hrtimeout_range(&to, (u64)min(us, 1000U) * NSEC_PER_USEC,
-				 HRTIMER_MODE_REL);
-	return fatal_signal_pending(current) ? -EINTR : 0;
+	for (;;) {
+		set_current_state(TASK_KILLABLE);
+		if (!schedule_hrtimeout_range(&exp, slack, HRTIMER_MODE_ABS))
+			return 0;	/* the deadline passed */
+		if (fatal_signal_pending(current))
+			return -EINTR;
+	}
 }
 
 /*

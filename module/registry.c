@@ -297,8 +297,9 @@ int vr_pproc_exit(struct vr_pproc *pp)
 	int ret;
 
 	/*
-	 * Count the exits that had to wait for pp->lock: the bench's measure
-	 * of "readers never block exit" (rcu readers never take it).
+	 * Count the exit calls that had to wait for pp->lock: the bench's
+	 * measure of "readers never block exit" (rcu readers never take it;
+	 * reap and the ioctls' vr_pproc_vmar_get() do, outside the bench).
 	 */
 	if (!spin_trylock(&pp->lock)) {
 		atomic_long_inc(&vr_stats.exit_lock_waits);

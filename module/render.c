@@ -61,8 +61,9 @@ static int vr_status_snap(enum vr_state state, struct vr_vmar *v, void *arg)
 /*
  * PPid: the spawner's tgid as the reader's pid namespace sees it (one
  * global mount, so the reader's namespace, not the mount's as procfs
- * does), and 0 if it cannot see it or the spawner has exited (Linux shows
- * the reaper; the pid would name a dead or a reused process).
+ * does), and 0 if it cannot see it or the spawner's process is gone: its
+ * tgid has no task once it is reaped (Linux shows the reaper from its
+ * exit on; the pid would name a dead or a reused process).
  */
 static pid_t vr_ppid(const struct vr_pproc *pp)
 {

@@ -390,7 +390,7 @@ int vr_vmar_unmap(struct vr_vmar *v, u64 start, u64 len)
 	spin_lock(&v->lock);
 	v->rss_anon -= gone_anon;	/* RSS first: it never exceeds VmSize */
 	v->rss_file -= gone_file;
-	while (m && m->start < end) {
+	for (;;) {
 		for (ndead = 0; m && m->start < end && ndead < VR_UNMAP_BATCH; m = next) {
 			u64 from = max(m->start, start), to = min(m->end, end);
 
@@ -420,10 +420,11 @@ int vr_vmar_unmap(struct vr_vmar *v, u64 start, u64 len)
 		/* Unlinked, and only v->mutex holders walk from m: ours to free. */
 		for (i = 0; i < ndead; i++)
 			kmem_cache_free(vr_mapping_cachep, dead[i]);
+		if (!m || m->start >= end)
+			break;
 		cond_resched();
 		spin_lock(&v->lock);
 	}
-	spin_unlock(&v->lock);
 out:
 	mutex_unlock(&v->mutex);
 	return ret;

@@ -480,7 +480,9 @@ static void unmap_spans_many_batches(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, v->total_pages, 4UL);
 	KUNIT_EXPECT_EQ(test, v->rss_anon, 2UL);
 	KUNIT_EXPECT_EQ(test, v->rss_file, 2UL);
+	KUNIT_ASSERT_NOT_NULL(test, vr_vmar_first_from(v, 0));
 	KUNIT_EXPECT_EQ(test, vr_vmar_first_from(v, 0)->end, base + 2 * PG);
+	KUNIT_ASSERT_NOT_NULL(test, vr_vmar_first_from(v, base + 2 * PG));
 	KUNIT_EXPECT_EQ(test, vr_vmar_first_from(v, base + 2 * PG)->start, base + 208 * PG);
 	KUNIT_EXPECT_EQ(test, vr_vmar_touch(v, base + 2 * PG, PG), -ENOMEM);
 }
