@@ -236,18 +236,27 @@ static int as_user(const struct ids *id, int (*fn)(int pid), int pid)
 	return WEXITSTATUS(status);
 }
 
-/* open() and read() pid's maps: 0, the open's errno, or READ_FAILED. */
-static int read_maps(int pid)
+/*
+ * open() and read() pid's maps: 0, the open's errno, or READ_FAILED; the
+ * bytes read in *n.
+ */
+static int read_maps_n(int pid, ssize_t *n)
 {
 	char path[64], buf[256];
 	int fd = open(path_of(path, sizeof(path), pid, "maps"), O_RDONLY);
-	ssize_t n;
 
 	if (fd < 0)
 		return errno;
-	n = read(fd, buf, sizeof(buf));
+	*n = read(fd, buf, sizeof(buf));
 	close(fd);
-	return n < 0 ? READ_FAILED : 0;
+	return *n < 0 ? READ_FAILED : 0;
+}
+
+static int read_maps(int pid)
+{
+	ssize_t n;
+
+	return read_maps_n(pid, &n);
 }
 
 /* Read pid's status: 0, the errno, or WRONG_TEXT when it is not pid's. */
@@ -430,18 +439,13 @@ TEST_F(access, spawner_saved_root_uid_denies_nobody_maps)
 	EXPECT_EQ(EACCES, as_user(&nobody, read_maps, pid));
 }
 
-/* open() and read() pid's maps: 0 if it opened and read nothing. */
+/* read_maps(), and WRONG_TEXT unless it read nothing. */
 static int read_maps_empty(int pid)
 {
-	char path[64], buf[256];
-	int fd = open(path_of(path, sizeof(path), pid, "maps"), O_RDONLY);
-	ssize_t n;
+	ssize_t n = 0;
+	int ret = read_maps_n(pid, &n);
 
-	if (fd < 0)
-		return errno;
-	n = read(fd, buf, sizeof(buf));
-	close(fd);
-	return n < 0 ? READ_FAILED : n ? WRONG_TEXT : 0;
+	return ret ?: n ? WRONG_TEXT : 0;
 }
 
 /* mm_access() with no mm: no check; an exited pproc's maps are empty. */
