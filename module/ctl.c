@@ -10,6 +10,8 @@
 #include <linux/miscdevice.h>
 #include <linux/module.h>
 #include <linux/sched.h>
+#include <linux/cred.h>
+#include <linux/uidgid.h>
 #include <linux/uaccess.h>
 
 static int vr_ctl_open(struct inode *inode, struct file *file)
@@ -128,6 +130,32 @@ static long vr_ioc_reap(s32 __user *up)
 	return ret;
 }
 
+/* As setresuid()/setresgid(): ids in the caller's user namespace. */
+static long vr_ioc_setids(struct vmar_race_ids __user *up)
+{
+	struct user_namespace *ns = current_user_ns();
+	struct vmar_race_ids req;
+	struct vr_pproc *pp;
+	kuid_t uid;
+	kgid_t gid;
+	int ret;
+
+	if (copy_from_user(&req, up, sizeof(req)))
+		return -EFAULT;
+	uid = make_kuid(ns, req.uid);
+	gid = make_kgid(ns, req.gid);
+	if (req.flags || !uid_valid(uid) || !gid_valid(gid))
+		return -EINVAL;
+	pp = vr_pproc_find(req.pid);
+	if (!pp)
+		return -ESRCH;
+	ret = vr_pproc_setids(pp, uid, gid);
+	vr_pproc_put(pp);
+	if (!ret)
+		atomic_long_inc(&vr_stats.setids);
+	return ret;
+}
+
 static long vr_ctl_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
 	void __user *up = (void __user *)arg;
@@ -143,6 +171,8 @@ static long vr_ctl_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		return vr_ioc_exit(up);
 	case VMAR_RACE_IOC_REAP:
 		return vr_ioc_reap(up);
+	case VMAR_RACE_IOC_SETIDS:
+		return vr_ioc_setids(up);
 	default:
 		return -ENOTTY;
 	}

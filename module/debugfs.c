@@ -40,6 +40,7 @@ static int vr_stats_show(struct seq_file *m, void *unused)
 	VR_STAT(unwrap_none);
 	VR_STAT(read_errors);
 	VR_STAT(exit_lock_waits);
+	VR_STAT(setids);
 #undef VR_STAT
 	return 0;
 }
@@ -61,7 +62,7 @@ static int vr_pause_open(struct inode *inode, struct file *file)
 	return single_open(file, vr_pause_show, NULL);
 }
 
-/* "arm|wait|release POINT PID [TIMEOUT_MS]" or "reset", one per write. */
+/* "arm|wait|release POINT PID [TIMEOUT_MS]", "reset" or "barrier", one per write. */
 static int vr_pause_cmd(char *buf)
 {
 	char *argv[5], *p = strim(buf);
@@ -79,6 +80,10 @@ static int vr_pause_cmd(char *buf)
 		return -EINVAL;
 	if (argc == 1 && !strcmp(argv[0], "reset")) {
 		vr_pause_release_all();
+		return 0;
+	}
+	if (argc == 1 && !strcmp(argv[0], "barrier")) {
+		rcu_barrier();
 		return 0;
 	}
 	if (argc < 3 || vr_pause_point_parse(argv[1], &point) ||

@@ -18,10 +18,10 @@
  *   reaches the VMAR only through the mode's read path. A reused pid is
  *   another pproc, so a stale handle never shows the new one.
  * - Who may read what, as task_dump_owner() and proc_pid_permission(): the
- *   spawner's euid and egid own a pid's inodes, and root a zombie's files
- *   (its directory stays the spawner's); status is 0444; maps is 0444 and
- *   its open checks the reader against the spawner's credentials while the
- *   pproc runs (render.c's vr_may_read_vmar()). Mode changes are refused
+ *   pproc's current euid and egid (the spawner's until SETIDS) own a pid's
+ *   inodes, and root a zombie's files (its directory stays the pproc's);
+ *   status is 0444; maps is 0444 and its open checks the reader against
+ *   the pproc's credentials while it runs (render.c's vr_may_read_vmar()). Mode changes are refused
  *   (-EPERM), owner changes last until the next revalidation, as in procfs.
  * - Dentries revalidate like pid_revalidate(): one whose pproc is reaped is
  *   invalid, and dropped at its last dput() (pid_delete_dentry()); the reap
@@ -46,17 +46,27 @@ static ino_t vr_fs_ino(const struct vr_pproc *pp, unsigned int kind)
 }
 
 /*
- * task_dump_owner(): the spawner's effective ids; root's for the root, and
- * for a pid's files once it has exited (a task with no mm), while its
- * directory keeps the spawner's.
+ * task_dump_owner(): the pproc's effective ids as they are now (the
+ * spawner's, or what SETIDS set); root's for the root, and for a pid's
+ * files once it has exited (a task with no mm), while its directory keeps
+ * the pproc's.
  */
 static void vr_fs_update_owner(struct inode *inode)
 {
-	const struct vr_pproc *pp = inode->i_private;
+	struct vr_pproc *pp = inode->i_private;
 	bool spawners = pp && (S_ISDIR(inode->i_mode) ||
 			       READ_ONCE(pp->state) == VR_RUNNING);
-	kuid_t uid = spawners ? pp->cred->euid : GLOBAL_ROOT_UID;
-	kgid_t gid = spawners ? pp->cred->egid : GLOBAL_ROOT_GID;
+	kuid_t uid = GLOBAL_ROOT_UID;
+	kgid_t gid = GLOBAL_ROOT_GID;
+	const struct vr_cred *c;
+
+	if (spawners) {		/* __task_cred(): under RCU, no reference */
+		rcu_read_lock();
+		c = rcu_dereference(pp->cred);
+		uid = c->euid;
+		gid = c->egid;
+		rcu_read_unlock();
+	}
 
 	if (!uid_eq(inode->i_uid, uid) || !gid_eq(inode->i_gid, gid)) {
 		inode->i_uid = uid;

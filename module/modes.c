@@ -271,21 +271,42 @@ static const char * const vr_mode_dangers[VR_NR_MODES] = {
 	[VR_MODE_UAF] = "make the kernel read and write freed VMARs",
 };
 
-/*
- * Like a module_param_unsafe() parameter: choosing a mode that breaks the
- * kernel on purpose taints it (TAINT_USER: the user asked for something
- * unsafe) and says so once per mode and load.
+/**
+ * vr_warn_unsafe() - Taint for a parameter value that breaks the kernel.
+ * @param: the parameter's name.
+ * @val: the value chosen.
+ * @danger: what it lets any reader of /proc/vmar_race do.
+ *
+ * Like a module_param_unsafe() parameter: choosing a variant that breaks
+ * the kernel on purpose taints it (TAINT_USER: the user asked for
+ * something unsafe) and says so once per parameter value and load.
+ *
+ * Context: process context (a parameter write); takes vr_warned_lock.
  */
+void vr_warn_unsafe(const char *param, const char *val, const char *danger)
+{
+	static DEFINE_SPINLOCK(vr_warned_lock);
+	static const char *warned[8];	/* danger strings already told */
+	bool tell = true;
+	unsigned int i;
+
+	spin_lock(&vr_warned_lock);
+	for (i = 0; i < ARRAY_SIZE(warned) && warned[i]; i++)
+		if (warned[i] == danger)
+			tell = false;
+	if (tell && i < ARRAY_SIZE(warned))
+		warned[i] = danger;
+	spin_unlock(&vr_warned_lock);
+	if (tell)
+		pr_warn("%s=%s is unsafe: any user who can read %s can now %s; tainting the kernel\n",
+			param, val, VMAR_RACE_PROC_ROOT, danger);
+	add_taint(TAINT_USER, LOCKDEP_STILL_OK);
+}
+
 static void vr_mode_warn_unsafe(const struct vr_read_mode *mode)
 {
-	static unsigned long warned;
-
-	if (!vr_mode_dangers[mode->id])
-		return;
-	if (!test_and_set_bit(mode->id, &warned))
-		pr_warn("mode=%s is unsafe: any user who can read %s can now %s; tainting the kernel\n",
-			mode->name, VMAR_RACE_PROC_ROOT, vr_mode_dangers[mode->id]);
-	add_taint(TAINT_USER, LOCKDEP_STILL_OK);
+	if (vr_mode_dangers[mode->id])
+		vr_warn_unsafe("mode", mode->name, vr_mode_dangers[mode->id]);
 }
 
 static int vr_mode_set(const char *val, const struct kernel_param *kp)
@@ -365,6 +386,104 @@ module_param_cb(race_delay_us, &vr_uint_ops, &vr_p_race_delay_us, 0644);
 MODULE_PARM_DESC(race_delay_us,
 		 "sleep in the reader's race window, once per read, killable, microseconds (0-1000000, default 0)");
 
+/* ---- maps_mode: the second race, what a maps file pins (vr_maps_mode) ---- */
+
+static const char * const vr_maps_mode_names[VR_NR_MAPS_MODES] = {
+	[VR_MAPS_LOOKUP] = "lookup",
+	[VR_MAPS_GRAB] = "grab",
+	[VR_MAPS_UPGRADE] = "upgrade",
+};
+
+static unsigned int vr_maps_mode = VR_MAPS_LOOKUP;
+
+static int vr_maps_mode_set(const char *val, const struct kernel_param *kp)
+{
+	int i = sysfs_match_string(vr_maps_mode_names, val);
+
+	if (i < 0)
+		return -EINVAL;
+	if (i == VR_MAPS_GRAB)
+		vr_warn_unsafe("maps_mode", "grab",
+			       "make the kernel walk the freed mappings of an exited pproc");
+	WRITE_ONCE(vr_maps_mode, i);
+	return 0;
+}
+
+static int vr_maps_mode_get(char *buf, const struct kernel_param *kp)
+{
+	return sysfs_emit(buf, "%s\n", vr_maps_mode_names[READ_ONCE(vr_maps_mode)]);
+}
+
+static const struct kernel_param_ops vr_maps_mode_ops = {
+	.set = vr_maps_mode_set,
+	.get = vr_maps_mode_get,
+};
+module_param_cb(maps_mode, &vr_maps_mode_ops, NULL, 0644);
+MODULE_PARM_DESC(maps_mode, "what a maps file holds, chosen at open: lookup (default: nothing, each read goes through mode), grab (the VMAR object only) or upgrade (the object, and each read a users reference or EOF)");
+
+/**
+ * vr_maps_mode_now() - The maps_mode parameter, sampled at each maps open.
+ *
+ * Context: any context; takes no lock (one READ_ONCE()).
+ * Return: the variant.
+ */
+enum vr_maps_mode vr_maps_mode_now(void)
+{
+	return READ_ONCE(vr_maps_mode);
+}
+
+/**
+ * vr_maps_mode_name() - A maps_mode variant's name.
+ * @mm: the variant.
+ *
+ * Context: any context; takes no lock.
+ * Return: the name, a static string.
+ */
+const char *vr_maps_mode_name(enum vr_maps_mode mm)
+{
+	return vr_maps_mode_names[mm];
+}
+
+/**
+ * vr_maps_pin_read() - One read of a maps file that pinned its VMAR at open.
+ * @pin: the VMAR the file grabbed (vr_vmar_grab()), or NULL if the pproc
+ *       had exited at open.
+ * @pid: its pproc's pid: the pause point, the trace event.
+ * @mm: VR_MAPS_GRAB or VR_MAPS_UPGRADE.
+ * @render: called with @pin, or with NULL where there is nothing to read;
+ *          the state passed is VR_RUNNING (the maps renderer ignores it).
+ * @arg: passed to @render.
+ *
+ * grab walks @pin's mappings on the strength of its count alone: once the
+ * last user tore them down, that walk reads freed memory (Linux without
+ * m_start()'s mmget_not_zero()). upgrade takes a users reference for the
+ * read, or reads nothing once there is no user (proc_maps_open() and
+ * m_start() today). The "held" pause point sits before the walk.
+ *
+ * Context: process context, no lock held; may sleep.
+ * Return: what @render returned.
+ */
+int vr_maps_pin_read(struct vr_vmar *pin, pid_t pid, enum vr_maps_mode mm,
+		     vr_render_fn render, void *arg)
+{
+	bool got = false;
+	int ret;
+
+	if (!pin)
+		return render(VR_RUNNING, NULL, arg);
+	if (mm == VR_MAPS_UPGRADE)
+		got = vr_vmar_get_not_zero(pin);
+	trace_vmar_race_pin_read(pid, mm, pin, refcount_read(&pin->users), got);
+	vr_pause(VR_PAUSE_HELD, pid);
+	if (mm == VR_MAPS_GRAB)
+		return render(VR_RUNNING, pin, arg);	/* users or not */
+	ret = render(VR_RUNNING, got ? pin : NULL, arg);
+	if (got)
+		vr_vmar_put(pin);
+	return ret;
+}
+EXPORT_SYMBOL_IF_VR_TESTS(vr_maps_pin_read);
+
 /**
  * vr_unwrap_fail_name() - The unwrap_fail parameter's name for a value.
  * @fail: a value the parameter can hold: not VR_UNWRAP_QUIET.
@@ -379,8 +498,8 @@ const char *vr_unwrap_fail_name(enum vr_unwrap_fail fail)
 
 /**
  * vr_read_ctx_init() - Sample the read parameters once for a read.
- * @ctx: filled with mode, unwrap_fail and race_delay_us (the mode is
- *       static: nothing to put).
+ * @ctx: filled with mode, unwrap_fail, race_delay_us and cred_mode (the
+ *       mode is static: nothing to put).
  * @file: the file being read.
  *
  * Context: any context; takes no lock (each is one READ_ONCE()).
@@ -391,4 +510,5 @@ void vr_read_ctx_init(struct vr_read_ctx *ctx, enum vr_file file)
 	ctx->unwrap_fail = READ_ONCE(vr_unwrap_fail);
 	ctx->delay_us = READ_ONCE(vr_p_race_delay_us.val);
 	ctx->file = file;
+	ctx->cred_mode = vr_cred_mode_now();
 }

@@ -29,12 +29,15 @@
 #include <linux/seq_file.h>
 #include <linux/string.h>
 #include <linux/wait.h>
+#include <linux/workqueue.h>
 
 #include "trace/vmar_race.h"
 
 #define VR_PAUSE_SLOTS		8
 /* An exiting task cannot be killed any more: it pauses this long at most. */
 #define VR_PAUSE_EXITING_MS	1000U
+/* A task that spins (vr_pause_atomic()) does so this long at most. */
+#define VR_PAUSE_ATOMIC_MS	5000U
 
 /* How long a pause point holds a task nobody releases. */
 static struct vr_uint_param vr_p_pause_timeout_ms = { 100, 600000, 60000 };
@@ -51,6 +54,7 @@ static const char * const vr_pause_names[VR_NR_PAUSE] = {
 	[VR_PAUSE_CLEARED] = "cleared",
 	[VR_PAUSE_FREE] = "free",
 	[VR_PAUSE_PUBLISHED] = "published",
+	[VR_PAUSE_CRED] = "cred",
 };
 
 struct vr_pause_slot {
@@ -107,21 +111,10 @@ static bool vr_pause_slot_released(struct vr_pause_slot *s)
 	return ret;
 }
 
-/**
- * __vr_pause() - Slow path of vr_pause(): pause here if armed for @pid.
- * @point: the pause point.
- * @pid: the pproc the caller works on.
- *
- * Context: process context, no lock held; if it pauses, sleeps (killable)
- * until released, pause_timeout_ms at most. Takes vr_pause_lock.
- * Return: true if this task paused here (and has been let go).
- */
-bool __vr_pause(enum vr_pause_point point, pid_t pid)
+/* Claim an armed slot for current, or NULL; wakes the waiters. */
+static struct vr_pause_slot *vr_pause_reach(enum vr_pause_point point, pid_t pid)
 {
 	struct vr_pause_slot *s;
-	unsigned int ms = READ_ONCE(vr_p_pause_timeout_ms.val);
-	bool released;
-	long left;
 
 	spin_lock(&vr_pause_lock);
 	s = vr_pause_lookup(point, pid);
@@ -133,11 +126,56 @@ bool __vr_pause(enum vr_pause_point point, pid_t pid)
 		get_task_comm(s->comm, current);
 	}
 	spin_unlock(&vr_pause_lock);
+	if (s) {
+		trace_vmar_race_pause(pid, point, VR_PAUSED);
+		wake_up_all(&vr_pause_wq);
+	}
+	return s;
+}
+
+/* Free a reached slot once its task goes on; true if it was released. */
+static bool vr_pause_leave(struct vr_pause_slot *s)
+{
+	bool released;
+
+	spin_lock(&vr_pause_lock);
+	released = s->released;
+	vr_pause_free_slot(s);
+	spin_unlock(&vr_pause_lock);
+	return released;
+}
+
+static void vr_pause_went_on(enum vr_pause_point point, pid_t pid,
+			     bool released, const char *how)
+{
+	wake_up_all(&vr_pause_wq);
+	if (released) {
+		trace_vmar_race_pause(pid, point, VR_RELEASED);
+		return;
+	}
+	trace_vmar_race_pause(pid, point, VR_TIMED_OUT);
+	pr_warn("pause point %s of pid %d: %s let go %s\n",
+		vr_pause_names[point], pid, current->comm, how);
+}
+
+/**
+ * __vr_pause() - Slow path of vr_pause(): pause here if armed for @pid.
+ * @point: the pause point.
+ * @pid: the pproc the caller works on.
+ *
+ * Context: process context, no lock held; if it pauses, sleeps (killable)
+ * until released, pause_timeout_ms at most. Takes vr_pause_lock.
+ * Return: true if this task paused here (and has been let go).
+ */
+bool __vr_pause(enum vr_pause_point point, pid_t pid)
+{
+	struct vr_pause_slot *s = vr_pause_reach(point, pid);
+	unsigned int ms = READ_ONCE(vr_p_pause_timeout_ms.val);
+	bool released;
+	long left;
+
 	if (!s)
 		return false;
-	trace_vmar_race_pause(pid, point, VR_PAUSED);
-	wake_up_all(&vr_pause_wq);
-
 	/*
 	 * Killable: TASK_KILLABLE is not a hung task, and kill frees us. In
 	 * do_exit() (a killed spawner closing its files) a new SIGKILL is
@@ -147,25 +185,59 @@ bool __vr_pause(enum vr_pause_point point, pid_t pid)
 		ms = min(ms, VR_PAUSE_EXITING_MS);
 	left = wait_event_killable_timeout(vr_pause_wq, vr_pause_slot_released(s),
 					   msecs_to_jiffies(ms));
-	spin_lock(&vr_pause_lock);
-	released = s->released;
-	vr_pause_free_slot(s);
-	spin_unlock(&vr_pause_lock);
+	released = vr_pause_leave(s);
 	static_branch_dec(&vr_pause_key);
-	wake_up_all(&vr_pause_wq);
-	if (released) {
-		trace_vmar_race_pause(pid, point, VR_RELEASED);
-	} else {
-		trace_vmar_race_pause(pid, point, VR_TIMED_OUT);
-		pr_warn("pause point %s of pid %d: %s let go %s\n",
-			vr_pause_names[point], pid, current->comm,
-			left ? "by a fatal signal" :
-			current->flags & PF_EXITING ? "after 1000 ms: it is exiting" :
-			"after pause_timeout_ms");
-	}
+	vr_pause_went_on(point, pid, released,
+			 left ? "by a fatal signal" :
+			 current->flags & PF_EXITING ? "after 1000 ms: it is exiting" :
+			 "after pause_timeout_ms");
 	return true;
 }
 EXPORT_SYMBOL_IF_VR_TESTS(__vr_pause);
+
+/*
+ * static_branch_dec() sleeps (cpus_read_lock()): a task that spun leaves
+ * its decrement to this work item; unload flushes it.
+ */
+static atomic_t vr_pause_key_debt = ATOMIC_INIT(0);
+
+static void vr_pause_key_fn(struct work_struct *work)
+{
+	while (atomic_dec_if_positive(&vr_pause_key_debt) >= 0)
+		static_branch_dec(&vr_pause_key);
+}
+
+static DECLARE_WORK(vr_pause_key_work, vr_pause_key_fn);
+
+/**
+ * __vr_pause_atomic() - Slow path of vr_pause_atomic(): spin if armed.
+ * @point: the pause point.
+ * @pid: the pproc the caller works on.
+ *
+ * Context: any context but hard interrupts; spins until released,
+ * VR_PAUSE_ATOMIC_MS at most (or pause_timeout_ms if shorter), without
+ * sleeping. Takes vr_pause_lock.
+ * Return: true if this task paused here (and has been let go).
+ */
+bool __vr_pause_atomic(enum vr_pause_point point, pid_t pid)
+{
+	struct vr_pause_slot *s = vr_pause_reach(point, pid);
+	unsigned int ms = min(READ_ONCE(vr_p_pause_timeout_ms.val),
+			      VR_PAUSE_ATOMIC_MS);
+	unsigned long until = jiffies + msecs_to_jiffies(ms);
+	bool released;
+
+	if (!s)
+		return false;
+	while (!vr_pause_slot_released(s) && time_before(jiffies, until))
+		cpu_relax();
+	released = vr_pause_leave(s);
+	atomic_inc(&vr_pause_key_debt);
+	schedule_work(&vr_pause_key_work);
+	vr_pause_went_on(point, pid, released, "after 5000 ms of spinning");
+	return true;
+}
+EXPORT_SYMBOL_IF_VR_TESTS(__vr_pause_atomic);
 
 /**
  * vr_pause_arm() - Arm a pause point for one pid.
@@ -327,6 +399,7 @@ static void vr_pause_let_go_pid(pid_t pid)
 void vr_pause_release_all(void)
 {
 	vr_pause_let_go_pid(0);
+	flush_work(&vr_pause_key_work);
 }
 EXPORT_SYMBOL_IF_VR_TESTS(vr_pause_release_all);
 
@@ -349,7 +422,7 @@ void vr_pause_forget(pid_t pid)
 
 /**
  * vr_pause_point_parse() - Find a pause point by name.
- * @name: "found", "held", "cleared", "free" or "published".
+ * @name: "found", "held", "cleared", "free", "published" or "cred".
  * @point: set to the point.
  *
  * Context: any context; takes no lock.

@@ -62,7 +62,7 @@ static void vr_pproc_free_rcu(struct rcu_head *rcu)
 static void vr_pproc_release(struct vr_pproc *pp)
 {
 	put_pid(pp->spawner);
-	put_cred(pp->cred);
+	vr_cred_put(rcu_dereference_protected(pp->cred, 1));	/* last ref */
 }
 
 /**
@@ -175,6 +175,7 @@ EXPORT_SYMBOL_IF_VR_TESTS(vr_pproc_vmar_get);
 struct vr_pproc *vr_pproc_spawn(struct vr_owner *o, const char *name)
 {
 	struct vr_pproc *pp;
+	struct vr_cred *c;
 	struct vr_vmar *v;
 	u32 id;
 	int ret;
@@ -188,9 +189,12 @@ struct vr_pproc *vr_pproc_spawn(struct vr_owner *o, const char *name)
 	if (!pp)
 		goto out_count;
 	atomic_long_inc(&vr_stats.pprocs_alive);
+	c = vr_cred_from_current();
+	if (!c)
+		goto out_pp;
 	v = vr_vmar_create();
 	if (!v)
-		goto out_pp;
+		goto out_cred;
 	refcount_set(&pp->users, 2);	/* registry + owner list */
 	spin_lock_init(&pp->lock);
 	INIT_LIST_HEAD(&pp->owner_node);
@@ -209,13 +213,15 @@ struct vr_pproc *vr_pproc_spawn(struct vr_owner *o, const char *name)
 	v->pid = id;
 	pp->serial = atomic64_inc_return(&vr_serial);
 	pp->spawner = get_pid(task_tgid(current));
-	pp->cred = get_current_cred();
+	RCU_INIT_POINTER(pp->cred, c);
 	pp->owner = o;
 	refcount_inc(&o->users);
 	return pp;
 
 out_vmar:
 	vr_vmar_put(v);
+out_cred:
+	vr_cred_put(c);
 out_pp:
 	kmem_cache_free(vr_pproc_cachep, pp);
 	atomic_long_dec(&vr_stats.pprocs_alive);
@@ -417,7 +423,7 @@ int vr_pproc_reap(pid_t pid)
 EXPORT_SYMBOL_IF_VR_TESTS(vr_pproc_reap);
 
 /**
- * vr_registry_init() - Load: create the pproc and owner slab caches.
+ * vr_registry_init() - Load: create the pproc, owner and cred slab caches.
  *
  * Context: process context; may sleep. Undoes itself on failure.
  * Return: 0, or -ENOMEM.
@@ -426,7 +432,7 @@ int vr_registry_init(void)
 {
 	vr_pproc_cachep = KMEM_CACHE(vr_pproc, 0);
 	vr_owner_cachep = KMEM_CACHE(vr_owner, 0);
-	if (vr_pproc_cachep && vr_owner_cachep)
+	if (vr_pproc_cachep && vr_owner_cachep && !vr_cred_init())
 		return 0;
 	kmem_cache_destroy(vr_owner_cachep);
 	kmem_cache_destroy(vr_pproc_cachep);
@@ -455,7 +461,8 @@ void vr_registry_exit(void)
 			pr_warn("pid %lu could not be reaped at unload\n", pid);
 		cond_resched();
 	}
-	rcu_barrier();	/* wait for every VMAR and pproc to be freed */
+	rcu_barrier();	/* wait for every VMAR, pproc and cred to be freed */
+	vr_cred_exit();
 	kmem_cache_destroy(vr_owner_cachep);
 	kmem_cache_destroy(vr_pproc_cachep);
 }

@@ -16,6 +16,8 @@
 #include <linux/sched.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
+#include <linux/uidgid.h>
+#include <linux/user_namespace.h>
 
 static const char * const vr_state_names[] = {
 	[VR_RUNNING] = "R (running)",
@@ -72,6 +74,21 @@ static pid_t vr_ppid(const struct vr_pproc *pp)
 	return pid_nr_ns(pp->spawner, task_active_pid_ns(current));
 }
 
+/* Uid: and Gid: as proc_pid_status() prints them, in the reader's namespace. */
+static void vr_status_ids(struct seq_file *m, const struct vr_ids *ids)
+{
+	struct user_namespace *ns = seq_user_ns(m);
+	int i;
+
+	seq_puts(m, "Uid:");
+	for (i = 0; i < ARRAY_SIZE(ids->uid); i++)
+		seq_printf(m, "\t%u", from_kuid_munged(ns, ids->uid[i]));
+	seq_puts(m, "\nGid:");
+	for (i = 0; i < ARRAY_SIZE(ids->gid); i++)
+		seq_printf(m, "\t%u", from_kgid_munged(ns, ids->gid[i]));
+	seq_putc(m, '\n');
+}
+
 /**
  * vr_render_status() - Render a pproc's status file, counting the read.
  * @m: the seq_file to print into.
@@ -85,6 +102,7 @@ int vr_render_status(struct seq_file *m, struct vr_pproc *pp,
 		     const struct vr_read_ctx *ctx)
 {
 	struct vr_status_snap s = {};
+	struct vr_ids ids;
 	int ret;
 
 	ret = vr_mode_read(pp, ctx, vr_status_snap, &s);
@@ -93,8 +111,10 @@ int vr_render_status(struct seq_file *m, struct vr_pproc *pp,
 		atomic_long_inc(&vr_stats.read_errors);
 		return ret;
 	}
+	vr_cred_read(pp, ctx->cred_mode, &ids);
 	seq_printf(m, "Name:\t%s\nState:\t%s\nPid:\t%d\nPPid:\t%d\n",
 		   pp->name, vr_state_names[s.state], pp->pid, vr_ppid(pp));
+	vr_status_ids(m, &ids);
 	if (!s.has_vmar) {
 		atomic_long_inc(&vr_stats.zombie_reads);
 		return 0;
@@ -136,6 +156,8 @@ struct vr_maps_iter {
 	loff_t pos;			/* record index of batch[i] */
 	u64 next_addr;			/* where the next batch starts */
 	bool exited;			/* the last batch found no VMAR */
+	enum vr_maps_mode maps_mode;	/* chosen at open */
+	struct vr_vmar *pin;		/* grabbed at open unless lookup */
 };
 
 static int vr_maps_copy(enum vr_state state, struct vr_vmar *v, void *arg)
@@ -176,7 +198,11 @@ static void *vr_maps_cur(struct vr_maps_iter *it)
 	if (fatal_signal_pending(current))
 		return ERR_PTR(-EINTR);	/* a long seek or read ends when killed */
 	cond_resched();
-	ret = vr_mode_read(it->pp, &it->ctx, vr_maps_copy, it);
+	if (it->maps_mode == VR_MAPS_LOOKUP)
+		ret = vr_mode_read(it->pp, &it->ctx, vr_maps_copy, it);
+	else
+		ret = vr_maps_pin_read(it->pin, it->pp->pid, it->maps_mode,
+				       vr_maps_copy, it);
 	it->ctx.delay_us = 0;	/* race_delay_us: once per pass, not per batch */
 	if (ret) {
 		atomic_long_inc(&vr_stats.read_errors);
@@ -273,46 +299,74 @@ const struct file_operations vr_status_fops = {
 
 /*
  * May current read pp's address space? PTRACE_MODE_READ_FSCREDS as
- * mm_access() asks it: the reader's fsuid and fsgid are all of the
- * spawner's ids, or the reader has CAP_SYS_PTRACE over the spawner's user
- * namespace. -EACCES otherwise, as for /proc/<pid>/maps. An exited pproc
- * has no address space to guard: anyone may open its maps and reads are
- * empty, as mm_access() gives proc_mem_open() no mm and no check.
+ * mm_access() asks it, against the pproc's credentials now (SETIDS may
+ * have replaced them): the reader's fsuid and fsgid are all of its ids,
+ * or the reader has CAP_SYS_PTRACE over its user namespace. -EACCES
+ * otherwise, as for /proc/<pid>/maps. An exited pproc has no address space
+ * to guard: anyone may open its maps and reads are empty, as mm_access()
+ * gives proc_mem_open() no mm and no check.
  */
-static int vr_may_read_vmar(const struct vr_pproc *pp)
+static int vr_may_read_vmar(struct vr_pproc *pp)
 {
-	const struct cred *c = current_cred(), *t = pp->cred;
+	const struct cred *c = current_cred();
+	struct vr_cred *t;
+	int ret = 0;
 
 	/* Pairs with smp_store_release() of ZOMBIE in vr_pproc_exit(). */
 	if (smp_load_acquire(&pp->state) != VR_RUNNING)
 		return 0;
 
-	if (uid_eq(c->fsuid, t->euid) && uid_eq(c->fsuid, t->suid) &&
-	    uid_eq(c->fsuid, t->uid) && gid_eq(c->fsgid, t->egid) &&
-	    gid_eq(c->fsgid, t->sgid) && gid_eq(c->fsgid, t->gid))
-		return 0;
-	return ns_capable(t->user_ns, CAP_SYS_PTRACE) ? 0 : -EACCES;
+	t = vr_pproc_cred_get(pp);
+	if (!uid_eq(c->fsuid, t->euid) || !uid_eq(c->fsuid, t->suid) ||
+	    !uid_eq(c->fsuid, t->uid) || !gid_eq(c->fsgid, t->egid) ||
+	    !gid_eq(c->fsgid, t->sgid) || !gid_eq(c->fsgid, t->gid))
+		ret = ns_capable(t->user_ns, CAP_SYS_PTRACE) ? 0 : -EACCES;
+	vr_cred_put(t);
+	return ret;
 }
 
-/* As proc_maps_open(): who may read is decided at open (mm_access()). */
+/*
+ * As proc_maps_open(): who may read is decided at open (mm_access()), and
+ * with maps_mode grab or upgrade the VMAR's object is pinned there, as
+ * proc_mem_open() does with mmgrab() and mmput().
+ */
 static int vr_maps_open(struct inode *inode, struct file *file)
 {
+	struct vr_pproc *pp = inode->i_private;
 	struct vr_maps_iter *it;
-	int ret = vr_handle_check(inode->i_private) ?:
-		  vr_may_read_vmar(inode->i_private);
+	struct vr_vmar *v;
+	int ret = vr_handle_check(pp) ?: vr_may_read_vmar(pp);
 
 	if (ret)
 		return ret;
 	it = __seq_open_private(file, &vr_maps_ops, sizeof(*it));
 	if (!it)
 		return -ENOMEM;
-	it->pp = inode->i_private;
+	it->pp = pp;
+	it->maps_mode = vr_maps_mode_now();
+	if (it->maps_mode != VR_MAPS_LOOKUP) {
+		v = vr_pproc_vmar_get(pp);	/* NULL once exited */
+		if (v) {
+			vr_vmar_grab(v);
+			vr_vmar_put(v);
+		}
+		it->pin = v;
+	}
 	return 0;
+}
+
+static int vr_maps_release(struct inode *inode, struct file *file)
+{
+	struct vr_maps_iter *it = ((struct seq_file *)file->private_data)->private;
+
+	if (it->pin)
+		vr_vmar_drop(it->pin);
+	return seq_release_private(inode, file);
 }
 
 const struct file_operations vr_maps_fops = {
 	.open = vr_maps_open,
 	.read_iter = seq_read_iter,
 	.llseek = seq_lseek,
-	.release = seq_release_private,
+	.release = vr_maps_release,
 };

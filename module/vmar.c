@@ -100,8 +100,8 @@ EXPORT_SYMBOL_IF_VR_TESTS(vr_range_check);
  *
  * Context: process context; may sleep (GFP_KERNEL_ACCOUNT).
  * Return: the VMAR (v->lock unlocked, from the constructor; v->pid 0 until
- * the caller sets it) with one reference, which the caller drops with
- * vr_vmar_put(), or NULL if out of memory.
+ * the caller sets it) with one users reference, which the caller drops
+ * with vr_vmar_put(), or NULL if out of memory.
  */
 struct vr_vmar *vr_vmar_create(void)
 {
@@ -110,6 +110,7 @@ struct vr_vmar *vr_vmar_create(void)
 	if (!v)
 		return NULL;
 	refcount_set(&v->users, 1);
+	refcount_set(&v->count, 1);	/* held by the users, together */
 	mutex_init(&v->mutex);
 	v->maps = RB_ROOT;
 	v->nr_maps = 0;
@@ -164,17 +165,80 @@ static void vr_vmar_free_rcu(struct rcu_head *rcu)
 	atomic_long_dec(&vr_stats.vmars_alive);
 }
 
+/*
+ * Drop a count (the object's reference); the last frees @v a grace period
+ * later, or at once after one if @sync (a task let go from "free").
+ */
+static void __vr_vmar_drop(struct vr_vmar *v, bool sync)
+{
+	if (!refcount_dec_and_test(&v->count))
+		return;
+	if (sync) {
+		synchronize_rcu();
+		vr_vmar_free_rcu(&v->rcu);
+	} else {
+		call_rcu(&v->rcu, vr_vmar_free_rcu);
+	}
+}
+
 /**
- * vr_vmar_put() - Drop a reference to a VMAR.
+ * vr_vmar_grab() - Pin a VMAR's object, not its contents (Linux: mmgrab()).
+ * @v: the VMAR; the caller holds a users reference or a count.
+ *
+ * The struct stays (its v->lock, its pid) until vr_vmar_drop(); its
+ * mappings are the users' and may be torn down meanwhile: to walk them,
+ * upgrade with vr_vmar_get_not_zero() first.
+ *
+ * Context: any context; takes no lock, does not sleep.
+ */
+void vr_vmar_grab(struct vr_vmar *v)
+{
+	refcount_inc(&v->count);
+}
+EXPORT_SYMBOL_IF_VR_TESTS(vr_vmar_grab);
+
+/**
+ * vr_vmar_drop() - Drop what vr_vmar_grab() took (Linux: mmdrop()).
+ * @v: the VMAR; the caller's count is consumed.
+ *
+ * Context: any context; takes no lock, does not sleep.
+ */
+void vr_vmar_drop(struct vr_vmar *v)
+{
+	__vr_vmar_drop(v, false);
+}
+EXPORT_SYMBOL_IF_VR_TESTS(vr_vmar_drop);
+
+/**
+ * vr_vmar_get_not_zero() - Upgrade a count to a users reference (Linux:
+ * mmget_not_zero()).
+ * @v: the VMAR; the caller holds a count (vr_vmar_grab()).
+ *
+ * Context: any context; takes no lock, does not sleep.
+ * Return: true with a users reference the caller drops with
+ * vr_vmar_put(); false once the last user is gone: the mappings are torn
+ * down or being torn down, and nothing may walk them.
+ */
+bool vr_vmar_get_not_zero(struct vr_vmar *v)
+{
+	return refcount_inc_not_zero(&v->users);
+}
+EXPORT_SYMBOL_IF_VR_TESTS(vr_vmar_get_not_zero);
+
+/**
+ * vr_vmar_put() - Drop a users reference to a VMAR (Linux: mmput()).
  * @v: the VMAR; the caller's reference is consumed.
  *
- * The last reference tears the mappings down at once (nobody may reach
- * them any more; bounded by max_maps and max_pages, with cond_resched())
- * and frees @v after a grace period, so an RCU reader whose
- * refcount_inc_not_zero() fails still reads valid memory. A task let go
- * from the "free" pause point waits for the grace period and frees it
- * itself: when it returns, the memory is back in the slab, which is what a
- * forced use-after-free needs.
+ * The last user tears the mappings down at once (bounded by max_maps and
+ * max_pages, with cond_resched()) and drops the users' count; the last
+ * count frees @v after a grace period, so an RCU reader whose
+ * refcount_inc_not_zero() fails still reads valid memory. As exit_mmap()
+ * before the maple tree (4.x), the teardown takes no lock and leaves the
+ * tree pointing at the freed mappings: nobody holds users, so nobody may
+ * walk them; a reader that only grabbed @v (maps_mode=grab) does. A task
+ * let go from the "free" pause point waits for the grace period and frees
+ * @v itself if it held the last count: when it returns, the memory is back
+ * in the slab, which is what a forced use-after-free needs.
  *
  * Context: process context, no lock held; may sleep.
  */
@@ -200,17 +264,10 @@ void vr_vmar_put(struct vr_vmar *v)
 		if (!(++n & 1023))
 			cond_resched();
 	}
-	v->maps = RB_ROOT;
-	v->nr_maps = 0;
 	vr_drop_resident(v, 0, ULONG_MAX);
 	xa_destroy(&v->resident);	/* empty by now */
 	mutex_destroy(&v->mutex);
-	if (paused) {
-		synchronize_rcu();
-		vr_vmar_free_rcu(&v->rcu);
-	} else {
-		call_rcu(&v->rcu, vr_vmar_free_rcu);
-	}
+	__vr_vmar_drop(v, paused);
 }
 EXPORT_SYMBOL_IF_VR_TESTS(vr_vmar_put);
 

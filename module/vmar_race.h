@@ -8,10 +8,14 @@
  * - A pproc is counted by the registry (spawn to reap), its owner's list
  *   (while running) and each lookup; freed an RCU grace period after the
  *   last put, so RCU lookups may use it.
- * - A VMAR is counted by its pproc's slot and each reader; the last put
- *   tears it down in process context (vr_vmar_put() may sleep) and frees it
- *   an RCU grace period later.
- * - pp->lock (a spinlock) guards pp->state and pp->slot. Exit clears the
+ * - A VMAR has two counts, as mm_struct: users (mm_users: the slot, each
+ *   reader; the last put tears the mappings down in process context,
+ *   vr_vmar_put() may sleep) and count (mm_count: one for all users, one
+ *   per grab, as a maps file opened with maps_mode=grab or upgrade holds;
+ *   the last drop frees the struct an RCU grace period later). Mappings
+ *   may be walked only under a users reference.
+ * - pp->lock (a spinlock) guards pp->state and pp->slot, and serialises
+ *   the publication of new credentials in pp->cred (RCU, cred.c). Exit clears the
  *   slot (RCU sees NULL), then stores ZOMBIE with release, and drops the
  *   slot's reference after unlocking; reap stores DEAD.
  * - Readers load the state with acquire, then the slot (proc_pid_status()'s
@@ -85,7 +89,8 @@ struct vr_mapping {
  * mm_struct).
  */
 struct vr_vmar {
-	refcount_t users;
+	refcount_t users;		/* the contents: mappings, RSS */
+	refcount_t count;		/* the struct: all users, each grab */
 	struct mutex mutex;		/* serialises writers */
 	spinlock_t lock;		/* protects the fields below */
 	struct rb_root maps;
@@ -100,6 +105,20 @@ struct vr_vmar {
 
 enum vr_state { VR_RUNNING, VR_ZOMBIE, VR_DEAD };
 
+/*
+ * struct vr_cred - a pproc's ids (Linux: struct cred). Never changed once
+ * published: SETIDS replaces the pointer (cred.c). Counted by the pproc
+ * and each reader that took a reference; the last put frees it an RCU
+ * grace period later.
+ */
+struct vr_cred {
+	refcount_t usage;
+	kuid_t uid, euid, suid, fsuid;
+	kgid_t gid, egid, sgid, fsgid;
+	struct user_namespace *user_ns;	/* counted */
+	struct rcu_head rcu;
+};
+
 struct vr_owner;
 
 /* struct vr_pproc - a pseudo-process: pid, state and the slot of its VMAR. */
@@ -108,7 +127,7 @@ struct vr_pproc {
 	pid_t pid;
 	u64 serial;			/* never reused: inode numbers */
 	struct pid *spawner;		/* tgid of the spawning process: PPid */
-	const struct cred *cred;	/* spawner's, at SPAWN: owner, maps access */
+	struct vr_cred __rcu *cred;	/* spawner's ids at SPAWN, then SETIDS' */
 	char name[VMAR_RACE_NAME_LEN];
 	spinlock_t lock;		/* protects state and slot */
 	enum vr_state state;
@@ -145,6 +164,7 @@ struct vr_stats {
 	atomic_long_t status_reads, maps_reads, zombie_reads, unwrap_none;
 	atomic_long_t read_errors;
 	atomic_long_t exit_lock_waits;	/* exits that found pp->lock held */
+	atomic_long_t setids;
 };
 
 extern struct vr_stats vr_stats;
@@ -184,12 +204,41 @@ enum vr_mode_id {
 
 enum vr_file { VR_FILE_STATUS, VR_FILE_MAPS };
 
+/*
+ * maps_mode, the second race: what a maps file holds between its reads.
+ * lookup: nothing, each read finds the VMAR through the pproc and mode;
+ * grab and upgrade: the object, pinned at open (mmgrab()); upgrade takes
+ * a users reference for each read or reads nothing (mmget_not_zero()).
+ */
+enum vr_maps_mode {
+	VR_MAPS_LOOKUP,
+	VR_MAPS_GRAB,
+	VR_MAPS_UPGRADE,
+	VR_NR_MAPS_MODES
+};
+
+/* cred_mode, the third race: how a status read gets the ids (cred.c). */
+enum vr_cred_mode {
+	VR_CRED_RCU,
+	VR_CRED_GET,
+	VR_CRED_PLAIN,
+	VR_CRED_INC,
+	VR_NR_CRED_MODES
+};
+
+/* What a status read prints on its Uid: and Gid: lines: real, e, s, fs. */
+struct vr_ids {
+	kuid_t uid[4];
+	kgid_t gid[4];
+};
+
 /* A read's parameters, sampled once when the read starts. */
 struct vr_read_ctx {
 	const struct vr_read_mode *mode;
 	enum vr_unwrap_fail unwrap_fail;
 	unsigned int delay_us;
 	enum vr_file file;
+	enum vr_cred_mode cred_mode;	/* how status gets the ids */
 };
 
 /*
@@ -218,6 +267,23 @@ int vr_mode_read(struct vr_pproc *pp, const struct vr_read_ctx *ctx,
 		 vr_render_fn render, void *arg);
 const struct vr_read_mode *vr_mode_param(void);
 const char *vr_unwrap_fail_name(enum vr_unwrap_fail fail);
+void vr_warn_unsafe(const char *param, const char *val, const char *danger);
+enum vr_maps_mode vr_maps_mode_now(void);
+const char *vr_maps_mode_name(enum vr_maps_mode mm);
+int vr_maps_pin_read(struct vr_vmar *pin, pid_t pid, enum vr_maps_mode mm,
+		     vr_render_fn render, void *arg);
+
+/* cred.c */
+int vr_cred_init(void);
+void vr_cred_exit(void);
+struct vr_cred *vr_cred_from_current(void);
+void vr_cred_put(struct vr_cred *c);
+struct vr_cred *vr_pproc_cred_get(struct vr_pproc *pp);
+int vr_pproc_setids(struct vr_pproc *pp, kuid_t uid, kgid_t gid);
+enum vr_cred_mode vr_cred_mode_now(void);
+int vr_cred_mode_find(const char *name, enum vr_cred_mode *mode);
+void vr_cred_read(struct vr_pproc *pp, enum vr_cred_mode mode,
+		  struct vr_ids *ids);
 
 /* vmar.c */
 int vr_vmar_init(void);
@@ -225,6 +291,9 @@ void vr_vmar_exit(void);
 struct vr_vmar *vr_vmar_create(void);
 void vr_vmar_get(struct vr_vmar *v);
 void vr_vmar_put(struct vr_vmar *v);
+void vr_vmar_grab(struct vr_vmar *v);
+void vr_vmar_drop(struct vr_vmar *v);
+bool vr_vmar_get_not_zero(struct vr_vmar *v);
 int vr_vmar_map(struct vr_vmar *v, u64 start, u64 len, u32 flags);
 int vr_vmar_unmap(struct vr_vmar *v, u64 start, u64 len);
 int vr_vmar_touch(struct vr_vmar *v, u64 start, u64 len);
@@ -307,6 +376,10 @@ enum vr_pause_point {
 	VR_PAUSE_PUBLISHED,	/* spawn made the pid findable and has not
 				 * returned: nothing may touch the pproc now
 				 */
+	VR_PAUSE_CRED,		/* a status reader loaded pp->cred and has
+				 * not used it (inside rcu_read_lock() but
+				 * for plain: there it spins)
+				 */
 	VR_NR_PAUSE
 };
 
@@ -314,6 +387,7 @@ enum vr_pause_what { VR_PAUSED, VR_RELEASED, VR_TIMED_OUT };
 
 DECLARE_STATIC_KEY_FALSE(vr_pause_key);
 bool __vr_pause(enum vr_pause_point point, pid_t pid);
+bool __vr_pause_atomic(enum vr_pause_point point, pid_t pid);
 int vr_pause_arm(enum vr_pause_point point, pid_t pid);
 int vr_pause_wait(enum vr_pause_point point, pid_t pid, unsigned long timeout);
 int vr_pause_release(enum vr_pause_point point, pid_t pid);
@@ -338,6 +412,25 @@ static __always_inline bool vr_pause(enum vr_pause_point point, pid_t pid)
 	__might_sleep(__FILE__, __LINE__);
 #endif
 	return static_branch_unlikely(&vr_pause_key) && __vr_pause(point, pid);
+}
+
+/**
+ * vr_pause_atomic() - A pause point where the task may not sleep: it spins.
+ * @point: the pause point.
+ * @pid: the pproc the caller works on.
+ *
+ * For RCU read sections: a task that reaches it armed spins until
+ * released, VR_PAUSE_ATOMIC_MS at most (well below the RCU stall and soft
+ * lockup warnings). Another CPU must run whoever releases it.
+ *
+ * Context: any context but hard interrupts; does not sleep.
+ * Return: true if the task paused here (and has been let go).
+ */
+static __always_inline bool vr_pause_atomic(enum vr_pause_point point,
+					    pid_t pid)
+{
+	return static_branch_unlikely(&vr_pause_key) &&
+	       __vr_pause_atomic(point, pid);
 }
 
 #endif /* VMAR_RACE_H */

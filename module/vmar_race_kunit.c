@@ -195,7 +195,7 @@ static void spawn_sets_identity(struct kunit *test)
 	KUNIT_EXPECT_GT(test, pp->pid, 0);
 	KUNIT_EXPECT_STREQ(test, pp->name, "init");
 	KUNIT_EXPECT_PTR_EQ(test, pp->spawner, task_tgid(current));
-	KUNIT_EXPECT_TRUE(test, uid_eq(pp->cred->euid, current_euid()));
+	KUNIT_EXPECT_TRUE(test, uid_eq(rcu_access_pointer(pp->cred)->euid, current_euid()));
 	KUNIT_EXPECT_EQ(test, pp->state, VR_RUNNING);
 }
 

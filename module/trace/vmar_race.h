@@ -29,6 +29,13 @@ TRACE_DEFINE_ENUM(VR_PAUSE_HELD);
 TRACE_DEFINE_ENUM(VR_PAUSE_CLEARED);
 TRACE_DEFINE_ENUM(VR_PAUSE_FREE);
 TRACE_DEFINE_ENUM(VR_PAUSE_PUBLISHED);
+TRACE_DEFINE_ENUM(VR_PAUSE_CRED);
+TRACE_DEFINE_ENUM(VR_MAPS_GRAB);
+TRACE_DEFINE_ENUM(VR_MAPS_UPGRADE);
+TRACE_DEFINE_ENUM(VR_CRED_RCU);
+TRACE_DEFINE_ENUM(VR_CRED_GET);
+TRACE_DEFINE_ENUM(VR_CRED_PLAIN);
+TRACE_DEFINE_ENUM(VR_CRED_INC);
 TRACE_DEFINE_ENUM(VR_PAUSED);
 TRACE_DEFINE_ENUM(VR_RELEASED);
 TRACE_DEFINE_ENUM(VR_TIMED_OUT);
@@ -42,7 +49,12 @@ TRACE_DEFINE_ENUM(VR_TIMED_OUT);
 #define vr_show_point(p) __print_symbolic(p,				\
 	{ VR_PAUSE_FOUND, "found" }, { VR_PAUSE_HELD, "held" },		\
 	{ VR_PAUSE_CLEARED, "cleared" }, { VR_PAUSE_FREE, "free" },	\
-	{ VR_PAUSE_PUBLISHED, "published" })
+	{ VR_PAUSE_PUBLISHED, "published" }, { VR_PAUSE_CRED, "cred" })
+#define vr_show_maps_mode(m) __print_symbolic(m,			\
+	{ VR_MAPS_GRAB, "grab" }, { VR_MAPS_UPGRADE, "upgrade" })
+#define vr_show_cred_mode(m) __print_symbolic(m,			\
+	{ VR_CRED_RCU, "rcu" }, { VR_CRED_GET, "get" },			\
+	{ VR_CRED_PLAIN, "plain" }, { VR_CRED_INC, "inc" })
 #define vr_show_pause_what(w) __print_symbolic(w,			\
 	{ VR_PAUSED, "paused" }, { VR_RELEASED, "released" },		\
 	{ VR_TIMED_OUT, "timed_out" })
@@ -186,6 +198,82 @@ TRACE_EVENT(vmar_race_pause,
 	),
 	TP_printk("pid=%d point=%s %s", __entry->pid,
 		  vr_show_point(__entry->point), vr_show_pause_what(__entry->what))
+);
+
+/*
+ * A maps read of a pinned VMAR (maps_mode grab or upgrade): users is the
+ * count it saw (0: torn down), got whether it holds a users reference.
+ */
+TRACE_EVENT(vmar_race_pin_read,
+	TP_PROTO(pid_t pid, int maps_mode, const void *vmar, unsigned int users,
+		 bool got),
+	TP_ARGS(pid, maps_mode, vmar, users, got),
+	TP_STRUCT__entry(
+		__field(pid_t, pid)
+		__field(int, maps_mode)
+		__field(const void *, vmar)
+		__field(unsigned int, users)
+		__field(bool, got)
+	),
+	TP_fast_assign(
+		__entry->pid = pid;
+		__entry->maps_mode = maps_mode;
+		__entry->vmar = vmar;
+		__entry->users = users;
+		__entry->got = got;
+	),
+	TP_printk("pid=%d maps_mode=%s vmar=%p users=%u got=%d", __entry->pid,
+		  vr_show_maps_mode(__entry->maps_mode), __entry->vmar,
+		  __entry->users, __entry->got)
+);
+
+/* A status read loaded pid's credentials through a cred_mode variant. */
+TRACE_EVENT(vmar_race_cred_get,
+	TP_PROTO(pid_t pid, int cred_mode, const void *cred),
+	TP_ARGS(pid, cred_mode, cred),
+	TP_STRUCT__entry(
+		__field(pid_t, pid)
+		__field(int, cred_mode)
+		__field(const void *, cred)
+	),
+	TP_fast_assign(
+		__entry->pid = pid;
+		__entry->cred_mode = cred_mode;
+		__entry->cred = cred;
+	),
+	TP_printk("pid=%d cred_mode=%s cred=%p", __entry->pid,
+		  vr_show_cred_mode(__entry->cred_mode), __entry->cred)
+);
+
+/* SETIDS published new credentials for pid; old is put next. */
+TRACE_EVENT(vmar_race_setids,
+	TP_PROTO(pid_t pid, const void *old, const void *new),
+	TP_ARGS(pid, old, new),
+	TP_STRUCT__entry(
+		__field(pid_t, pid)
+		__field(const void *, old)
+		__field(const void *, new)
+	),
+	TP_fast_assign(
+		__entry->pid = pid;
+		__entry->old = old;
+		__entry->new = new;
+	),
+	TP_printk("pid=%d old=%p new=%p", __entry->pid, __entry->old,
+		  __entry->new)
+);
+
+/* Credentials go back to the slab (RCU callback). */
+TRACE_EVENT(vmar_race_cred_free,
+	TP_PROTO(const void *cred),
+	TP_ARGS(cred),
+	TP_STRUCT__entry(
+		__field(const void *, cred)
+	),
+	TP_fast_assign(
+		__entry->cred = cred;
+	),
+	TP_printk("cred=%p", __entry->cred)
 );
 
 #endif /* VMAR_RACE_TRACE_H */

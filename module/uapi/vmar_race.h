@@ -33,15 +33,21 @@
  *                          ms, at most 60000)
  *   release POINT PID      let the paused task go on, or disarm if none came
  *   reset                  release and disarm everything
+ *   barrier                wait until every RCU-deferred free queued so far
+ *                          has run (rcu_barrier(): replaced credentials)
  *
  * POINT: "found" (a reader found the pproc, has not used its slot; uaf
- * has loaded the bare pointer already),
+ * has loaded the bare pointer already; maps_mode grab and upgrade: their
+ * reads pause at "held" only),
  * "held" (a reader holds what its mode's get() returned and no lock: fixed,
  * rcu and uaf only), "cleared" (exit cleared the slot, still holds the
  * slot's reference), "free" (the last VMAR reference is gone; once
  * released, the task frees the VMAR before it returns), "published" (a
  * SPAWN made its pid findable and has not returned; arm needs a published
- * pid, so only in-kernel tests can arm it for a pid to come).
+ * pid, so only in-kernel tests can arm it for a pid to come), "cred" (a
+ * status read loaded the pproc's credentials pointer and has not used it;
+ * cred_mode=plain sleeps there, the others are inside rcu_read_lock() and
+ * spin, 5000 ms at most: a second CPU must run the test).
  * Errors: bad syntax, unknown point, pid out of range, bad MS -EINVAL; arm
  * of a pid that is not a published pproc -ESRCH; arm of an armed point
  * -EBUSY; no free slot (8) -ENOSPC; wait or release of a point not armed
@@ -88,6 +94,21 @@ struct vmar_race_map {
 #define VMAR_RACE_PAGE_SIZE	4096ull
 
 /*
+ * SETIDS: as setresuid(uid, uid, uid) and setresgid(gid, gid, gid) for
+ * pid: its real, effective, saved and fs ids become uid and gid, as the
+ * caller's user namespace maps them. flags must be 0. An id the pproc does
+ * not already have needs CAP_SETUID (CAP_SETGID) in its user namespace
+ * (-EPERM); an id with no mapping -EINVAL; an exited pproc -EINVAL. Its
+ * Uid:/Gid: lines, its files' owner and who may open its maps follow.
+ */
+struct vmar_race_ids {
+	__s32 pid;
+	__u32 flags;
+	__u32 uid;
+	__u32 gid;
+};
+
+/*
  * 0xB9 is free in Documentation/userspace-api/ioctl/ioctl-number.rst of
  * both 6.1 (0xB0-0xB7 taken) and 6.12 (0xB0-0xB8 taken), and no uapi
  * header of 6.12 defines an ioctl with it.
@@ -99,5 +120,6 @@ struct vmar_race_map {
 #define VMAR_RACE_IOC_TOUCH	_IOW(VMAR_RACE_IOC_MAGIC, 0x04, struct vmar_race_map)
 #define VMAR_RACE_IOC_EXIT	_IOW(VMAR_RACE_IOC_MAGIC, 0x05, __s32)
 #define VMAR_RACE_IOC_REAP	_IOW(VMAR_RACE_IOC_MAGIC, 0x06, __s32)
+#define VMAR_RACE_IOC_SETIDS	_IOW(VMAR_RACE_IOC_MAGIC, 0x07, struct vmar_race_ids)
 
 #endif /* _UAPI_VMAR_RACE_H */
