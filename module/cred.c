@@ -47,6 +47,18 @@ void vr_cred_exit(void)
 	kmem_cache_destroy(vr_cred_cachep);
 }
 
+/* A new vr_cred with one reference, or NULL. */
+static struct vr_cred *vr_cred_alloc(void)
+{
+	struct vr_cred *c = kmem_cache_alloc(vr_cred_cachep, GFP_KERNEL_ACCOUNT);
+
+	if (!c)
+		return NULL;
+	refcount_set(&c->usage, 1);
+	atomic_long_inc(&vr_stats.creds_alive);
+	return c;
+}
+
 /**
  * vr_cred_from_current() - A copy of current's ids, for a new pproc.
  *
@@ -57,11 +69,10 @@ void vr_cred_exit(void)
 struct vr_cred *vr_cred_from_current(void)
 {
 	const struct cred *cur = current_cred();
-	struct vr_cred *c = kmem_cache_alloc(vr_cred_cachep, GFP_KERNEL_ACCOUNT);
+	struct vr_cred *c = vr_cred_alloc();
 
 	if (!c)
 		return NULL;
-	refcount_set(&c->usage, 1);
 	c->uid = cur->uid;
 	c->euid = cur->euid;
 	c->suid = cur->suid;
@@ -75,10 +86,22 @@ struct vr_cred *vr_cred_from_current(void)
 }
 EXPORT_SYMBOL_IF_VR_TESTS(vr_cred_from_current);
 
+/*
+ * As put_cred_rcu(), which panics on it: a count that is not zero here was
+ * raised after it reached zero (cred_mode=inc). Counted and told, not
+ * fatal: the memory goes back to the slab all the same.
+ */
 static void vr_cred_free_rcu(struct rcu_head *rcu)
 {
 	struct vr_cred *c = container_of(rcu, struct vr_cred, rcu);
+	unsigned int usage = refcount_read(&c->usage);
 
+	if (usage) {
+		atomic_long_inc(&vr_stats.creds_freed_in_use);
+		pr_err("credentials %p freed with usage %u: a reader took a count that had reached zero\n",
+		       c, usage);
+	}
+	atomic_long_dec(&vr_stats.creds_alive);
 	trace_vmar_race_cred_free(c);
 	put_user_ns(c->user_ns);	/* the last put defers to a work item */
 	kmem_cache_free(vr_cred_cachep, c);
@@ -162,10 +185,9 @@ int vr_pproc_setids(struct vr_pproc *pp, kuid_t uid, kgid_t gid)
 	if (!vr_may_set_uid(old, uid) || !vr_may_set_gid(old, gid))
 		goto out;
 	ret = -ENOMEM;
-	new = kmem_cache_alloc(vr_cred_cachep, GFP_KERNEL_ACCOUNT);
+	new = vr_cred_alloc();
 	if (!new)
 		goto out;
-	refcount_set(&new->usage, 1);
 	new->uid = uid;
 	new->euid = uid;
 	new->suid = uid;
@@ -319,6 +341,7 @@ enum vr_cred_mode vr_cred_mode_now(void)
 {
 	return READ_ONCE(vr_cred_mode);
 }
+EXPORT_SYMBOL_IF_VR_TESTS(vr_cred_mode_now);
 
 /**
  * vr_cred_read() - Copy a pproc's ids through a cred_mode variant.

@@ -41,6 +41,8 @@ static int vr_stats_show(struct seq_file *m, void *unused)
 	VR_STAT(read_errors);
 	VR_STAT(exit_lock_waits);
 	VR_STAT(setids);
+	VR_STAT(creds_alive);
+	VR_STAT(creds_freed_in_use);
 #undef VR_STAT
 	return 0;
 }

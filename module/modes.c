@@ -431,6 +431,7 @@ enum vr_maps_mode vr_maps_mode_now(void)
 {
 	return READ_ONCE(vr_maps_mode);
 }
+EXPORT_SYMBOL_IF_VR_TESTS(vr_maps_mode_now);
 
 /**
  * vr_maps_mode_name() - A maps_mode variant's name.
@@ -443,6 +444,7 @@ const char *vr_maps_mode_name(enum vr_maps_mode mm)
 {
 	return vr_maps_mode_names[mm];
 }
+EXPORT_SYMBOL_IF_VR_TESTS(vr_maps_mode_name);
 
 /**
  * vr_maps_pin_read() - One read of a maps file that pinned its VMAR at open.

@@ -74,10 +74,13 @@ static pid_t vr_ppid(const struct vr_pproc *pp)
 	return pid_nr_ns(pp->spawner, task_active_pid_ns(current));
 }
 
-/* Uid: and Gid: as proc_pid_status() prints them, in the reader's namespace. */
+/*
+ * Uid: and Gid: as proc_pid_status() prints them, in the reader's user
+ * namespace (as PPid: the reader's, where procfs takes the opener's).
+ */
 static void vr_status_ids(struct seq_file *m, const struct vr_ids *ids)
 {
-	struct user_namespace *ns = seq_user_ns(m);
+	struct user_namespace *ns = current_user_ns();
 	int i;
 
 	seq_puts(m, "Uid:");

@@ -313,6 +313,7 @@ struct vr_mapping *vr_vmar_next(struct vr_mapping *m)
 
 	return n ? rb_entry(n, struct vr_mapping, node) : NULL;
 }
+EXPORT_SYMBOL_IF_VR_TESTS(vr_vmar_next);
 
 static void vr_insert(struct vr_vmar *v, struct vr_mapping *new)
 {

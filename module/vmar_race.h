@@ -165,6 +165,8 @@ struct vr_stats {
 	atomic_long_t read_errors;
 	atomic_long_t exit_lock_waits;	/* exits that found pp->lock held */
 	atomic_long_t setids;
+	atomic_long_t creds_alive;
+	atomic_long_t creds_freed_in_use;	/* resurrected: see cred.c */
 };
 
 extern struct vr_stats vr_stats;

@@ -526,7 +526,8 @@ static void status_running_shows_vm_lines(struct kunit *test)
 	struct vr_pproc *pp = spawn_auto(test, "st");
 	struct vr_vmar *v = vmar_of(test, pp);
 	struct render *r = kunit_kzalloc(test, sizeof(*r), GFP_KERNEL);
-	char want[256];
+	const struct cred *c = current_cred();
+	char want[320];
 
 	KUNIT_ASSERT_NOT_NULL(test, r);
 	KUNIT_ASSERT_EQ(test, vr_vmar_map(v, 0x10000, 4 * PG, RW), 0);
@@ -535,8 +536,12 @@ static void status_running_shows_vm_lines(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, vr_vmar_touch(v, 0x20000, PG), 0);
 	KUNIT_ASSERT_EQ(test, render(r, pp, "fixed"), 0);
 	snprintf(want, sizeof(want),
-		 "Name:\tst\nState:\tR (running)\nPid:\t%d\nPPid:\t%d\nVmSize:\t      24 kB\nVmRSS:\t      16 kB\nRssAnon:\t      12 kB\nRssFile:\t       4 kB\nMappings:\t2\n",
-		 pp->pid, task_tgid_vnr(current));
+		 "Name:\tst\nState:\tR (running)\nPid:\t%d\nPPid:\t%d\nUid:\t%u\t%u\t%u\t%u\nGid:\t%u\t%u\t%u\t%u\nVmSize:\t      24 kB\nVmRSS:\t      16 kB\nRssAnon:\t      12 kB\nRssFile:\t       4 kB\nMappings:\t2\n",
+		 pp->pid, task_tgid_vnr(current),
+		 from_kuid(&init_user_ns, c->uid), from_kuid(&init_user_ns, c->euid),
+		 from_kuid(&init_user_ns, c->suid), from_kuid(&init_user_ns, c->fsuid),
+		 from_kgid(&init_user_ns, c->gid), from_kgid(&init_user_ns, c->egid),
+		 from_kgid(&init_user_ns, c->sgid), from_kgid(&init_user_ns, c->fsgid));
 	KUNIT_EXPECT_STREQ(test, r->buf, want);
 }
 
@@ -900,6 +905,9 @@ static int uaf_reader_fn(void *arg)
 	return 0;
 }
 
+struct pin_reader;
+static int uaf_pin_reader_fn(void *arg);
+
 struct exiter {
 	struct vr_pproc *pp;
 	int ret;
@@ -1030,6 +1038,441 @@ static void interleave_uaf_is_use_after_free(struct kunit *test)
 			    seen + 1, uaf_mode());
 }
 
+/* ---- the second race: a maps file's pin on the VMAR (maps_mode) ---- */
+
+/* Count what a maps read would list; -1 when it is handed no VMAR. */
+static int count_maps(enum vr_state state, struct vr_vmar *v, void *arg)
+{
+	struct vr_mapping *m;
+	int *n = arg;
+
+	*n = -1;
+	if (!v)
+		return 0;
+	*n = 0;
+	spin_lock(&v->lock);
+	for (m = vr_vmar_first_from(v, 0); m; m = vr_vmar_next(m))
+		(*n)++;
+	spin_unlock(&v->lock);
+	return 0;
+}
+
+/* A fresh pproc the case reaps and puts itself. */
+static struct vr_pproc *fresh(struct kunit *test, const char *name)
+{
+	struct vr_test *t = test->priv;
+	struct vr_pproc *pp;
+	pid_t pid;
+
+	KUNIT_ASSERT_EQ(test, kspawn(t->owner, name, &pid), 0);
+	pp = vr_pproc_find(pid);
+	KUNIT_ASSERT_NOT_NULL(test, pp);
+	return pp;
+}
+
+/* A running pproc with four mappings, and its VMAR grabbed as maps opens. */
+static struct vr_vmar *grabbed(struct kunit *test, struct vr_pproc *pp)
+{
+	struct vr_vmar *v = vr_pproc_vmar_get(pp);
+	int i;
+
+	KUNIT_ASSERT_NOT_NULL(test, v);
+	for (i = 0; i < 4; i++)
+		KUNIT_EXPECT_EQ(test, vr_vmar_map(v, (2 * i + 1) * PG, PG, RW), 0);
+	vr_vmar_grab(v);
+	vr_vmar_put(v);
+	return v;
+}
+
+/*
+ * upgrade, after exit: the last user tore the mappings down, the upgrade
+ * fails and the read lists nothing; the object stays until the drop.
+ */
+static void pin_upgrade_after_exit_reads_nothing(struct kunit *test)
+{
+	struct vr_pproc *pp = spawn_auto(test, "pu");
+	long before = vmars_alive();
+	struct vr_vmar *v = grabbed(test, pp);
+	int n = 0;
+
+	KUNIT_EXPECT_EQ(test, vr_maps_pin_read(v, pp->pid, VR_MAPS_UPGRADE,
+					       count_maps, &n), 0);
+	KUNIT_EXPECT_EQ(test, n, 4);
+	KUNIT_ASSERT_EQ(test, vr_pproc_exit(pp), 0);
+	KUNIT_EXPECT_EQ(test, refcount_read(&v->users), 0);
+	KUNIT_EXPECT_EQ(test, vr_maps_pin_read(v, pp->pid, VR_MAPS_UPGRADE,
+					       count_maps, &n), 0);
+	KUNIT_EXPECT_EQ(test, n, -1);
+	KUNIT_EXPECT_EQ(test, vmars_alive(), before);	/* grabbed: not freed */
+	vr_vmar_drop(v);
+	KUNIT_EXPECT_EQ(test, vmars_alive(), before - 1);
+}
+
+struct pin_reader {
+	struct vr_vmar *v;
+	pid_t pid;
+	enum vr_maps_mode mm;
+	int n, ret;
+	struct completion done;
+};
+
+static int pin_reader_fn(void *arg)
+{
+	struct pin_reader *pr = arg;
+
+	pr->ret = vr_maps_pin_read(pr->v, pr->pid, pr->mm, count_maps, &pr->n);
+	complete(&pr->done);
+	return 0;
+}
+
+/*
+ * upgrade, forced: the reader upgraded and pauses ("held"); exit runs to
+ * completion, the mappings stay (the reader is a user); resumed, the
+ * reader lists all four, and its put tears them down.
+ */
+static void pin_upgrade_holds_mappings_through_exit(struct kunit *test)
+{
+	struct pin_reader *pr = kunit_kzalloc(test, sizeof(*pr), GFP_KERNEL);
+	struct task_struct *task;
+	struct vr_pproc *pp;
+	int i, good = 0;
+
+	KUNIT_ASSERT_NOT_NULL(test, pr);
+	for (i = 0; i < 10; i++) {
+		pp = fresh(test, "ph");
+		pr->v = grabbed(test, pp);
+		pr->pid = pp->pid;
+		pr->mm = VR_MAPS_UPGRADE;
+		init_completion(&pr->done);
+		KUNIT_ASSERT_EQ(test, vr_pause_arm(VR_PAUSE_HELD, pp->pid), 0);
+		task = kthread_run(pin_reader_fn, pr, "vr_pin_reader");
+		KUNIT_ASSERT_FALSE(test, IS_ERR(task));
+		KUNIT_EXPECT_EQ(test, vr_pause_wait(VR_PAUSE_HELD, pp->pid, 10 * HZ), 0);
+		KUNIT_EXPECT_EQ(test, vr_pproc_exit(pp), 0);
+		KUNIT_EXPECT_EQ(test, refcount_read(&pr->v->users), 1);
+		KUNIT_EXPECT_EQ(test, vr_pause_release(VR_PAUSE_HELD, pp->pid), 0);
+		wait_for_completion(&pr->done);
+		good += pr->ret == 0 && pr->n == 4 &&
+			refcount_read(&pr->v->users) == 0;
+		vr_vmar_drop(pr->v);
+		KUNIT_EXPECT_EQ(test, vr_pproc_reap(pp->pid), 0);
+		vr_pproc_put(pp);
+	}
+	KUNIT_EXPECT_EQ(test, good, 10);
+}
+
+/*
+ * The first step of a maps walk: the end of the tree's top mapping. After
+ * a teardown that is freed memory; what KASAN writes into freed objects
+ * (its free metadata) makes any further step a wild pointer, so a case
+ * that reads freed mappings takes just this one.
+ */
+static int first_map(enum vr_state state, struct vr_vmar *v, void *arg)
+{
+	struct rb_node *top;
+	int *n = arg;
+
+	*n = -1;
+	if (!v)
+		return 0;
+	spin_lock(&v->lock);
+	top = READ_ONCE(v->maps.rb_node);
+	*n = top ? (int)(rb_entry(top, struct vr_mapping, node)->end >> 12) : 0;
+	spin_unlock(&v->lock);
+	return 0;
+}
+
+/* pin_reader_fn's grab, watched by uaf_probe (pin_grab_walks_freed_mappings). */
+static int uaf_pin_reader_fn(void *arg)
+{
+	struct pin_reader *pr = arg;
+
+	WRITE_ONCE(uaf_watch, current);
+	pr->ret = vr_maps_pin_read(pr->v, pr->pid, pr->mm, first_map, &pr->n);
+	WRITE_ONCE(uaf_watch, NULL);
+	if (atomic_read(&uaf_reports))
+		kasan_enable_current();
+	complete(&pr->done);
+	return 0;
+}
+
+/* The parameter: lookup by default, the three names, nothing else. */
+static void maps_mode_parameter_validates(struct kunit *test)
+{
+	KUNIT_EXPECT_EQ(test, vr_maps_mode_now(), VR_MAPS_LOOKUP);
+	KUNIT_EXPECT_EQ(test, param_write("maps_mode", "upgrade"), 0);
+	KUNIT_EXPECT_EQ(test, vr_maps_mode_now(), VR_MAPS_UPGRADE);
+	KUNIT_EXPECT_EQ(test, param_write("maps_mode", "mmget"), -EINVAL);
+	KUNIT_EXPECT_EQ(test, vr_maps_mode_now(), VR_MAPS_UPGRADE);
+	KUNIT_EXPECT_EQ(test, param_write("maps_mode", "lookup"), 0);
+	KUNIT_EXPECT_STREQ(test, vr_maps_mode_name(VR_MAPS_GRAB), "grab");
+}
+
+/* ---- the third race: credentials replaced under a reader (cred_mode) ---- */
+
+static int render_cred(struct render *r, struct vr_pproc *pp,
+		       enum vr_cred_mode cm)
+{
+	struct vr_read_ctx ctx = {
+		.mode = vr_mode_find("fixed"),
+		.file = VR_FILE_STATUS,
+		.cred_mode = cm,
+	};
+
+	memset(r, 0, sizeof(*r));
+	r->m.buf = r->buf;
+	r->m.size = sizeof(r->buf) - 1;
+	return vr_render_status(&r->m, pp, &ctx);
+}
+
+static bool shows_ids(const char *buf, unsigned int uid, unsigned int gid)
+{
+	char want[80];
+
+	snprintf(want, sizeof(want), "Uid:\t%u\t%u\t%u\t%u\nGid:\t%u\t%u\t%u\t%u\n",
+		 uid, uid, uid, uid, gid, gid, gid, gid);
+	return strstr(buf, want);
+}
+
+#define KID(n) make_kuid(&init_user_ns, n)
+#define KGD(n) make_kgid(&init_user_ns, n)
+
+/* SETIDS shows at once; the old credentials are freed a grace period on. */
+static void setids_replaces_and_frees_old(struct kunit *test)
+{
+	struct vr_pproc *pp = spawn_auto(test, "si");
+	struct render *r = kunit_kzalloc(test, sizeof(*r), GFP_KERNEL);
+	long alive, setids = stat(&vr_stats.setids);
+	int cm;
+
+	KUNIT_ASSERT_NOT_NULL(test, r);
+	rcu_barrier();
+	alive = stat(&vr_stats.creds_alive);
+	for (cm = 0; cm < VR_NR_CRED_MODES; cm++) {
+		KUNIT_ASSERT_EQ(test, vr_pproc_setids(pp, KID(1000 + cm), KGD(2000 + cm)), 0);
+		KUNIT_EXPECT_EQ(test, render_cred(r, pp, cm), 0);
+		KUNIT_EXPECT_TRUE_MSG(test, shows_ids(r->buf, 1000 + cm, 2000 + cm),
+				      "%s", r->buf);
+	}
+	rcu_barrier();
+	KUNIT_EXPECT_EQ(test, stat(&vr_stats.creds_alive), alive);
+	KUNIT_EXPECT_EQ(test, stat(&vr_stats.setids), setids);	/* ioctl only */
+	KUNIT_ASSERT_EQ(test, vr_pproc_exit(pp), 0);
+	KUNIT_EXPECT_EQ(test, vr_pproc_setids(pp, KID(0), KGD(0)), -EINVAL);
+	KUNIT_EXPECT_EQ(test, render_cred(r, pp, VR_CRED_RCU), 0);
+	KUNIT_EXPECT_TRUE(test, shows_ids(r->buf, 1000 + VR_NR_CRED_MODES - 1,
+					  2000 + VR_NR_CRED_MODES - 1));
+}
+
+struct cred_reader {
+	struct vr_pproc *pp;
+	enum vr_cred_mode cm;
+	struct render r;
+	int ret;
+	struct completion done;
+};
+
+static struct task_struct *cred_watch;
+static atomic_t cred_reports;
+
+static void cred_probe(void *data, enum error_detector det, unsigned long id)
+{
+	if (det != ERROR_DETECTOR_KASAN || current != READ_ONCE(cred_watch))
+		return;
+	if (atomic_inc_return(&cred_reports) == 1)
+		kasan_disable_current();
+}
+
+static int cred_reader_fn(void *arg)
+{
+	struct cred_reader *cr = arg;
+
+	WRITE_ONCE(cred_watch, current);
+	cr->ret = render_cred(&cr->r, cr->pp, cr->cm);
+	WRITE_ONCE(cred_watch, NULL);
+	if (atomic_read(&cred_reports))
+		kasan_enable_current();
+	complete(&cr->done);
+	return 0;
+}
+
+/*
+ * One forced round: a reader of a fresh pproc (ids 1000) stops at "cred"
+ * holding the pointer; SETIDS makes them 1001 and puts the old ones; with
+ * @barrier the case also waits for their free (a reader inside RCU would
+ * hold that up: only plain may be given it). Then the reader goes on.
+ * Returns the KASAN reports the reader caused; its output is in cr->r.
+ */
+static int cred_round(struct kunit *test, struct cred_reader *cr,
+		      enum vr_cred_mode cm, bool barrier)
+{
+	struct vr_test *t = test->priv;
+	struct task_struct *task;
+	pid_t pid;
+
+	if (kspawn(t->owner, "cred", &pid)) {
+		KUNIT_FAIL(test, "spawn failed");
+		return 0;
+	}
+	cr->pp = vr_pproc_find(pid);
+	if (!cr->pp) {
+		KUNIT_FAIL(test, "spawned pid %d not found", pid);
+		return 0;
+	}
+	KUNIT_EXPECT_EQ(test, vr_pproc_setids(cr->pp, KID(1000), KGD(1000)), 0);
+	rcu_barrier();
+	cr->cm = cm;
+	init_completion(&cr->done);
+	atomic_set(&cred_reports, 0);
+	if (vr_pause_arm(VR_PAUSE_CRED, pid)) {
+		KUNIT_FAIL(test, "pause point could not be armed");
+		goto out;
+	}
+	task = kthread_run(cred_reader_fn, cr, "vr_cred_reader");
+	if (IS_ERR(task)) {
+		KUNIT_FAIL(test, "reader thread: %ld", PTR_ERR(task));
+		vr_pause_release_all();
+		goto out;
+	}
+	KUNIT_EXPECT_EQ(test, vr_pause_wait(VR_PAUSE_CRED, pid, 10 * HZ), 0);
+	KUNIT_EXPECT_EQ(test, vr_pproc_setids(cr->pp, KID(1001), KGD(1001)), 0);
+	if (barrier)
+		rcu_barrier();		/* the old credentials are freed now */
+	KUNIT_EXPECT_EQ(test, vr_pause_release(VR_PAUSE_CRED, pid), 0);
+	wait_for_completion(&cr->done);
+	KUNIT_EXPECT_EQ(test, cr->ret, 0);
+out:
+	KUNIT_EXPECT_EQ(test, vr_pproc_exit(cr->pp), 0);
+	vr_pproc_put(cr->pp);
+	KUNIT_EXPECT_EQ(test, vr_pproc_reap(pid), 0);
+	return atomic_read(&cred_reports);
+}
+
+/*
+ * rcu and get, forced: rcu prints the ids it loaded (the old ones, kept
+ * for it by the grace period), get finds the old count at zero and takes
+ * the new ones; neither resurrects anything.
+ */
+static void cred_safe_modes_survive_replacement(struct kunit *test)
+{
+	struct cred_reader *cr = kunit_kzalloc(test, sizeof(*cr), GFP_KERNEL);
+	long in_use = stat(&vr_stats.creds_freed_in_use);
+	int i, old = 0, new = 0;
+
+	KUNIT_ASSERT_NOT_NULL(test, cr);
+	for (i = 0; i < 10; i++) {
+		cred_round(test, cr, VR_CRED_RCU, false);
+		old += shows_ids(cr->r.buf, 1000, 1000);
+		cred_round(test, cr, VR_CRED_GET, false);
+		new += shows_ids(cr->r.buf, 1001, 1001);
+	}
+	KUNIT_EXPECT_EQ(test, old, 10);
+	KUNIT_EXPECT_EQ(test, new, 10);
+	rcu_barrier();
+	KUNIT_EXPECT_EQ(test, stat(&vr_stats.creds_freed_in_use), in_use);
+}
+
+static void cred_mode_parameter_validates(struct kunit *test)
+{
+	enum vr_cred_mode cm;
+
+	KUNIT_EXPECT_EQ(test, vr_cred_mode_now(), VR_CRED_RCU);
+	KUNIT_EXPECT_EQ(test, param_write("cred_mode", "get"), 0);
+	KUNIT_EXPECT_EQ(test, vr_cred_mode_now(), VR_CRED_GET);
+	KUNIT_EXPECT_EQ(test, param_write("cred_mode", "rcu_read_lock"), -EINVAL);
+	KUNIT_EXPECT_EQ(test, vr_cred_mode_now(), VR_CRED_GET);
+	KUNIT_EXPECT_EQ(test, param_write("cred_mode", "rcu"), 0);
+	KUNIT_EXPECT_EQ(test, vr_cred_mode_find("inc", &cm), 0);
+	KUNIT_EXPECT_EQ(test, cm, VR_CRED_INC);
+	KUNIT_EXPECT_EQ(test, vr_cred_mode_find("", &cm), -EINVAL);
+}
+
+/* ---- the unsafe variants, forced: what the sanitizers see ---- */
+
+/*
+ * grab, after exit: the walk starts at the tree the teardown left pointing
+ * at freed mappings. A KASAN report every round, in the reader.
+ */
+static void pin_grab_walks_freed_mappings(struct kunit *test)
+{
+	struct pin_reader *pr = kunit_kzalloc(test, sizeof(*pr), GFP_KERNEL);
+	struct task_struct *task;
+	struct vr_pproc *pp;
+	int i, seen = 0;
+
+	if (!IS_ENABLED(CONFIG_KASAN))
+		kunit_skip(test, "needs a KASAN kernel");
+	KUNIT_ASSERT_NOT_NULL(test, pr);
+	KUNIT_ASSERT_EQ(test, register_trace_error_report_end(uaf_probe, NULL), 0);
+	pr_info("expected KASAN reports begin: 10 rounds of maps_mode grab\n");
+	for (i = 0; i < 10; i++) {
+		pp = fresh(test, "pg");
+		pr->v = grabbed(test, pp);
+		pr->pid = pp->pid;
+		pr->mm = VR_MAPS_GRAB;
+		init_completion(&pr->done);
+		KUNIT_EXPECT_EQ(test, vr_pproc_exit(pp), 0);	/* tears down */
+		atomic_set(&uaf_reports, 0);
+		WRITE_ONCE(uaf_watch, NULL);
+		task = kthread_run(uaf_pin_reader_fn, pr, "vr_grab_reader");
+		if (!IS_ERR(task))
+			wait_for_completion(&pr->done);
+		vr_vmar_drop(pr->v);
+		KUNIT_EXPECT_EQ(test, vr_pproc_reap(pp->pid), 0);
+		vr_pproc_put(pp);
+		if (IS_ERR(task) || !atomic_read(&uaf_reports))
+			break;		/* one miss fails the case: stop there */
+		seen++;
+	}
+	pr_info("expected KASAN reports end: %d of 10 rounds reported\n", seen);
+	unregister_trace_error_report_end(uaf_probe, NULL);
+	tracepoint_synchronize_unregister();
+	KUNIT_EXPECT_EQ(test, seen, 10);
+}
+
+/* plain, forced past the grace period: a KASAN report every round. */
+static void cred_plain_reads_freed_credentials(struct kunit *test)
+{
+	struct cred_reader *cr = kunit_kzalloc(test, sizeof(*cr), GFP_KERNEL);
+	int i, seen = 0;
+
+	if (!IS_ENABLED(CONFIG_KASAN))
+		kunit_skip(test, "needs a KASAN kernel");
+	KUNIT_ASSERT_NOT_NULL(test, cr);
+	KUNIT_ASSERT_EQ(test, register_trace_error_report_end(cred_probe, NULL), 0);
+	pr_info("expected KASAN reports begin: 10 rounds of cred_mode plain\n");
+	for (i = 0; i < 10 && cred_round(test, cr, VR_CRED_PLAIN, true); i++)
+		seen++;
+	pr_info("expected KASAN reports end: %d of 10 rounds reported\n", seen);
+	unregister_trace_error_report_end(cred_probe, NULL);
+	tracepoint_synchronize_unregister();
+	KUNIT_EXPECT_EQ(test, seen, 10);
+}
+
+/*
+ * inc, forced: the reader's increment meets the count SETIDS took to zero.
+ * refcount_t warns ("addition on 0; use-after-free") and saturates; the
+ * grace period frees the credentials all the same, with a count: counted
+ * in creds_freed_in_use every round. Needs no sanitizer.
+ */
+static void cred_inc_resurrects_a_dead_count(struct kunit *test)
+{
+	struct cred_reader *cr = kunit_kzalloc(test, sizeof(*cr), GFP_KERNEL);
+	long in_use = stat(&vr_stats.creds_freed_in_use);
+	int i;
+
+	KUNIT_ASSERT_NOT_NULL(test, cr);
+	KUNIT_ASSERT_EQ(test, register_trace_error_report_end(cred_probe, NULL), 0);
+	pr_info("expected KASAN reports begin: 10 rounds of cred_mode inc (and refcount_t warnings)\n");
+	for (i = 0; i < 10; i++)
+		cred_round(test, cr, VR_CRED_INC, false);
+	rcu_barrier();
+	pr_info("expected KASAN reports end: cred_mode inc\n");
+	unregister_trace_error_report_end(cred_probe, NULL);
+	tracepoint_synchronize_unregister();
+	KUNIT_EXPECT_EQ(test, stat(&vr_stats.creds_freed_in_use), in_use + 10);
+}
+
 /*
  * Suites by layer. The forced use-after-free has one of its own: the
  * kunitsafe row loads vmar_race with mode=fixed and expects that suite,
@@ -1099,14 +1542,35 @@ static struct kunit_suite vr_##cases##_suite = {	\
 	.test_cases = vr_##cases##_cases,		\
 }
 
+static struct kunit_case vr_lab_cases[] = {
+	KUNIT_CASE(pin_upgrade_after_exit_reads_nothing),
+	KUNIT_CASE(pin_upgrade_holds_mappings_through_exit),
+	KUNIT_CASE(maps_mode_parameter_validates),
+	KUNIT_CASE(setids_replaces_and_frees_old),
+	KUNIT_CASE(cred_safe_modes_survive_replacement),
+	KUNIT_CASE(cred_mode_parameter_validates),
+	{}
+};
+
+/* The unsafe variants of the two later races, forced. */
+static struct kunit_case vr_lab_unsafe_cases[] = {
+	KUNIT_CASE(pin_grab_walks_freed_mappings),
+	KUNIT_CASE(cred_plain_reads_freed_credentials),
+	KUNIT_CASE(cred_inc_resurrects_a_dead_count),
+	{}
+};
+
 VR_SUITE(registry, registry);
 VR_SUITE(vmar, vmar);
 VR_SUITE(read, read);
 VR_SUITE(interleave, interleave);
 VR_SUITE(uaf, uaf);
+VR_SUITE(lab, lab);
+VR_SUITE(lab_unsafe, lab_unsafe);
 
 kunit_test_suites(&vr_registry_suite, &vr_vmar_suite, &vr_read_suite,
-		  &vr_interleave_suite, &vr_uaf_suite);
+		  &vr_interleave_suite, &vr_uaf_suite, &vr_lab_suite,
+		  &vr_lab_unsafe_suite);
 
 MODULE_LICENSE("GPL");
 MODULE_DESCRIPTION("KUnit tests for vmar_race");

@@ -184,7 +184,7 @@ src=$(vr_linux_src) || vr_die "linux-source-6.1's helpers could not be extracted
 ksft_pass=0 ksft_fail=0 ksft_skip=0 kunit_pass=0 kunit_fail=0
 
 # The KUnit module's suites (module/vmar_race_kunit.c).
-vr_kunit_suites=5
+vr_kunit_suites=7
 seed=$(date +%s)	# fuzz and faults rows: printed in each row's log
 
 # A scenario's kernel arguments and guest command (selftests/scenarios.txt),

@@ -11,8 +11,9 @@ of its own (for example hrtimer_wakeup / schedule_hrtimeout_range_clock),
 and the dcache's own lockless d_flags readers race with d_invalidate() at
 reap as they do with Linux's proc_flush_pid() (DCACHE below).
 KASAN reports between the KUnit suite's "expected KASAN reports begin" and
-"... end" lines are the forced use-after-free it asserts on: not counted,
-anything else there still is.
+"... end" lines are the forced use-after-frees it asserts on, and so are
+refcount_t warnings there (cred_mode=inc, forced): not counted, anything
+else there still is.
 
 -h, --help: this text. --pattern: print the one regex (extended, for grep
 -E) that every report or panic line matches, for scripts/vm.sh's early stop.
@@ -82,6 +83,14 @@ def judge(lines):
             expecting = True
         elif EXPECT_END.search(t):
             expecting = False
+        if (expecting and t.startswith("------------[ cut here ]")
+                and i + 1 < len(text) and text[i + 1].startswith("refcount_t: ")):
+            # An expected refcount_t warning, up to its "---[ end trace".
+            j = i + 1
+            while j < len(text) and not text[j].startswith("---[ end trace"):
+                j += 1
+            i = j + 1
+            continue
         if expecting and t.startswith("BUG: KASAN:"):
             # An expected report, up to its closing "=====" rule.
             j = i + 1

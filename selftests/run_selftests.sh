@@ -8,7 +8,8 @@ case "${1:-}" in
 usage: run_selftests.sh
 Run the vmar_race kselftest programs from this directory, in the test VM's
 guest, and print their TAP. Every program runs: abi_test, proc_files_test,
-params_test, races_test, pause_test, proc_access_test and safety_test. With
+params_test, races_test, pause_test, proc_access_test, safety_test and
+lab_test. With
 VMAR_RACE_MODULE=vmar_race_rs (vm.sh --module rust) only the contract the
 Rust twin shares runs: abi_test and proc_files_test.
   -h, --help  print this help and exit
@@ -19,7 +20,7 @@ EOT
 esac
 [ $# -eq 0 ] || { echo "run_selftests.sh: no arguments expected; see --help" >&2; exit 64; }
 cd "$(dirname "$0")" || exit 1
-progs="abi_test proc_files_test params_test races_test pause_test proc_access_test safety_test"
+progs="abi_test proc_files_test params_test races_test pause_test proc_access_test safety_test lab_test"
 [ "${VMAR_RACE_MODULE:-vmar_race}" != vmar_race_rs ] || progs="abi_test proc_files_test"
 rc=0
 for t in $progs; do
