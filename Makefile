@@ -97,13 +97,15 @@ check:
 bench:
 	scripts/bench.sh $(if $(QUICK),--quick)
 
-# The fuzz, faults (failslab), preempt and stress rows, with DURATION
-# seconds of fuzzing, pid guessing and stress each and CYCLES unload cycles.
+# The fuzz, faults (failslab), preempt, stress and labsafe rows, with
+# DURATION seconds of fuzzing, pid guessing, stress and each safe lab
+# variant's threaded run, and CYCLES unload cycles.
 DURATION ?= 600
 CYCLES ?= 100
 soak:
-	scripts/check.sh --only ' (fuzz|faults|preempt|stress) ' \
-		--fuzz $(DURATION) --stress $(DURATION) --guess $(DURATION) --cycles $(CYCLES)
+	scripts/check.sh --only ' (fuzz|faults|preempt|stress|labsafe) ' \
+		--fuzz $(DURATION) --stress $(DURATION) --guess $(DURATION) \
+		--lab $(DURATION) --cycles $(CYCLES)
 
 .PHONY: all module clean help deps try install uninstall dkms-install dkms-uninstall selftests lint \
 	demo check bench soak

@@ -55,6 +55,7 @@ static struct vr_cred *vr_cred_alloc(void)
 	if (!c)
 		return NULL;
 	refcount_set(&c->usage, 1);
+	c->pid = 0;	/* until its pproc has one */
 	atomic_long_inc(&vr_stats.creds_alive);
 	return c;
 }
@@ -102,7 +103,7 @@ static void vr_cred_free_rcu(struct rcu_head *rcu)
 		       c, usage);
 	}
 	atomic_long_dec(&vr_stats.creds_alive);
-	trace_vmar_race_cred_free(c);
+	trace_vmar_race_cred_free(c->pid, c);
 	put_user_ns(c->user_ns);	/* the last put defers to a work item */
 	kmem_cache_free(vr_cred_cachep, c);
 }
@@ -197,6 +198,7 @@ int vr_pproc_setids(struct vr_pproc *pp, kuid_t uid, kgid_t gid)
 	new->sgid = gid;
 	new->fsgid = gid;
 	new->user_ns = get_user_ns(old->user_ns);
+	new->pid = pp->pid;
 
 	vr_cred_put(old);	/* ours; pp->cred still counts it */
 	spin_lock(&pp->lock);

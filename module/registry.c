@@ -211,6 +211,7 @@ struct vr_pproc *vr_pproc_spawn(struct vr_owner *o, const char *name)
 	}
 	pp->pid = id;
 	v->pid = id;
+	c->pid = id;
 	pp->serial = atomic64_inc_return(&vr_serial);
 	pp->spawner = get_pid(task_tgid(current));
 	RCU_INIT_POINTER(pp->cred, c);

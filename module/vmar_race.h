@@ -116,6 +116,7 @@ struct vr_cred {
 	kuid_t uid, euid, suid, fsuid;
 	kgid_t gid, egid, sgid, fsgid;
 	struct user_namespace *user_ns;	/* counted */
+	pid_t pid;			/* of its pproc: trace events */
 	struct rcu_head rcu;
 };
 

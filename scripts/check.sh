@@ -15,7 +15,8 @@ set -uo pipefail
 usage() {
 	cat <<EOT
 usage: $0 [--only REGEX] [--stress SECONDS] [--fuzz SECONDS]
-                        [--guess SECONDS] [--cycles N] [--jobs N] [--list]
+                        [--guess SECONDS] [--lab SECONDS] [--cycles N] [--jobs N]
+                        [--list]
 Every test layer (make check): dependencies, test kernels, host checks (W=1,
 sparse, checkpatch), then one test VM per row of selftests/verdicts.txt and
 bench.sh --quick. Ends with "check: N passed, N failed, N skipped"; logs in
@@ -27,6 +28,8 @@ build/check/.
   --fuzz S      fuzzer time of the fuzz and faults rows, at least 10
                 (default 30)
   --guess S     pid-guessing time of the preempt rows' fuzzer (default 60)
+  --lab S       threaded time of each safe variant in the labsafe rows
+                (default 10)
   --cycles N    insmod/rmmod cycles of the preempt rows' unload loop
                 (default 3)
   --jobs N      VMs at once, 1-9 (default 2 on 2 or more CPUs: most rows
@@ -38,7 +41,7 @@ option or argument), 70 error (dependencies could not be installed, no
 usable QEMU accelerator).
 EOT
 }
-only= stress=${VMAR_RACE_STRESS_SECS:-30} fuzz=30 guess=60 cycles=3 list=0
+only= stress=${VMAR_RACE_STRESS_SECS:-30} fuzz=30 guess=60 lab=10 cycles=3 list=0
 jobs=$(( $(nproc) >= 2 ? 2 : 1 ))
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -46,6 +49,7 @@ while [ $# -gt 0 ]; do
 	--stress) [[ "${2:-}" =~ ^[1-9][0-9]*$ ]] || vr_usage_die "--stress needs seconds"; stress=$2; shift 2 ;;
 	--fuzz) [[ "${2:-}" =~ ^[1-9][0-9]*$ && $2 -ge 10 ]] || vr_usage_die "--fuzz needs seconds (at least 10)"; fuzz=$2; shift 2 ;;
 	--guess) [[ "${2:-}" =~ ^[1-9][0-9]*$ ]] || vr_usage_die "--guess needs seconds"; guess=$2; shift 2 ;;
+	--lab) [[ "${2:-}" =~ ^[1-9][0-9]*$ ]] || vr_usage_die "--lab needs seconds"; lab=$2; shift 2 ;;
 	--cycles) [[ "${2:-}" =~ ^[1-9][0-9]*$ ]] || vr_usage_die "--cycles needs a positive count"; cycles=$2; shift 2 ;;
 	--jobs) [[ "${2:-}" =~ ^[1-9]$ ]] || vr_usage_die "--jobs needs 1-9"; jobs=$2; shift 2 ;;
 	--list) list=1; shift ;;
@@ -191,7 +195,7 @@ seed=$(date +%s)	# fuzz and faults rows: printed in each row's log
 # with this run's settings.
 scenario() {
 	vr_scenario "$1" STRESS="$stress" FUZZ="$fuzz" GUESS10=$((guess + 10)) \
-		CYCLES="$cycles" SEED="$seed"
+		CYCLES="$cycles" SEED="$seed" LABSECS="$lab"
 }
 
 # One row: boots its VM and records its results in $outdir/$i.res ("pass
@@ -215,7 +219,7 @@ run_row() {
 	{ read -r boot; read -r cmd; } < <(scenario "$scenario" 2>&1)
 	[ -n "$cmd" ] || { res fail "$name: ${boot:-unknown scenario}"; return; }
 	limit=$([ "$kernel" = stock ] && echo 600 || echo 1200)
-	limit=$((limit + 2 * (stress > fuzz ? stress : fuzz) + 4 * guess + 20 * cycles))
+	limit=$((limit + 2 * (stress > fuzz ? stress : fuzz) + 4 * guess + 20 * cycles + 8 * lab))
 	args=(--kernel "$kernel" --quiet --timeout $limit)
 	[ "$mode" = - ] || args+=(--mode "$mode")
 	ko=$outdir/artefacts/$kernel-c.ko

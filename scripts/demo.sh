@@ -9,12 +9,14 @@
 # points (repro -f); uaf-window is the same race left to chance with a
 # 50 ms sleep in the reader's window. The rust-* rows run the Rust twin
 # (module/rust) with the same reproducer on the Rust-enabled debug-6.12
-# kernel. The others run on Debian's stock kernel. Options and exit
-# statuses: usage() below (scripts/demo.sh --help).
+# kernel. The maps-* and cred-* rows are the module's two later races
+# (selftests/lab, forced every round) on the debug kernel: each unsafe
+# variant, and the fix. The others run on Debian's stock kernel. Options
+# and exit statuses: usage() below (scripts/demo.sh --help).
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
-all_modes="buggy checked fixed rcu uaf uaf-window rust-buggy rust-checked rust-fixed"
+all_modes="buggy checked fixed rcu uaf uaf-window rust-buggy rust-checked rust-fixed maps-grab maps-upgrade cred-plain cred-inc cred-get"
 usage() {
 	cat <<EOT
 usage: $0 [--rounds N] [--modes "MODE..."]
@@ -24,8 +26,10 @@ timelines from the module's trace events. uaf and uaf-window run on the
 debug (KASAN) kernel, built once if it is not cached; rust-buggy,
 rust-checked and rust-fixed run the Rust twin (vmar_race_rs.ko) on the
 Rust-enabled debug-6.12 kernel (its toolchain chroot and kernel built once;
-how long each takes: docs/benchmarks.md); the others on Debian's stock
-kernel. Logs in build/demo/.
+how long each takes: docs/benchmarks.md); maps-grab, maps-upgrade,
+cred-plain, cred-inc and cred-get run the two later races' variants, forced
+(selftests/lab), on the debug kernel; the others on Debian's stock kernel.
+Logs in build/demo/.
   --rounds N      reproducer rounds of the buggy, checked, fixed, rcu and
                   rust-* rows (default 1000)
   --modes "M..."  the modes to run, in this order (default: all,
@@ -34,8 +38,9 @@ kernel. Logs in build/demo/.
 The stock-kernel rows run while the test kernels build, so the first
 verdicts come within minutes on a fresh machine.
 Exit status: 0 every row's verdict is the expected one (column "expected":
-buggy and rust-buggy panic, uaf and uaf-window report, the others ok), 1 a
-row differs
+buggy, rust-buggy, maps-grab, cred-plain and cred-inc panic (the last
+three at their sanitizer's first report: panic_on_warn), uaf and uaf-window
+report, the others ok), 1 a row differs
 (one line says which), 64 usage error (bad option, argument or mode), 70
 error (dependencies could not be installed, the debug kernel or the
 selftests not built, no usable QEMU accelerator).
@@ -58,7 +63,7 @@ done
 # Stock rows only (make try): only what they need, no kernel-build tools.
 deps=()
 for m in $modes; do
-	case "$m" in uaf*|rust-*) deps=() && break ;; *) deps=(--stock) ;; esac
+	case "$m" in uaf*|rust-*|maps-*|cred-*) deps=() && break ;; *) deps=(--stock) ;; esac
 done
 "$VR_ROOT/scripts/deps.sh" "${deps[@]+"${deps[@]}"}" || vr_die "dependencies could not be installed"
 "$VR_ROOT/scripts/build-selftests.sh" >/dev/null || vr_die "selftests build failed"
@@ -72,7 +77,7 @@ echo "demo: accelerator $accel (VMAR_RACE_ACCEL=kvm|tcg overrides); $n rows, $jo
 
 # The kernel a row runs on.
 row_kernel() {
-	case "$1" in uaf*) echo debug ;; rust-*) echo debug-6.12 ;; *) echo stock ;; esac
+	case "$1" in uaf*|maps-*|cred-*) echo debug ;; rust-*) echo debug-6.12 ;; *) echo stock ;; esac
 }
 
 # The test kernels the rows need (debug for uaf, debug-6.12 with Rust for
@@ -109,7 +114,11 @@ fi
 
 # The verdict each row must reach.
 expected() {
-	case "$1" in buggy|rust-buggy) echo panic ;; uaf|uaf-window) echo report ;; *) echo ok ;; esac
+	case "$1" in
+	buggy|rust-buggy|maps-grab|cred-plain|cred-inc) echo panic ;;
+	uaf|uaf-window) echo report ;;
+	*) echo ok ;;
+	esac
 }
 
 # One row: boot a VM for mode $2, write its table row to $out/$1.row.
@@ -136,6 +145,13 @@ run_mode() {
 		kernel=debug mode=uaf params=(--trace --param race_delay_us=50000)
 		scen=demo-window
 		;;
+	maps-* | cred-*)
+		# The later races, forced (lab -f); an unsafe variant's first
+		# sanitizer report panics (past it a freed walk goes wild).
+		kernel=debug mode=fixed scen=${m%%-*}forced
+		params=(--trace --param "${m%%-*}_mode=${m#*-}")
+		[ "$(expected "$m")" != panic ] || params+=(--append panic_on_warn=1)
+		;;
 	esac
 	log="$out/$m.log"
 	# Judged by KASAN or a panic: no kmemleak (make check's leak rows
@@ -149,7 +165,7 @@ run_mode() {
 	msg=$(sed -n 's/^vm: kernel: //p' <<<"$res")
 	[ "$verdict" != boot ] || msg=$(sed -n 's/^vm: boot: //p' <<<"$res")
 	secs=$(sed -n 's/.* seconds=\([0-9]*\) .*/\1/p' <<<"$res")
-	final=$(vr_program_output "$log" | grep -aE '^repro: (forced )?rounds=' | tail -n1)
+	final=$(vr_program_output "$log" | grep -aE '^(repro: (forced )?rounds=|lab: race=.* rounds=)' | tail -n1)
 	if [ "$verdict" = ok ] || [ "$verdict" = boot ] || [ -z "$msg" ]; then
 		survived=$(sed -n 's/.*rounds=\([0-9]*\).*/\1/p' <<<"$final")
 		zreads=$(sed -n 's/.*zombie_reads=\([0-9]*\).*/\1/p' <<<"$final")
@@ -159,7 +175,7 @@ run_mode() {
 		# timestamp of the report from the reproducer's start.
 		# repro -R logs each round to /dev/kmsg too: the last one on the
 		# console before the report.
-		crash_r=$(awk -v m="$msg" 'index($0, m) { exit } /\] repro: round [0-9]+$/ { r = $NF } END { print r }' "$log")
+		crash_r=$(awk -v m="$msg" 'index($0, m) { exit } /\] (repro|lab): round [0-9]+$/ { r = $NF } END { print r }' "$log")
 		survived=$(( ${crash_r:-1} - 1 ))
 		zreads=-
 		crash_t=$(vr_secs_to "$log" "$msg")
@@ -246,11 +262,13 @@ for ((j = 1; j <= n; j++)); do
 done
 cat <<EOT
 
-What this shows: every row ran the same reproducer in a fresh VM (a child
-spawns a pseudo-process, maps memory and exits while its parent reads
-/proc/vmar_race/<pid>/status). What each mode does, and what a reader of
-an exited process gets, is the table in README.md ("The bug"); "crash@" is
-the round that crashed, "zombie reads" the reads served as a zombie.
+What this shows: every row but the last five ran the same reproducer in a
+fresh VM (a child spawns a pseudo-process, maps memory and exits while its
+parent reads /proc/vmar_race/<pid>/status). What each mode does, and what a
+reader of an exited process gets, is the table in README.md ("The bug");
+the maps-* and cred-* rows are the two later races, forced (docs/races.md);
+"crash@" is the round that crashed, "zombie reads" the reads served as a
+zombie.
 Logs: build/demo/<mode>.log.
 EOT
 if [ ${#wrong[@]} -gt 0 ]; then

@@ -97,6 +97,10 @@ def label(e):
         "read_end": lambda: f"read end (ret {a('ret')})",
         "unwrap_none": lambda: "UNWRAP None",
         "pause": lambda: f"{a('what')} at \"{a('point')}\"",
+        "pin_read": lambda: f"maps read, {a('maps_mode')} (users {a('users')}, got {a('got')})",
+        "cred_get": lambda: f"load cred {short(a('cred'))} ({a('cred_mode')})",
+        "setids": lambda: f"SETIDS: {short(a('old'))} -> {short(a('new'))}",
+        "cred_free": lambda: f"FREE cred {short(a('cred'))}",
     }.get(e.ev, lambda: e.ev)()
 
 
@@ -164,7 +168,7 @@ def pick_pid(events, rep, pid):
         return pid
     if rep.get("pid"):
         return rep["pid"]
-    reads = [e for e in events if e.ev in ("read_start", "read_get")]
+    reads = [e for e in events if e.ev in ("read_start", "read_get", "pin_read", "cred_get")]
     if rep.get("tid"):
         mine = [e for e in reads if e.tid == rep["tid"]]
         if mine:
@@ -178,7 +182,8 @@ def lanes_of(events):
     for e in events:
         if e.task not in [l[0] for l in lanes]:
             lanes.append([e.task, ""])
-    roles = {"spawn": "spawner", "read_start": "reader", "exit": "exiter"}
+    roles = {"spawn": "spawner", "read_start": "reader", "pin_read": "reader",
+             "exit": "exiter", "setids": "setids"}
     for l in lanes:
         mine = {e.ev for e in events if e.task == l[0]}
         l[1] = ", ".join(r for ev, r in roles.items() if ev in mine)

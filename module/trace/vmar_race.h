@@ -263,17 +263,19 @@ TRACE_EVENT(vmar_race_setids,
 		  __entry->new)
 );
 
-/* Credentials go back to the slab (RCU callback). */
+/* pid's credentials go back to the slab (RCU callback). */
 TRACE_EVENT(vmar_race_cred_free,
-	TP_PROTO(const void *cred),
-	TP_ARGS(cred),
+	TP_PROTO(pid_t pid, const void *cred),
+	TP_ARGS(pid, cred),
 	TP_STRUCT__entry(
+		__field(pid_t, pid)
 		__field(const void *, cred)
 	),
 	TP_fast_assign(
+		__entry->pid = pid;
 		__entry->cred = cred;
 	),
-	TP_printk("cred=%p", __entry->cred)
+	TP_printk("pid=%d cred=%p", __entry->pid, __entry->cred)
 );
 
 #endif /* VMAR_RACE_TRACE_H */
