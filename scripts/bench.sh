@@ -96,10 +96,12 @@ echo "bench: [3/3] reproduction speed: $boots boot(s) per (mode, race_delay_us, 
 : >"$out/repro.tsv"
 for spec in "buggy stock 0 natural" "buggy stock 1000 natural" "uaf debug 0 natural" \
 	"uaf debug 0 preempt-full" "uaf debug 50000 natural" "uaf debug 0 forced" \
-	"uaf debug-6.12 0 forced"; do
+	"uaf debug-6.12 0 forced" "grab debug 0 lab-maps" "plain debug 0 lab-cred" \
+	"inc debug 0 lab-cred"; do
 	[ -z "$only" ] || [[ "$spec" =~ $only ]] || continue
 	read -r mode kernel delay how <<<"$spec"
 	params=(--param race_delay_us="$delay")
+	vmmode=$mode
 	# buggy: the fork reproducer (it panics); uaf: threaded readers, stopped
 	# as soon as KASAN reports, or one forced round.
 	scen=bench-race
@@ -108,11 +110,18 @@ for spec in "buggy stock 0 natural" "buggy stock 1000 natural" "uaf debug 0 natu
 	[ "$how" = forced ] && scen=bench-forced
 	cmd=(sh -c "$(vr_scenario $scen CAP="$cap" | sed -n 2p)")
 	[ "$how" = preempt-full ] && params+=(--append preempt=full)
+	# The later races' unsafe variants, forced (lab -f), mode=fixed; the
+	# first sanitizer report panics (panic_on_warn).
+	if [[ "$how" == lab-* ]]; then
+		vmmode=fixed
+		params+=(--param "${how#lab-}_mode=$mode" --append panic_on_warn=1)
+		cmd=(sh -c "$(vr_scenario "${how#lab-}forced" | sed -n 2p)")
+	fi
 	label=$mode
 	[ "$how" = natural ] || label="$mode $how"
 	for b in $(seq 1 "$boots"); do
 		log="$out/logs/repro-$mode-$kernel-$delay-$how-$b.log"
-		res=$("$VR_ROOT/scripts/vm.sh" --kernel "$kernel" --mode "$mode" "${params[@]}" \
+		res=$("$VR_ROOT/scripts/vm.sh" --kernel "$kernel" --mode "$vmmode" "${params[@]}" \
 			--no-kmemleak --quiet --stop-on-report --timeout 300 --log "$log" -- "${cmd[@]}" 2>&1)
 		verdict=$(sed -n 's/^vm: verdict=\([a-z]*\) .*/\1/p' <<<"$res")
 		first=$(sed -n 's/^vm: kernel: //p' <<<"$res")

@@ -70,6 +70,13 @@ def report(out, cpus):
         goal("rcu vs buggy status reads (%dt)" % th,
              "rcu_status_%dt_reads_per_s" % th, "buggy_status_%dt_reads_per_s" % th, 0.98,
              paired="rcu_vs_buggy_status_%dt_ratio" % th)
+    # The later races' fixes against their buggy reads (docs/races.md).
+    goal("cred_mode rcu vs plain status reads", "cred_rcu_reads_per_s",
+         "cred_plain_reads_per_s", 0.95, paired="cred_rcu_vs_plain_ratio")
+    goal("cred_mode get vs plain status reads", "cred_get_reads_per_s",
+         "cred_plain_reads_per_s", 0.95, paired="cred_get_vs_plain_ratio")
+    goal("maps_mode upgrade vs grab maps reads", "maps_upgrade_reads_per_s",
+         "maps_grab_reads_per_s", 0.95, paired="maps_upgrade_vs_grab_ratio")
     goal("fixed status reads, trace events compiled in and off vs compiled out",
          "trace_off_reads_per_s", "trace_none_reads_per_s", 0.98,
          paired="trace_off_vs_none_ratio")

@@ -321,6 +321,54 @@ static void read_throughput(int th, const char *path, const char *self_path,
 }
 
 /*
+ * 1b. The later races' fixes against their buggy reads, one thread, in
+ * turns as in 1: status reads by cred_mode (nothing replaces the ids
+ * meanwhile, so plain is safe here), maps reads (an open and a pin each)
+ * by maps_mode, and Linux's /proc/self/status beside them.
+ */
+static void lab_throughput(const char *status, const char *maps,
+			   const char *self_path, int rounds)
+{
+	static const struct {
+		const char *name, *param, *val;
+		int maps;
+	} v[] = {
+		{ "linux_self_lab", NULL, NULL, 0 },
+		{ "cred_plain", "cred_mode", "plain", 0 },
+		{ "cred_rcu", "cred_mode", "rcu", 0 },
+		{ "cred_get", "cred_mode", "get", 0 },
+		{ "maps_grab", "maps_mode", "grab", 1 },
+		{ "maps_upgrade", "maps_mode", "upgrade", 1 },
+		{ "maps_lookup", "maps_mode", "lookup", 1 },
+	};
+	enum { N = sizeof(v) / sizeof(v[0]) };
+	static double tp[N][MAX_ROUNDS];
+	double q[MAX_ROUNDS];
+	int i, j, r;
+
+	fprintf(stderr, "bench: the later races' reads, %d rounds\n", rounds);
+	for (r = 0; r < rounds; r++) {
+		for (j = 0; j < N; j++) {
+			i = (j + r) % N;
+			if (v[i].param)
+				vr_param_write(v[i].param, v[i].val);
+			tp[i][r] = throughput(!v[i].param ? self_path :
+					      v[i].maps ? maps : status, 1, slice);
+		}
+	}
+	vr_param_write("cred_mode", "rcu");
+	vr_param_write("maps_mode", "lookup");
+	for (i = 0; i < N; i++) {
+		memcpy(q, tp[i], sizeof(double) * rounds);
+		printf("  \"%s_reads_per_s\": %.0f,\n", v[i].name, quantile(q, rounds, 0.5));
+	}
+	printf("  \"cred_rcu_vs_plain_ratio\": %.3f,\n", paired(tp[2], tp[1], rounds));
+	printf("  \"cred_get_vs_plain_ratio\": %.3f,\n", paired(tp[3], tp[1], rounds));
+	printf("  \"maps_upgrade_vs_grab_ratio\": %.3f,\n", paired(tp[5], tp[4], rounds));
+	printf("  \"cred_rcu_vs_linux_self_ratio\": %.3f,\n", paired(tp[2], tp[0], rounds));
+}
+
+/*
  * 2. The writer alone, with one and with two readers following its pproc,
  * and (given 2 CPUs) with two readers confined to the CPU the writer does
  * not use, in turns; latencies are pooled per condition.
@@ -554,7 +602,7 @@ static int trace_cost(const char *arg, int rounds, double dur)
 int main(int argc, char **argv)
 {
 	static const char * const exit_modes[] = { "checked", "fixed", "rcu" };
-	char path[64], self_path[] = "/proc/self/status", child_path[64];
+	char path[64], self_path[] = "/proc/self/status", child_path[64], maps_path[64];
 	int opt, pid, i, m, th, rounds, ns[MAX_SCALES], nscale = 0, maxn = 0;
 	pid_t child;
 	char *tok, *end, *trace = NULL;
@@ -622,6 +670,7 @@ int main(int argc, char **argv)
 		  0x400000, 256 * VMAR_RACE_PAGE_SIZE);
 	vr_map_op(ctl, VMAR_RACE_IOC_TOUCH, pid, 0, 0x400000, 64 * VMAR_RACE_PAGE_SIZE);
 	snprintf(path, sizeof(path), VMAR_RACE_PROC_ROOT "/%d/status", pid);
+	snprintf(maps_path, sizeof(maps_path), VMAR_RACE_PROC_ROOT "/%d/maps", pid);
 	child = fork();
 	if (!child) {
 		pause();
@@ -634,6 +683,8 @@ int main(int argc, char **argv)
 	       ncpus, secs, slice, rounds, batches);
 	for (th = 1; !scaling_only && th <= 2; th++)
 		read_throughput(th, path, self_path, child_path, rounds);
+	if (!scaling_only)
+		lab_throughput(path, maps_path, self_path, rounds);
 	/* Not buggy: its reader of an exited pproc panics. */
 	for (m = 0; !scaling_only && m < 3; m++)
 		exit_latency(exit_modes[m], rounds);
