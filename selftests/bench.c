@@ -31,6 +31,10 @@
 
 #include "vr_util.h"
 
+#ifndef ARRAY_SIZE
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#endif
+
 #define MAX_ROUNDS 240	/* slices per figure */
 #define MAX_BATCHES 11		/* scaling test: rounds of batches */
 #define BATCH_OPS 1000		/* of 1000 operations of each kind */
@@ -341,7 +345,7 @@ static void lab_throughput(const char *status, const char *maps,
 		{ "maps_upgrade", "maps_mode", "upgrade", 1 },
 		{ "maps_lookup", "maps_mode", "lookup", 1 },
 	};
-	enum { N = sizeof(v) / sizeof(v[0]) };
+	enum { N = ARRAY_SIZE(v) };
 	static double tp[N][MAX_ROUNDS];
 	double q[MAX_ROUNDS];
 	int i, j, r;

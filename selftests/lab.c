@@ -34,7 +34,7 @@ static int ctl = -1;
 static atomic_int cur_pid, stop;
 static atomic_long n_reads, n_errors, n_stale, n_old, n_new;
 
-static void usage(const char *argv0)
+static void print_usage(const char *argv0)
 {
 	fprintf(stderr,
 		"usage: %s -a maps|cred [-m VARIANT] [-f] [-r ROUNDS] [-t THREADS -d SECONDS]\n"
@@ -52,6 +52,19 @@ static void usage(const char *argv0)
 		"  -P SECONDS  threaded progress line interval (default 5, 0: none)\n",
 		argv0);
 	exit(2);
+}
+
+/* A number in [min, max], the whole of @s, or a usage error. */
+static double num(const char *s, double min, double max, const char *argv0)
+{
+	char *end;
+	double v = strtod(s, &end);
+
+	if (!*s || *end || !(v >= min && v <= max)) {
+		fprintf(stderr, "lab: '%s' is not a number in %g-%g\n", s, min, max);
+		print_usage(argv0);
+	}
+	return v;
 }
 
 static void die(const char *what, int err)
@@ -155,7 +168,7 @@ static void maps_round(void)
 	} else if (lines) {
 		atomic_fetch_add(&n_stale, 1);
 		atomic_fetch_add(&n_errors, 1);
-		fprintf(stderr, "lab: a maps read after exit listed %ld mappings of a torn-down VMAR\n",
+		fprintf(stderr, "lab: a read after exit listed %ld mappings of a torn-down VMAR\n",
 			lines);
 	}
 	close(fd);
@@ -186,7 +199,10 @@ static void cred_round(void)
 
 	if (sr.pid < 0)
 		die("spawn", -sr.pid);
-	if ((ret = setids(sr.pid, 1000)) || (ret = vr_pause_cmd("arm cred %d", sr.pid)))
+	ret = setids(sr.pid, 1000);
+	if (!ret)
+		ret = vr_pause_cmd("arm cred %d", sr.pid);
+	if (ret)
 		die("setids or arm", -ret);
 	if (pthread_create(&t, NULL, status_reader, &sr))
 		die("pthread_create", EAGAIN);
@@ -197,7 +213,8 @@ static void cred_round(void)
 	if (ret)
 		die("setids", -ret);
 	/* plain holds nothing: let the old credentials be freed under it. */
-	if (!strcmp(variant, "plain") && (ret = vr_pause_cmd("barrier")))
+	ret = strcmp(variant, "plain") ? 0 : vr_pause_cmd("barrier");
+	if (ret)
 		die("barrier", -ret);
 	ret = vr_pause_cmd("release cred %d", sr.pid);
 	if (ret)
@@ -210,8 +227,10 @@ static void cred_round(void)
 	} else {
 		judge_ids(sr.text, 1000, 1001);
 	}
-	if ((ret = vr_pid_op(ctl, VMAR_RACE_IOC_EXIT, sr.pid)) ||
-	    (ret = vr_pid_op(ctl, VMAR_RACE_IOC_REAP, sr.pid)))
+	ret = vr_pid_op(ctl, VMAR_RACE_IOC_EXIT, sr.pid);
+	if (!ret)
+		ret = vr_pid_op(ctl, VMAR_RACE_IOC_REAP, sr.pid);
+	if (ret)
 		die("exit or reap", -ret);
 }
 
@@ -252,13 +271,15 @@ static void writer(void)
 	pid = !strcmp(race, "cred") ? vr_ctl_spawn(ctl, "lab") : spawn_mapped();
 	if (pid < 0)
 		die("spawn", -pid);
-	if (!strcmp(race, "cred") && (old = setids(pid, 1000)))
+	old = strcmp(race, "cred") ? 0 : setids(pid, 1000);
+	if (old)
 		die("setids", -old);
 	atomic_store(&cur_pid, pid);
 	while (vr_now() < end) {
 		r++;
 		if (!strcmp(race, "cred")) {
-			if ((old = setids(pid, 1000 + (r & 1))))
+			old = setids(pid, 1000 + (r & 1));
+			if (old)
 				die("setids", -old);
 		} else {
 			old = pid;
@@ -289,31 +310,49 @@ int main(int argc, char **argv)
 
 	while ((opt = getopt(argc, argv, "a:m:fr:t:d:RP:")) != -1) {
 		switch (opt) {
-		case 'a': race = optarg; break;
-		case 'm': variant = optarg; break;
-		case 'f': forced = 1; break;
-		case 'r': rounds = strtol(optarg, NULL, 10); break;
-		case 't': threads = atoi(optarg); break;
-		case 'd': duration = atof(optarg); break;
-		case 'R': marks = 1; break;
-		case 'P': progress_every = atof(optarg); break;
-		default: usage(argv[0]);
+		case 'a':
+			race = optarg;
+			break;
+		case 'm':
+			variant = optarg;
+			break;
+		case 'f':
+			forced = 1;
+			break;
+		case 'r':
+			rounds = num(optarg, 1, 1e9, argv[0]);
+			break;
+		case 't':
+			threads = num(optarg, 1, 64, argv[0]);
+			break;
+		case 'd':
+			duration = num(optarg, 0.1, 86400, argv[0]);
+			break;
+		case 'R':
+			marks = 1;
+			break;
+		case 'P':
+			progress_every = num(optarg, 0, 3600, argv[0]);
+			break;
+		default:
+			print_usage(argv[0]);
 		}
 	}
 	if (optind != argc || !race || (strcmp(race, "maps") && strcmp(race, "cred")))
-		usage(argv[0]);
-	if (threads < 0 || threads > 64 || (threads && (forced || duration <= 0)) ||
-	    (!threads && duration) || rounds == 0 || rounds < -1 ||
+		print_usage(argv[0]);
+	if ((threads && (forced || !duration)) || (!threads && duration) ||
 	    (!strcmp(race, "cred") && !forced && !threads))
-		usage(argv[0]);
+		print_usage(argv[0]);
 	if (rounds < 0)
 		rounds = forced ? 10 : 100;
 	param = !strcmp(race, "maps") ? "maps_mode" : "cred_mode";
-	if (variant && (ret = vr_param_write(param, variant)))
+	ret = variant ? vr_param_write(param, variant) : 0;
+	if (ret)
 		die(param, -ret);
 	vr_param_read(param, now, sizeof(now));
 	variant = now;
-	if ((ret = vr_mount()))
+	ret = vr_mount();
+	if (ret)
 		die("mount " VMAR_RACE_PROC_ROOT, -ret);
 	ctl = open(VMAR_RACE_DEVICE, O_RDWR | O_CLOEXEC);
 	if (ctl < 0)
