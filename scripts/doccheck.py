@@ -56,6 +56,9 @@ tools themselves, never with a list kept here:
   helps       every executable file directly in scripts/ and every
               selftests/*.sh must answer --help with exit status 0 and a
               text on stdout (this tree's, run as for options).
+  races       each value of maps_mode and cred_mode in the source
+              (module/modes.c, module/cred.c) has its row in docs/races.md's
+              table, and the table names no other.
   words       README.md and docs/*.md together hold at most 9500 words,
               docs/testing.md at most 2500, as `wc -w` counts them (the
               whole file, code blocks included).
@@ -484,7 +487,7 @@ class Checker:
         self.problems = set()
         self.counts = dict.fromkeys(("options", "targets", "parameters", "events", "paths",
                                      "links", "runnable commands", "timing figures",
-                                     "scripts' --help", "words"), 0)
+                                     "race variants", "scripts' --help", "words"), 0)
         self.contexts = {}           # (file, unit or section key) -> set of programs
         self.bare = []               # (doc, unit, line, options)
         self.param_rows = set()
@@ -996,6 +999,50 @@ class Checker:
             self.problem(doc.rel, line, "`%s`: not an option of %s, the commands named in "
                          "its paragraph and section" % (opt, ", ".join(sorted(set(owners)))))
 
+    def races(self):
+        """Every variant of a race's parameter, as the source names them, is
+        a `name` in a row of docs/races.md's table, and nothing else there
+        claims to be one."""
+        rel = "docs/races.md"
+        full = os.path.join(self.root, rel)
+        if not os.path.isfile(full):
+            return
+        rows = [l for l in open(full, encoding="utf-8").read().splitlines()
+                if l.startswith("| ")]
+        sources = {
+            "maps_mode": ("module/modes.c", r"vr_maps_mode_names\[[^]]*\] = \{(.*?)\};",
+                          r'\] = "(\w+)"'),
+            "cred_mode": ("module/cred.c", r"vr_cred_modes\[[^]]*\] = \{(.*?)\n\};",
+                          r'\] = \{ "(\w+)"'),
+        }
+        for param, (src, block, item) in sorted(sources.items()):
+            try:
+                text = open(os.path.join(self.root, src), encoding="utf-8").read()
+            except OSError:
+                continue
+            m = re.search(block, text, re.S)
+            names = re.findall(item, m.group(1)) if m else []
+            self.counts["race variants"] += len(names)
+            if not names:
+                self.problem(src, 0, "no variants of `%s` found for %s" % (param, rel))
+            start = next((i for i, r in enumerate(rows) if "`%s`" % param in r), None)
+            if start is None:
+                self.problem(rel, 0, "the table has no row for `%s`" % param)
+                continue
+            # The race's rows: its first, then those whose race cell is empty.
+            end = start + 1
+            while end < len(rows) and rows[end].startswith("| |"):
+                end += 1
+            mine = rows[start:end]
+            shown = [re.match(r"\|[^|]*\| `(\w+)`", r) for r in mine]
+            shown = [x.group(1) for x in shown if x]
+            for n in names:
+                if n not in shown:
+                    self.problem(rel, 0, "`%s=%s` (%s) has no row in the table" % (param, n, src))
+            for n in shown:
+                if n not in names:
+                    self.problem(rel, 0, "the table's `%s` is not a value of `%s` (%s)" % (n, param, src))
+
     def helps(self):
         """Every script answers --help (this tree's scripts)."""
         for rel in self.tools.helped():
@@ -1098,6 +1145,7 @@ def main(argv):
     for rel in files:
         chk.check_doc(Doc(root, rel))
     chk.finish()
+    chk.races()
     chk.comments()
     chk.helps()
     chk.words(files)
