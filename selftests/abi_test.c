@@ -374,6 +374,41 @@ TEST_F(abi, max_maps_reached_is_enomem)
 	EXPECT_EQ(24, status_field(self->p.pid, "VmSize"));
 }
 
+static int setids(int fd, int pid, unsigned int id, unsigned int flags)
+{
+	struct vmar_race_ids r = { .pid = pid, .flags = flags, .uid = id, .gid = id };
+
+	return vr_ioctl(fd, VMAR_RACE_IOC_SETIDS, &r);
+}
+
+/* SETIDS (the third race's writer): each bad input refused, nothing changed. */
+TEST_F(abi, setids_bad_input_changes_nothing)
+{
+	long setids_before = vr_stat("setids");
+	char buf[1024];
+
+	if (vr_target.rust)
+		SKIP(return, "the Rust twin has no SETIDS");
+	EXPECT_EQ(-EINVAL, setids(self->p.fd, self->p.pid, 1000, 1));
+	EXPECT_EQ(-EINVAL, setids(self->p.fd, self->p.pid, (unsigned int)-1, 0));
+	EXPECT_EQ(-ESRCH, setids(self->p.fd, 0, 1000, 0));
+	EXPECT_EQ(-ESRCH, setids(self->p.fd, 1 << 22, 1000, 0));
+	EXPECT_EQ(-EFAULT, vr_ioctl(self->p.fd, VMAR_RACE_IOC_SETIDS, (void *)8));
+	read_status_or(self->p.pid, buf, sizeof(buf));
+	EXPECT_NE(NULL, strstr(buf, "Uid:\t0\t0\t0\t0\n")) TH_LOG("%s", buf);
+	EXPECT_EQ(setids_before, vr_stat("setids"));
+	EXPECT_EQ(0, setids(self->p.fd, self->p.pid, 1000, 0));
+	EXPECT_EQ(setids_before + 1, vr_stat("setids"));
+}
+
+TEST_F(abi, setids_of_zombie_is_einval)
+{
+	if (vr_target.rust)
+		SKIP(return, "the Rust twin has no SETIDS");
+	ASSERT_EQ(0, do_exit(self->p.fd, self->p.pid));
+	EXPECT_EQ(-EINVAL, setids(self->p.fd, self->p.pid, 1000, 0));
+}
+
 /* SPAWN whose pid cannot be written back is undone before anyone sees it. */
 TEST_F(abi, spawn_into_readonly_struct_is_never_published)
 {

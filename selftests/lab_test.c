@@ -3,8 +3,9 @@
  * vmar_race kselftests of the two later races, safe variants, as root:
  * maps_mode (what an open maps file holds) and cred_mode with SETIDS
  * (credentials replaced under a status reader). Each forced order the
- * reproducer (lab) drives, judged here on what a reader gets; SETIDS's
- * errors; owners and maps access following the current credentials.
+ * reproducer (lab) drives, judged here on what a reader gets; SETIDS and
+ * its EPERM (its other errors: abi_test); owners and maps access following
+ * the current credentials.
  * The unsafe variants are the verdict rows' (selftests/verdicts.txt).
  */
 #include <grp.h>
@@ -116,28 +117,6 @@ TEST_F(lab, setids_changes_uid_and_gid_lines)
 	EXPECT_EQ(setids_before + 1, vr_stat("setids"));
 }
 
-TEST_F(lab, setids_bad_input_changes_nothing)
-{
-	long setids_before = vr_stat("setids");
-	char buf[1024];
-
-	EXPECT_EQ(-EINVAL, setids(self->p.fd, self->p.pid, 1000, 1000, 1));
-	EXPECT_EQ(-EINVAL, setids(self->p.fd, self->p.pid, (unsigned int)-1, 1000, 0));
-	EXPECT_EQ(-EINVAL, setids(self->p.fd, self->p.pid, 1000, (unsigned int)-1, 0));
-	EXPECT_EQ(-ESRCH, setids(self->p.fd, 0, 1000, 1000, 0));
-	EXPECT_EQ(-ESRCH, setids(self->p.fd, 1 << 22, 1000, 1000, 0));
-	EXPECT_EQ(-EFAULT, vr_ioctl(self->p.fd, VMAR_RACE_IOC_SETIDS, (void *)8));
-	read_status_or(self->p.pid, buf, sizeof(buf));
-	EXPECT_TRUE(ids_are(buf, "Uid:", 0)) TH_LOG("%s", buf);
-	EXPECT_EQ(setids_before, vr_stat("setids"));
-}
-
-TEST_F(lab, setids_of_zombie_is_einval)
-{
-	ASSERT_EQ(0, do_exit(self->p.fd, self->p.pid));
-	EXPECT_EQ(-EINVAL, setids(self->p.fd, self->p.pid, 1000, 1000, 0));
-}
-
 /* As setresuid(): an unprivileged caller may keep an id, not take one. */
 TEST_F(lab, setids_without_cap_setuid_is_eperm_for_new_ids)
 {
@@ -188,8 +167,10 @@ static void maps_after_exit(struct __test_metadata *_metadata, struct vr_pprocs 
 	close(fd);
 }
 
+/* lookup reads through mode: fixed here (buggy's EIO is the first race's). */
 TEST_F(lab, maps_lookup_after_exit_reads_nothing)
 {
+	ASSERT_EQ(0, vr_param_write("mode", "fixed"));	/* teardown restores it */
 	maps_after_exit(_metadata, &self->p, "lookup");
 }
 
