@@ -163,26 +163,51 @@ static bool vr_may_set_gid(const struct vr_cred *c, kgid_t gid)
 	       gid_eq(gid, c->sgid) || ns_capable(c->user_ns, CAP_SETGID);
 }
 
+/* The state SETIDS refuses: -EINVAL once exited, -ESRCH once reaped. */
+static int vr_setids_state(const struct vr_pproc *pp)
+{
+	switch (READ_ONCE(pp->state)) {
+	case VR_RUNNING:
+		return 0;
+	case VR_ZOMBIE:
+		return -EINVAL;
+	default:
+		return -ESRCH;
+	}
+}
+
 /**
  * vr_pproc_setids() - Replace a pproc's credentials (Linux: commit_creds()).
  * @pp: the pproc; the caller holds a reference to it.
  * @uid: the new real, effective, saved and fs uid.
  * @gid: the new real, effective, saved and fs gid.
  *
- * As setresuid(u, u, u) and setresgid(g, g, g) would: an id the pproc
- * does not already have needs CAP_SETUID (CAP_SETGID) in its user
- * namespace. The new credentials are published under pp->lock; the old
- * ones are put after it and freed a grace period later.
+ * As setresuid(u, u, u) and setresgid(g, g, g) would: the ids must be
+ * mapped in the pproc's user namespace, and an id it does not already
+ * have needs CAP_SETUID (CAP_SETGID) there. The new credentials are
+ * published under pp->lock, only over the ones checked (else it checks
+ * again); the old ones are put after it and freed a grace period later.
  *
  * Context: process context, no lock held; may sleep (GFP_KERNEL_ACCOUNT).
  * Takes pp->lock.
- * Return: 0; -EINVAL for an exited pproc; -EPERM; -ENOMEM.
+ * Return: 0; -EINVAL for an exited pproc or an unmapped id; -ESRCH once
+ * reaped; -EPERM; -ENOMEM.
  */
 int vr_pproc_setids(struct vr_pproc *pp, kuid_t uid, kgid_t gid)
 {
-	struct vr_cred *old = vr_pproc_cred_get(pp), *new;
-	int ret = -EPERM;
+	struct vr_cred *old, *new, *cur;
+	int ret;
 
+again:
+	ret = vr_setids_state(pp);
+	if (ret)
+		return ret;
+	old = vr_pproc_cred_get(pp);
+	/* As setresuid(): the ids must mean something in the pproc's namespace. */
+	ret = -EINVAL;
+	if (!kuid_has_mapping(old->user_ns, uid) || !kgid_has_mapping(old->user_ns, gid))
+		goto out;
+	ret = -EPERM;
 	if (!vr_may_set_uid(old, uid) || !vr_may_set_gid(old, gid))
 		goto out;
 	ret = -ENOMEM;
@@ -200,20 +225,30 @@ int vr_pproc_setids(struct vr_pproc *pp, kuid_t uid, kgid_t gid)
 	new->user_ns = get_user_ns(old->user_ns);
 	new->pid = pp->pid;
 
-	vr_cred_put(old);	/* ours; pp->cred still counts it */
+	/*
+	 * Commit only over the credentials the check was made against: a
+	 * SETIDS that replaced them meanwhile may have taken away an id
+	 * this one was allowed to keep. Our reference to old keeps its
+	 * address from being reused, so the comparison is exact.
+	 */
 	spin_lock(&pp->lock);
-	if (pp->state != VR_RUNNING) {
+	cur = rcu_dereference_protected(pp->cred, lockdep_is_held(&pp->lock));
+	ret = vr_setids_state(pp);
+	if (ret || cur != old) {
 		spin_unlock(&pp->lock);
 		vr_cred_put(new);
-		return -EINVAL;
+		vr_cred_put(old);
+		if (ret)
+			return ret;
+		goto again;
 	}
-	old = rcu_dereference_protected(pp->cred, lockdep_is_held(&pp->lock));
 	rcu_assign_pointer(pp->cred, new);
 	spin_unlock(&pp->lock);
 	trace_vmar_race_setids(pp->pid, old, new);
+	vr_cred_put(old);	/* pp->cred's reference: it no longer points here */
 	ret = 0;
 out:
-	vr_cred_put(old);	/* the caller's, or the replaced pp->cred's */
+	vr_cred_put(old);	/* ours */
 	return ret;
 }
 EXPORT_SYMBOL_IF_VR_TESTS(vr_pproc_setids);

@@ -214,7 +214,7 @@ static DECLARE_WORK(vr_pause_key_work, vr_pause_key_fn);
  * @point: the pause point.
  * @pid: the pproc the caller works on.
  *
- * Context: any context but hard interrupts; spins until released,
+ * Context: process context, may be inside rcu_read_lock(); spins until released,
  * VR_PAUSE_ATOMIC_MS at most (or pause_timeout_ms if shorter), without
  * sleeping. Takes vr_pause_lock.
  * Return: true if this task paused here (and has been let go).

@@ -426,7 +426,8 @@ static __always_inline bool vr_pause(enum vr_pause_point point, pid_t pid)
  * released, VR_PAUSE_ATOMIC_MS at most (well below the RCU stall and soft
  * lockup warnings). Another CPU must run whoever releases it.
  *
- * Context: any context but hard interrupts; does not sleep.
+ * Context: process context, may be inside rcu_read_lock(); does not
+ * sleep (vr_pause_lock is not taken with interrupts or bottom halves off).
  * Return: true if the task paused here (and has been let go).
  */
 static __always_inline bool vr_pause_atomic(enum vr_pause_point point,

@@ -40,9 +40,10 @@
  * has loaded the bare pointer already; maps_mode grab and upgrade: their
  * reads pause at "held" only),
  * "held" (a reader holds what its mode's get() returned and no lock: fixed,
- * rcu and uaf only), "cleared" (exit cleared the slot, still holds the
- * slot's reference), "free" (the last VMAR reference is gone; once
- * released, the task frees the VMAR before it returns), "published" (a
+ * rcu and uaf only; and a maps read of a pinned VMAR), "cleared" (exit
+ * cleared the slot, still holds the slot's reference), "free" (the last
+ * VMAR reference is gone; once released, the task frees the VMAR before
+ * it returns), "published" (a
  * SPAWN made its pid findable and has not returned; arm needs a published
  * pid, so only in-kernel tests can arm it for a pid to come), "cred" (a
  * status read loaded the pproc's credentials pointer and has not used it;
@@ -98,7 +99,8 @@ struct vmar_race_map {
  * pid: its real, effective, saved and fs ids become uid and gid, as the
  * caller's user namespace maps them. flags must be 0. An id the pproc does
  * not already have needs CAP_SETUID (CAP_SETGID) in its user namespace
- * (-EPERM); an id with no mapping -EINVAL; an exited pproc -EINVAL. Its
+ * (-EPERM); an id with no mapping there or in the caller's -EINVAL; an
+ * exited pproc -EINVAL, whatever else is wrong. Its
  * Uid:/Gid: lines, its files' owner and who may open its maps follow.
  */
 struct vmar_race_ids {
