@@ -68,10 +68,16 @@ static void vr_fs_update_owner(struct inode *inode)
 		rcu_read_unlock();
 	}
 
+	/*
+	 * SETIDS changes the owner under concurrent revalidations: they
+	 * write it under i_lock, marked, as the VFS reads it without a lock.
+	 */
+	spin_lock(&inode->i_lock);
 	if (!uid_eq(inode->i_uid, uid) || !gid_eq(inode->i_gid, gid)) {
-		inode->i_uid = uid;
-		inode->i_gid = gid;
+		WRITE_ONCE(inode->i_uid, uid);
+		WRITE_ONCE(inode->i_gid, gid);
 	}
+	spin_unlock(&inode->i_lock);
 }
 
 /* A new inode that owns the caller's reference to pp (NULL for the root). */
