@@ -73,20 +73,6 @@ static void die(const char *what, int err)
 	exit(1);
 }
 
-static void mark(long round)
-{
-	static int kmsg = -2;
-	char line[48];
-	int n = snprintf(line, sizeof(line), "lab: round %ld\n", round);
-
-	fputs(line, stdout);
-	fflush(stdout);
-	if (kmsg == -2)
-		kmsg = open("/dev/kmsg", O_WRONLY | O_CLOEXEC);
-	if (kmsg >= 0 && write(kmsg, line, n) < 0)
-		kmsg = -1;
-}
-
 static int setids(int pid, unsigned int id)
 {
 	struct vmar_race_ids r = { .pid = pid, .uid = id, .gid = id };
@@ -371,7 +357,7 @@ int main(int argc, char **argv)
 	} else {
 		for (i = 0; i < rounds; i++) {
 			if (marks)
-				mark(i + 1);
+				vr_round_mark("lab", i + 1);
 			if (!strcmp(race, "maps"))
 				maps_round();
 			else

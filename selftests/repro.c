@@ -30,26 +30,6 @@ static atomic_long n_rounds, n_reads, n_zombie, n_gone, n_errors, n_enomem;
 static long n_freed_first, n_kept_alive;
 static atomic_int cur_pid, stop;
 
-/*
- * -R: a line as each round starts, on stdout and, as one record, in the
- * kernel's log (/dev/kmsg), so a report on the console can be matched to
- * its round by the printk clock without mixing the two streams.
- */
-static void round_mark(long round)
-{
-	static int kmsg = -2;
-	char line[48];
-	int n;
-
-	n = snprintf(line, sizeof(line), "repro: round %ld\n", round);
-	fputs(line, stdout);
-	fflush(stdout);
-	if (kmsg == -2)
-		kmsg = open("/dev/kmsg", O_WRONLY | O_CLOEXEC);
-	if (kmsg >= 0 && write(kmsg, line, n) < 0)
-		kmsg = -1;
-}
-
 static void print_usage(const char *argv0)
 {
 	fprintf(stderr,
@@ -450,7 +430,7 @@ static int forced_main(int ctl)
 	fflush(stdout);
 	for (i = 0; i < rounds && !n_errors; i++) {
 		if (per_round)
-			round_mark(i + 1);
+			vr_round_mark("repro", i + 1);
 		forced_round(ctl, mode, i + 1);
 		n_rounds++;
 	}
@@ -546,7 +526,7 @@ int main(int argc, char **argv)
 	}
 	for (i = 0; !rounds || i < rounds; i++) {
 		if (per_round)
-			round_mark(i + 1);
+			vr_round_mark("repro", i + 1);
 		ret = threads ? writer_round(ctl) : fork_round(ctl);
 		if (ret) {
 			fprintf(stderr, "repro: round %ld: %s\n", i, strerror(-ret));

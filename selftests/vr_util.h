@@ -213,6 +213,27 @@ static inline int vr_pause_cmd(const char *fmt, ...)
 	return ret;
 }
 
+/*
+ * A reproducer's -R: "PROG: round N" as each round starts, on stdout and,
+ * as one record, in the kernel's log (/dev/kmsg), so a report on the
+ * console can be matched to its round by the printk clock without mixing
+ * the two streams.
+ */
+static inline void vr_round_mark(const char *prog, long round)
+{
+	static int kmsg = -2;
+	char line[48];
+	int n;
+
+	n = snprintf(line, sizeof(line), "%s: round %ld\n", prog, round);
+	fputs(line, stdout);
+	fflush(stdout);
+	if (kmsg == -2)
+		kmsg = open("/dev/kmsg", O_WRONLY | O_CLOEXEC);
+	if (kmsg >= 0 && write(kmsg, line, n) < 0)
+		kmsg = -1;
+}
+
 static inline double vr_now(void)
 {
 	struct timespec ts;
