@@ -905,9 +905,6 @@ static int uaf_reader_fn(void *arg)
 	return 0;
 }
 
-struct pin_reader;
-static int uaf_pin_reader_fn(void *arg);
-
 struct exiter {
 	struct vr_pproc *pp;
 	int ret;
@@ -1116,51 +1113,6 @@ struct pin_reader {
 	struct completion done;
 };
 
-static int pin_reader_fn(void *arg)
-{
-	struct pin_reader *pr = arg;
-
-	pr->ret = vr_maps_pin_read(pr->v, pr->pid, pr->mm, count_maps, &pr->n);
-	complete(&pr->done);
-	return 0;
-}
-
-/*
- * upgrade, forced: the reader upgraded and pauses ("held"); exit runs to
- * completion, the mappings stay (the reader is a user); resumed, the
- * reader lists all four, and its put tears them down.
- */
-static void pin_upgrade_holds_mappings_through_exit(struct kunit *test)
-{
-	struct pin_reader *pr = kunit_kzalloc(test, sizeof(*pr), GFP_KERNEL);
-	struct task_struct *task;
-	struct vr_pproc *pp;
-	int i, good = 0;
-
-	KUNIT_ASSERT_NOT_NULL(test, pr);
-	for (i = 0; i < 10; i++) {
-		pp = fresh(test, "ph");
-		pr->v = grabbed(test, pp);
-		pr->pid = pp->pid;
-		pr->mm = VR_MAPS_UPGRADE;
-		init_completion(&pr->done);
-		KUNIT_ASSERT_EQ(test, vr_pause_arm(VR_PAUSE_HELD, pp->pid), 0);
-		task = kthread_run(pin_reader_fn, pr, "vr_pin_reader");
-		KUNIT_ASSERT_FALSE(test, IS_ERR(task));
-		KUNIT_EXPECT_EQ(test, vr_pause_wait(VR_PAUSE_HELD, pp->pid, 10 * HZ), 0);
-		KUNIT_EXPECT_EQ(test, vr_pproc_exit(pp), 0);
-		KUNIT_EXPECT_EQ(test, refcount_read(&pr->v->users), 1);
-		KUNIT_EXPECT_EQ(test, vr_pause_release(VR_PAUSE_HELD, pp->pid), 0);
-		wait_for_completion(&pr->done);
-		good += pr->ret == 0 && pr->n == 4 &&
-			refcount_read(&pr->v->users) == 0;
-		vr_vmar_drop(pr->v);
-		KUNIT_EXPECT_EQ(test, vr_pproc_reap(pp->pid), 0);
-		vr_pproc_put(pp);
-	}
-	KUNIT_EXPECT_EQ(test, good, 10);
-}
-
 /*
  * The first step of a maps walk: the end of the tree's top mapping. After
  * a teardown that is freed memory; what KASAN writes into freed objects
@@ -1182,18 +1134,60 @@ static int first_map(enum vr_state state, struct vr_vmar *v, void *arg)
 	return 0;
 }
 
-/* pin_reader_fn's grab, watched by uaf_probe (pin_grab_walks_freed_mappings). */
-static int uaf_pin_reader_fn(void *arg)
+/*
+ * A maps read of a pinned VMAR in a kthread, watched by uaf_probe: grab
+ * takes the walk's first step only (first_map()), upgrade counts them all.
+ */
+static int pin_reader_fn(void *arg)
 {
 	struct pin_reader *pr = arg;
 
 	WRITE_ONCE(uaf_watch, current);
-	pr->ret = vr_maps_pin_read(pr->v, pr->pid, pr->mm, first_map, &pr->n);
+	pr->ret = vr_maps_pin_read(pr->v, pr->pid, pr->mm,
+				   pr->mm == VR_MAPS_GRAB ? first_map : count_maps,
+				   &pr->n);
 	WRITE_ONCE(uaf_watch, NULL);
 	if (atomic_read(&uaf_reports))
 		kasan_enable_current();
 	complete(&pr->done);
 	return 0;
+}
+
+/*
+ * upgrade, forced: the reader upgraded and pauses ("held"); exit runs to
+ * completion, the mappings stay (the reader is a user); resumed, the
+ * reader lists all four, and its put tears them down.
+ */
+static void pin_upgrade_holds_mappings_through_exit(struct kunit *test)
+{
+	struct pin_reader *pr = kunit_kzalloc(test, sizeof(*pr), GFP_KERNEL);
+	struct task_struct *task;
+	struct vr_pproc *pp;
+	int i, good = 0;
+
+	KUNIT_ASSERT_NOT_NULL(test, pr);
+	atomic_set(&uaf_reports, 0);	/* no probe here: nothing to re-enable */
+	for (i = 0; i < 10; i++) {
+		pp = fresh(test, "ph");
+		pr->v = grabbed(test, pp);
+		pr->pid = pp->pid;
+		pr->mm = VR_MAPS_UPGRADE;
+		init_completion(&pr->done);
+		KUNIT_ASSERT_EQ(test, vr_pause_arm(VR_PAUSE_HELD, pp->pid), 0);
+		task = kthread_run(pin_reader_fn, pr, "vr_pin_reader");
+		KUNIT_ASSERT_FALSE(test, IS_ERR(task));
+		KUNIT_EXPECT_EQ(test, vr_pause_wait(VR_PAUSE_HELD, pp->pid, 10 * HZ), 0);
+		KUNIT_EXPECT_EQ(test, vr_pproc_exit(pp), 0);
+		KUNIT_EXPECT_EQ(test, refcount_read(&pr->v->users), 1);
+		KUNIT_EXPECT_EQ(test, vr_pause_release(VR_PAUSE_HELD, pp->pid), 0);
+		wait_for_completion(&pr->done);
+		good += pr->ret == 0 && pr->n == 4 &&
+			refcount_read(&pr->v->users) == 0;
+		vr_vmar_drop(pr->v);
+		KUNIT_EXPECT_EQ(test, vr_pproc_reap(pp->pid), 0);
+		vr_pproc_put(pp);
+	}
+	KUNIT_EXPECT_EQ(test, good, 10);
 }
 
 /* The parameter: lookup by default, the three names, nothing else. */
@@ -1272,25 +1266,14 @@ struct cred_reader {
 	struct completion done;
 };
 
-static struct task_struct *cred_watch;
-static atomic_t cred_reports;
-
-static void cred_probe(void *data, enum error_detector det, unsigned long id)
-{
-	if (det != ERROR_DETECTOR_KASAN || current != READ_ONCE(cred_watch))
-		return;
-	if (atomic_inc_return(&cred_reports) == 1)
-		kasan_disable_current();
-}
-
 static int cred_reader_fn(void *arg)
 {
 	struct cred_reader *cr = arg;
 
-	WRITE_ONCE(cred_watch, current);
+	WRITE_ONCE(uaf_watch, current);	/* uaf_probe counts its reports */
 	cr->ret = render_cred(&cr->r, cr->pp, cr->cm);
-	WRITE_ONCE(cred_watch, NULL);
-	if (atomic_read(&cred_reports))
+	WRITE_ONCE(uaf_watch, NULL);
+	if (atomic_read(&uaf_reports))
 		kasan_enable_current();
 	complete(&cr->done);
 	return 0;
@@ -1323,7 +1306,7 @@ static int cred_round(struct kunit *test, struct cred_reader *cr,
 	rcu_barrier();
 	cr->cm = cm;
 	init_completion(&cr->done);
-	atomic_set(&cred_reports, 0);
+	atomic_set(&uaf_reports, 0);
 	if (vr_pause_arm(VR_PAUSE_CRED, pid)) {
 		KUNIT_FAIL(test, "pause point could not be armed");
 		goto out;
@@ -1345,7 +1328,7 @@ out:
 	KUNIT_EXPECT_EQ(test, vr_pproc_exit(cr->pp), 0);
 	vr_pproc_put(cr->pp);
 	KUNIT_EXPECT_EQ(test, vr_pproc_reap(pid), 0);
-	return atomic_read(&cred_reports);
+	return atomic_read(&uaf_reports);
 }
 
 /*
@@ -1414,7 +1397,7 @@ static void pin_grab_walks_freed_mappings(struct kunit *test)
 		KUNIT_EXPECT_EQ(test, vr_pproc_exit(pp), 0);	/* tears down */
 		atomic_set(&uaf_reports, 0);
 		WRITE_ONCE(uaf_watch, NULL);
-		task = kthread_run(uaf_pin_reader_fn, pr, "vr_grab_reader");
+		task = kthread_run(pin_reader_fn, pr, "vr_grab_reader");
 		if (!IS_ERR(task))
 			wait_for_completion(&pr->done);
 		vr_vmar_drop(pr->v);
@@ -1439,12 +1422,12 @@ static void cred_plain_reads_freed_credentials(struct kunit *test)
 	if (!IS_ENABLED(CONFIG_KASAN))
 		kunit_skip(test, "needs a KASAN kernel");
 	KUNIT_ASSERT_NOT_NULL(test, cr);
-	KUNIT_ASSERT_EQ(test, register_trace_error_report_end(cred_probe, NULL), 0);
+	KUNIT_ASSERT_EQ(test, register_trace_error_report_end(uaf_probe, NULL), 0);
 	pr_info("expected KASAN reports begin: 10 rounds of cred_mode plain\n");
 	for (i = 0; i < 10 && cred_round(test, cr, VR_CRED_PLAIN, true); i++)
 		seen++;
 	pr_info("expected KASAN reports end: %d of 10 rounds reported\n", seen);
-	unregister_trace_error_report_end(cred_probe, NULL);
+	unregister_trace_error_report_end(uaf_probe, NULL);
 	tracepoint_synchronize_unregister();
 	KUNIT_EXPECT_EQ(test, seen, 10);
 }
@@ -1462,13 +1445,13 @@ static void cred_inc_resurrects_a_dead_count(struct kunit *test)
 	int i;
 
 	KUNIT_ASSERT_NOT_NULL(test, cr);
-	KUNIT_ASSERT_EQ(test, register_trace_error_report_end(cred_probe, NULL), 0);
+	KUNIT_ASSERT_EQ(test, register_trace_error_report_end(uaf_probe, NULL), 0);
 	pr_info("expected KASAN reports begin: 10 rounds of cred_mode inc (and refcount_t warnings)\n");
 	for (i = 0; i < 10; i++)
 		cred_round(test, cr, VR_CRED_INC, false);
 	rcu_barrier();
 	pr_info("expected KASAN reports end: cred_mode inc\n");
-	unregister_trace_error_report_end(cred_probe, NULL);
+	unregister_trace_error_report_end(uaf_probe, NULL);
 	tracepoint_synchronize_unregister();
 	KUNIT_EXPECT_EQ(test, stat(&vr_stats.creds_freed_in_use), in_use + 10);
 }
