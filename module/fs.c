@@ -69,14 +69,15 @@ static void vr_fs_update_owner(struct inode *inode)
 	}
 
 	/*
-	 * SETIDS changes the owner under concurrent revalidations: they
-	 * write it under i_lock, marked, as the VFS reads it without a lock.
+	 * Every path walk revalidates, the owner rarely changes (SETIDS,
+	 * exit): compare without a lock; a change is written under i_lock,
+	 * marked, as concurrent revalidations and the VFS read it unlocked.
 	 */
+	if (uid_eq(READ_ONCE(inode->i_uid), uid) && gid_eq(READ_ONCE(inode->i_gid), gid))
+		return;
 	spin_lock(&inode->i_lock);
-	if (!uid_eq(inode->i_uid, uid) || !gid_eq(inode->i_gid, gid)) {
-		WRITE_ONCE(inode->i_uid, uid);
-		WRITE_ONCE(inode->i_gid, gid);
-	}
+	WRITE_ONCE(inode->i_uid, uid);
+	WRITE_ONCE(inode->i_gid, gid);
 	spin_unlock(&inode->i_lock);
 }
 
