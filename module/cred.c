@@ -342,12 +342,9 @@ static unsigned int vr_cred_mode = VR_CRED_RCU;
 
 static int vr_cred_mode_set(const char *val, const struct kernel_param *kp)
 {
-	int i;
+	enum vr_cred_mode i;
 
-	for (i = 0; i < VR_NR_CRED_MODES; i++)
-		if (sysfs_streq(val, vr_cred_modes[i].name))
-			break;
-	if (i == VR_NR_CRED_MODES)
+	if (vr_cred_mode_find(val, &i))
 		return -EINVAL;
 	if (vr_cred_modes[i].danger)
 		vr_warn_unsafe("cred_mode", vr_cred_modes[i].name,
@@ -397,7 +394,7 @@ EXPORT_SYMBOL_IF_VR_TESTS(vr_cred_read);
 
 /**
  * vr_cred_mode_find() - Find a cred_mode variant by name.
- * @name: "rcu", "get", "plain" or "inc".
+ * @name: "rcu", "get", "plain" or "inc"; a trailing newline is fine.
  * @mode: set to the variant.
  *
  * Context: any context; takes no lock.
@@ -408,7 +405,7 @@ int vr_cred_mode_find(const char *name, enum vr_cred_mode *mode)
 	int i;
 
 	for (i = 0; i < VR_NR_CRED_MODES; i++)
-		if (!strcmp(name, vr_cred_modes[i].name)) {
+		if (sysfs_streq(name, vr_cred_modes[i].name)) {
 			*mode = i;
 			return 0;
 		}
