@@ -342,13 +342,14 @@ static unsigned int vr_cred_mode = VR_CRED_RCU;
 
 static int vr_cred_mode_set(const char *val, const struct kernel_param *kp)
 {
+	static unsigned long warned;
 	enum vr_cred_mode i;
 
 	if (vr_cred_mode_find(val, &i))
 		return -EINVAL;
 	if (vr_cred_modes[i].danger)
 		vr_warn_unsafe("cred_mode", vr_cred_modes[i].name,
-			       vr_cred_modes[i].danger);
+			       vr_cred_modes[i].danger, &warned, i);
 	WRITE_ONCE(vr_cred_mode, i);
 	return 0;
 }

@@ -276,28 +276,19 @@ static const char * const vr_mode_dangers[VR_NR_MODES] = {
  * @param: the parameter's name.
  * @val: the value chosen.
  * @danger: what it lets any reader of /proc/vmar_race do.
+ * @warned: the caller's bitmap of values already told, one per parameter.
+ * @bit: this value's bit in it.
  *
  * Like a module_param_unsafe() parameter: choosing a variant that breaks
  * the kernel on purpose taints it (TAINT_USER: the user asked for
  * something unsafe) and says so once per parameter value and load.
  *
- * Context: process context (a parameter write); takes vr_warned_lock.
+ * Context: any context; takes no lock.
  */
-void vr_warn_unsafe(const char *param, const char *val, const char *danger)
+void vr_warn_unsafe(const char *param, const char *val, const char *danger,
+		    unsigned long *warned, unsigned int bit)
 {
-	static DEFINE_SPINLOCK(vr_warned_lock);
-	static const char *warned[8];	/* danger strings already told */
-	bool tell = true;
-	unsigned int i;
-
-	spin_lock(&vr_warned_lock);
-	for (i = 0; i < ARRAY_SIZE(warned) && warned[i]; i++)
-		if (warned[i] == danger)
-			tell = false;
-	if (tell && i < ARRAY_SIZE(warned))
-		warned[i] = danger;
-	spin_unlock(&vr_warned_lock);
-	if (tell)
+	if (!test_and_set_bit(bit, warned))
 		pr_warn("%s=%s is unsafe: any user who can read %s can now %s; tainting the kernel\n",
 			param, val, VMAR_RACE_PROC_ROOT, danger);
 	add_taint(TAINT_USER, LOCKDEP_STILL_OK);
@@ -305,8 +296,11 @@ void vr_warn_unsafe(const char *param, const char *val, const char *danger)
 
 static void vr_mode_warn_unsafe(const struct vr_read_mode *mode)
 {
+	static unsigned long warned;
+
 	if (vr_mode_dangers[mode->id])
-		vr_warn_unsafe("mode", mode->name, vr_mode_dangers[mode->id]);
+		vr_warn_unsafe("mode", mode->name, vr_mode_dangers[mode->id],
+			       &warned, mode->id);
 }
 
 static int vr_mode_set(const char *val, const struct kernel_param *kp)
@@ -398,13 +392,15 @@ static unsigned int vr_maps_mode = VR_MAPS_LOOKUP;
 
 static int vr_maps_mode_set(const char *val, const struct kernel_param *kp)
 {
+	static unsigned long warned;
 	int i = sysfs_match_string(vr_maps_mode_names, val);
 
 	if (i < 0)
 		return -EINVAL;
 	if (i == VR_MAPS_GRAB)
 		vr_warn_unsafe("maps_mode", "grab",
-			       "make the kernel walk the freed mappings of an exited pproc");
+			       "make the kernel walk the freed mappings of an exited pproc",
+			       &warned, 0);
 	WRITE_ONCE(vr_maps_mode, i);
 	return 0;
 }

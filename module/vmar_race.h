@@ -270,7 +270,8 @@ int vr_mode_read(struct vr_pproc *pp, const struct vr_read_ctx *ctx,
 		 vr_render_fn render, void *arg);
 const struct vr_read_mode *vr_mode_param(void);
 const char *vr_unwrap_fail_name(enum vr_unwrap_fail fail);
-void vr_warn_unsafe(const char *param, const char *val, const char *danger);
+void vr_warn_unsafe(const char *param, const char *val, const char *danger,
+		    unsigned long *warned, unsigned int bit);
 enum vr_maps_mode vr_maps_mode_now(void);
 const char *vr_maps_mode_name(enum vr_maps_mode mm);
 int vr_maps_pin_read(struct vr_vmar *pin, pid_t pid, enum vr_maps_mode mm,
