@@ -127,7 +127,7 @@ static long taint_flags(void)
 
 FIXTURE(unsafe_mode) {
 	bool ready;
-	char mode[32];
+	char mode[32], maps_mode[32], cred_mode[32];
 };
 
 FIXTURE_SETUP(unsafe_mode)
@@ -137,33 +137,42 @@ FIXTURE_SETUP(unsafe_mode)
 	if (access("/dev/kmsg", R_OK))
 		SKIP(return, "/dev/kmsg: %s", strerror(errno));
 	vr_param_read("mode", self->mode, sizeof(self->mode));
+	vr_param_read("maps_mode", self->maps_mode, sizeof(self->maps_mode));
+	vr_param_read("cred_mode", self->cred_mode, sizeof(self->cred_mode));
 	ASSERT_NE(0, self->mode[0]);
+	ASSERT_NE(0, self->maps_mode[0]);
+	ASSERT_NE(0, self->cred_mode[0]);
 	self->ready = true;
 }
 
 FIXTURE_TEARDOWN(unsafe_mode)
 {
-	if (self->ready)
-		EXPECT_EQ(0, vr_param_write("mode", self->mode));
+	if (!self->ready)
+		return;
+	EXPECT_EQ(0, vr_param_write("mode", self->mode));
+	EXPECT_EQ(0, vr_param_write("maps_mode", self->maps_mode));
+	EXPECT_EQ(0, vr_param_write("cred_mode", self->cred_mode));
 }
 
 /*
- * fixed -> mode -> fixed -> mode: the kernel is tainted TAINT_USER, and
- * this module load printed the warning exactly once (at load, in an earlier
- * test or here), at KERN_WARNING.
+ * safe -> unsafe -> safe -> unsafe, for parameter @param (mode, maps_mode,
+ * cred_mode): the kernel is tainted TAINT_USER, and this module load
+ * printed the warning exactly once (at load, in an earlier test or here),
+ * at KERN_WARNING.
  */
-static void check_unsafe(struct __test_metadata *_metadata, const char *mode)
+static void check_unsafe_param(struct __test_metadata *_metadata, const char *param,
+			       const char *safe, const char *mode)
 {
 	struct kmsg_count before, after;
 	char needle[64];
 	long taint;
 
-	snprintf(needle, sizeof(needle), "vmar_race: mode=%s is unsafe", mode);
-	ASSERT_EQ(0, vr_param_write("mode", "fixed"));
+	snprintf(needle, sizeof(needle), "vmar_race: %s=%s is unsafe", param, mode);
+	ASSERT_EQ(0, vr_param_write(param, safe));
 	ASSERT_EQ(0, kmsg_count(needle, 0, &before));
-	ASSERT_EQ(0, vr_param_write("mode", mode));
-	ASSERT_EQ(0, vr_param_write("mode", "fixed"));
-	ASSERT_EQ(0, vr_param_write("mode", mode));
+	ASSERT_EQ(0, vr_param_write(param, mode));
+	ASSERT_EQ(0, vr_param_write(param, safe));
+	ASSERT_EQ(0, vr_param_write(param, mode));
 	ASSERT_EQ(0, kmsg_count(needle, before.last, &after));
 	taint = taint_flags();
 	TH_LOG("%s: tainted %ld, \"%s\" %d since load (%s), %d new",
@@ -178,6 +187,11 @@ static void check_unsafe(struct __test_metadata *_metadata, const char *mode)
 		EXPECT_LE(1, after.total);
 }
 
+static void check_unsafe(struct __test_metadata *_metadata, const char *mode)
+{
+	check_unsafe_param(_metadata, "mode", "fixed", mode);
+}
+
 TEST_F(unsafe_mode, buggy_taints_and_warns_once)
 {
 	if (!self->ready)
@@ -190,6 +204,22 @@ TEST_F(unsafe_mode, uaf_taints_and_warns_once)
 	if (!self->ready)
 		return;
 	check_unsafe(_metadata, "uaf");
+}
+
+/* The later races' unsafe variants (docs/races.md) do the same. */
+TEST_F(unsafe_mode, maps_mode_grab_taints_and_warns_once)
+{
+	if (!self->ready)
+		return;
+	check_unsafe_param(_metadata, "maps_mode", "upgrade", "grab");
+}
+
+TEST_F(unsafe_mode, cred_mode_plain_and_inc_taint_and_warn_once)
+{
+	if (!self->ready)
+		return;
+	check_unsafe_param(_metadata, "cred_mode", "rcu", "plain");
+	check_unsafe_param(_metadata, "cred_mode", "get", "inc");
 }
 
 /* ---- the VMAR cache is never merged ---- */
