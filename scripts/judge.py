@@ -46,10 +46,13 @@ PROGRAM_OUTPUT = "vm-guest: program output (ttyS1) begins"
 # (revalidated by d_seq or the lockref), while shrinking a subtree changes
 # its LRU bits under d_lock. vmar_race reaches that through d_invalidate()
 # at reap, as Linux's proc_flush_pid() does: a race between two of these
-# functions is the core kernel's, not the module's.
+# functions is the core kernel's, not the module's. So is the parent's
+# i_dir_seq: start_dir_add() reads it plainly before its cmpxchg() when two
+# lookups add dentries to one directory at once (__d_add()).
 # The dcache's and the path walk's functions (fs/dcache.c, fs/namei.c).
 DCACHE = re.compile(r"^(_*d_\w+|\w*dentry\w*|dput|fast_dput|select_collect|"
-                    r"shrink_\w+|step_into|path_\w+|lookup_\w+|walk_component|"
+                    r"shrink_\w+|start_dir_add|end_dir_add|step_into|"
+                    r"path_\w+|lookup_\w+|walk_component|"
                     r"link_path_walk|do_filp_open|filename_\w+|handle_dots|"
                     r"follow_\w+|may_lookup|complete_walk|terminate_walk)$")
 KCSAN_TITLE = re.compile(r"BUG: KCSAN: data-race in (\S+) / (\S+)\s*$")
