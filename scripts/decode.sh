@@ -34,8 +34,8 @@ log=$1 kname=$2
 [ -r "$log" ] || vr_usage_die "no such log: $log"
 case "$kname" in
 debug|kcsan|debug-*|kcsan-*) (vr_kernel_name "$kname" >/dev/null 2>&1) ||
-	vr_usage_die "unknown test kernel '$kname' (debug, kcsan, debug-6.12, kcsan-6.12)" ;;
-*) vr_usage_die "KERNEL must be a test kernel: debug, kcsan, debug-6.12 or kcsan-6.12 (got '$kname')" ;;
+	vr_usage_die "unknown test kernel '$kname' (debug, kcsan, debug-6.12, debug-7.3, kcsan-6.12)" ;;
+*) vr_usage_die "KERNEL must be a test kernel: debug, kcsan, debug-6.12, debug-7.3 or kcsan-6.12 (got '$kname')" ;;
 esac
 kdir=$(vr_kernel_built "$kname") || vr_die "the $kname kernel is not built (scripts/build-kernel.sh)"
 [ -e "$kdir/vmlinux" ] || vr_die "$kdir has no vmlinux"

@@ -31,34 +31,43 @@ vr_stock_release() {
 }
 
 # Kernel source series: 6.1 is Debian 12's linux-source-6.1 (installed by
-# deps.sh); 6.12 is Debian 13's linux-source-6.12, downloaded through a
-# private apt state whose one source is this machine's own Debian entry with
-# suite trixie, and unpacked (never installed) under $VR_CACHE/apt-trixie.
+# deps.sh); 6.12 is Debian 13's linux-source-6.12 (suite trixie) and 7.3
+# its backport (trixie-backports), each downloaded through a private apt
+# state whose one source is this machine's own Debian entry with that
+# suite, and unpacked (never installed) under $VR_CACHE/apt-SUITE.
 vr_series_check() {
-	case "$1" in 6.1|6.12) ;; *) vr_die "unknown kernel series '$1' (6.1 or 6.12)" ;; esac
+	case "$1" in 6.1|6.12|7.3) ;; *) vr_die "unknown kernel series '$1' (6.1, 6.12 or 7.3)" ;; esac
 }
 
-vr_fetch_612() {
-	local d="$VR_CACHE/apt-trixie" uri deb
+# The Debian suite that carries linux-source-SERIES for a downloaded series.
+vr_series_suite() {
+	case "$1" in 6.12) echo trixie ;; 7.3) echo trixie-backports ;; esac
+}
+
+# Download and unpack linux-source-SERIES once (6.12, 7.3).
+vr_fetch_series() {
+	local series=$1 suite d uri deb
+	suite=$(vr_series_suite "$series")
+	d="$VR_CACHE/apt-$suite"
 	[ -e "$d/pkg/.complete" ] && return 0
 	uri=$(awk '/^URIs:/ { print $2; exit }' /etc/apt/sources.list.d/debian.sources 2>/dev/null)
 	[ -n "$uri" ] || uri=$(awk '$1 == "deb" && $3 ~ /^bookworm$/ { print $2; exit }' \
 		/etc/apt/sources.list 2>/dev/null)
-	[ -n "$uri" ] || vr_die "no Debian archive entry in /etc/apt to derive the trixie source from"
-	vr_say "fetching linux-source-6.12 from $uri trixie (once) into $d"
+	[ -n "$uri" ] || vr_die "no Debian archive entry in /etc/apt to derive the $suite source from"
+	vr_say "fetching linux-source-$series from $uri $suite (once) into $d"
 	rm -rf "$d" && mkdir -p "$d/lists/partial" "$d/archives/partial" "$d/pkg"
-	echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $uri trixie main" \
+	echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $uri $suite main" \
 		>"$d/sources.list"
 	local opts=(-o Dir::State="$d" -o Dir::State::Lists="$d/lists" -o Dir::Cache="$d"
 		-o Dir::Cache::Archives="$d/archives" -o Dir::Etc::SourceList="$d/sources.list"
 		-o Dir::Etc::SourceParts=/dev/null -o Dir::State::status=/dev/null
 		-o Debug::NoLocking=1 -o APT::Sandbox::User=root -o APT::Architecture=amd64)
-	apt-get "${opts[@]}" -qq update >&2 || vr_die "apt-get update for trixie failed"
-	(cd "$d/pkg" && apt-get "${opts[@]}" -qq download linux-source-6.12) >&2 ||
-		vr_die "apt-get download linux-source-6.12 failed"
-	deb=$(ls "$d"/pkg/linux-source-6.12_*_all.deb | head -n1)
+	apt-get "${opts[@]}" -qq update >&2 || vr_die "apt-get update for $suite failed"
+	(cd "$d/pkg" && apt-get "${opts[@]}" -qq download "linux-source-$series") >&2 ||
+		vr_die "apt-get download linux-source-$series failed"
+	deb=$(ls "$d"/pkg/linux-source-"$series"_*_all.deb | head -n1)
 	dpkg-deb -x "$deb" "$d/pkg/root" || vr_die "cannot unpack $deb"
-	basename "$deb" | sed 's/^linux-source-6.12_\(.*\)_all\.deb$/\1/' >"$d/pkg/version"
+	basename "$deb" | sed "s/^linux-source-${series}_\(.*\)_all\.deb\$/\1/" >"$d/pkg/version"
 	rm -f "$deb"
 	touch "$d/pkg/.complete"
 }
@@ -66,28 +75,28 @@ vr_fetch_612() {
 # Debian version of a series' source package.
 vr_src_version() {
 	vr_series_check "$1"
-	if [ "$1" = 6.12 ]; then
-		vr_fetch_612
-		cat "$VR_CACHE/apt-trixie/pkg/version"
-	else
+	if [ "$1" = 6.1 ]; then
 		dpkg-query -W -f '${Version}' linux-source-6.1 2>/dev/null ||
 			vr_die "linux-source-6.1 is not installed; run scripts/deps.sh"
+	else
+		vr_fetch_series "$1"
+		cat "$VR_CACHE/apt-$(vr_series_suite "$1")/pkg/version"
 	fi
 }
 
 # The source tarball of a series.
 vr_src_tarball() {
 	vr_series_check "$1"
-	if [ "$1" = 6.12 ]; then
-		vr_fetch_612
-		echo "$VR_CACHE/apt-trixie/pkg/root/usr/src/linux-source-6.12.tar.xz"
-	else
+	if [ "$1" = 6.1 ]; then
 		echo "$VR_SRC_TARBALL"
+	else
+		vr_fetch_series "$1"
+		echo "$VR_CACHE/apt-$(vr_series_suite "$1")/pkg/root/usr/src/linux-source-$1.tar.xz"
 	fi
 }
 
-# The config fragments of a flavour on a series, in merge order. 6.12
-# kernels also carry Rust (rust.config): they are built with LLVM in the
+# The config fragments of a flavour on a series, in merge order. 6.12 and
+# 7.3 kernels also carry Rust (rust.config): they are built with LLVM in the
 # trixie chroot (vr_in_rust_root).
 vr_fragments() {
 	local k="$VR_ROOT/scripts/kconfig"
@@ -96,7 +105,7 @@ vr_fragments() {
 }
 
 # Whether a series is built with LLVM (and Rust) in the trixie chroot.
-vr_series_llvm() { [ "$1" = 6.12 ]; }
+vr_series_llvm() { [ "$1" != 6.1 ]; }
 
 # The Rust toolchain: Debian 13's rustc, rust-src, bindgen and clang, in a
 # minimal trixie chroot made once by debootstrap under $VR_CACHE/rust (about
@@ -167,6 +176,7 @@ vr_kmake() {
 vr_kernel_dir() {
 	local flavour=$1 series=${2:-6.1} ver key
 	ver=$(vr_src_version "$series")
+	ver=${ver//[~+]/_}	# a backport's 7.3.4-1~bpo13+1: no shell or make specials in paths
 	# shellcheck disable=SC2046
 	key=$(cat $(vr_fragments "$flavour" "$series") |
 		{ cat; echo "recipe=$VR_KERNEL_RECIPE"; } | sha256sum | cut -c1-12)
@@ -177,12 +187,13 @@ vr_kernel_dir() {
 vr_kernel_built() {
 	local flavour series d
 	read -r flavour series < <(vr_kernel_name "$1") || return 1
-	[ "$series" = 6.1 ] || [ -e "$VR_CACHE/apt-trixie/pkg/.complete" ] || return 1
+	[ "$series" = 6.1 ] || [ -e "$VR_CACHE/apt-$(vr_series_suite "$series")/pkg/.complete" ] ||
+		return 1
 	d=$(vr_kernel_dir "$flavour" "$series")
 	[ -e "$d/.complete" ] && echo "$d"
 }
 
-# Split a test kernel name (debug, kcsan, debug-6.12, ...) into
+# Split a test kernel name (debug, kcsan, debug-6.12, debug-7.3, ...) into
 # "flavour series".
 vr_kernel_name() {
 	local flavour=${1%%-*} series=6.1

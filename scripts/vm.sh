@@ -19,7 +19,7 @@ usage: scripts/vm.sh [--kernel stock|debug|kcsan|debug-6.12|PATH-TO-bzImage] [--
 Boot a test VM (QEMU, busybox initramfs) with vmar_race loaded, run COMMAND
 in it and judge the run from the kernel's console log (scripts/judge.py).
   --kernel   stock Debian kernel (default), a test kernel from
-             scripts/build-kernel.sh (debug, kcsan: 6.1; debug-6.12: 6.12),
+             scripts/build-kernel.sh (debug, kcsan: 6.1; debug-6.12, debug-7.3),
              or a bzImage inside a built tree
              (.config, Module.symvers of a full build: scripts/kernel-check.sh)
   --mode     buggy|checked|uaf|fixed|rcu (module parameter mode; the Rust
@@ -111,7 +111,7 @@ case "$kernel" in
 stock) ;;
 debug|kcsan|debug-*|kcsan-*)
 	(vr_kernel_name "$kernel" >/dev/null 2>&1) ||
-		vr_usage_die "--kernel: unknown kernel '$kernel' (stock, debug, kcsan, debug-6.12, kcsan-6.12 or a bzImage)" ;;
+		vr_usage_die "--kernel: unknown kernel '$kernel' (stock, debug, kcsan, debug-6.12, debug-7.3, kcsan-6.12 or a bzImage)" ;;
 *) [ -f "$kernel" ] || vr_usage_die "--kernel: no such bzImage: $kernel" ;;
 esac
 for p in "${params[@]+"${params[@]}"}"; do
