@@ -155,7 +155,7 @@ static void vr_fs_evict_inode(struct inode *inode)
  * pid_revalidate(): a dentry of a reaped pproc is stale; a live one gets
  * its owner back. RCU-walk safe: the inode's pproc reference keeps pp.
  */
-static int vr_fs_d_revalidate(struct dentry *dentry, unsigned int flags)
+static int vr_fs_d_revalidate(VR_D_REVALIDATE_ARGS)
 {
 	struct inode *inode = d_inode_rcu(dentry);
 	struct vr_pproc *pp;
@@ -307,7 +307,7 @@ static const struct file_operations vr_fs_root_fops = {
 
 static const struct super_operations vr_fs_sops = {
 	.statfs = simple_statfs,
-	.drop_inode = generic_delete_inode,	/* evict at the last iput() */
+	.drop_inode = vr_drop_inode,	/* evict at the last iput() */
 	.evict_inode = vr_fs_evict_inode,
 };
 
@@ -321,7 +321,7 @@ static int vr_fs_fill_super(struct super_block *sb, struct fs_context *fc)
 
 	sb->s_magic = VMAR_RACE_FS_MAGIC;
 	sb->s_op = &vr_fs_sops;
-	sb->s_d_op = &vr_fs_dops;
+	vr_set_default_d_op(sb, &vr_fs_dops);
 	sb->s_time_gran = 1;
 	root = vr_fs_inode(sb, S_IFDIR | 0555, NULL, 0);
 	if (!root)
@@ -371,7 +371,7 @@ void vr_fs_flush_pid(pid_t pid)
 	if (!sb)
 		return;
 	q.len = snprintf(name, sizeof(name), "%d", pid);
-	dentry = d_hash_and_lookup(sb->s_root, &q);
+	dentry = vr_dcache_lookup(sb->s_root, &q);
 	if (!IS_ERR_OR_NULL(dentry)) {
 		d_invalidate(dentry);
 		dput(dentry);

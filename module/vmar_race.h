@@ -184,6 +184,16 @@ struct vr_uint_param {
 	unsigned int val;
 };
 
+/*
+ * Test builds: set and show a parameter of this module as a sysfs write
+ * and read of /sys/module/vmar_race/parameters/NAME do (same ops, same
+ * kernel_param_lock()), with no path walk: a KUnit kthread's root need not
+ * see the guest's /sys (7.3). -ENOENT for no such parameter, -EACCES for a
+ * read-only one; vr_param_get() fills a PAGE_SIZE page.
+ */
+int vr_param_set(const char *name, const char *val);
+int vr_param_get(const char *name, char *page);
+
 extern const struct kernel_param_ops vr_uint_ops;
 
 /* What "buggy" does when it unwraps a None slot. */

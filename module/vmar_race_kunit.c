@@ -9,11 +9,12 @@
 
 #include <kunit/test.h>
 #include <linux/cred.h>
-#include <linux/fs.h>
+#include <linux/gfp.h>
 #include <linux/kthread.h>
 #include <linux/module.h>
 #include <linux/kasan.h>
 #include <linux/slab.h>
+#include <linux/string.h>
 #include <trace/events/error_report.h>
 
 #define PG VMAR_RACE_PAGE_SIZE
@@ -140,23 +141,13 @@ static int render(struct render *r, struct vr_pproc *pp, const char *mode)
 }
 
 /*
- * vmar_race's parameters, through sysfs as root sets them: a case that
- * lowers a limit reads it first and writes it back at its end.
+ * vmar_race's parameters, set and read as root's sysfs writes do
+ * (vr_param_set()): a case that lowers a limit reads it first and writes
+ * it back at its end.
  */
 static int param_write(const char *name, const char *val)
 {
-	char path[96];
-	struct file *f;
-	loff_t pos = 0;
-	ssize_t n;
-
-	snprintf(path, sizeof(path), VMAR_RACE_PARAMS "/%s", name);
-	f = filp_open(path, O_WRONLY, 0);
-	if (IS_ERR(f))
-		return PTR_ERR(f);
-	n = kernel_write(f, val, strlen(val), &pos);
-	filp_close(f, NULL);
-	return n < 0 ? n : 0;
+	return vr_param_set(name, val);
 }
 
 static int param_write_uint(const char *name, unsigned int val)
@@ -169,21 +160,16 @@ static int param_write_uint(const char *name, unsigned int val)
 
 static int param_read_uint(const char *name, unsigned int *val)
 {
-	char path[96], buf[16];
-	struct file *f;
-	loff_t pos = 0;
-	ssize_t n;
+	char *page = (char *)__get_free_page(GFP_KERNEL);
+	int ret;
 
-	snprintf(path, sizeof(path), VMAR_RACE_PARAMS "/%s", name);
-	f = filp_open(path, O_RDONLY, 0);
-	if (IS_ERR(f))
-		return PTR_ERR(f);
-	n = kernel_read(f, buf, sizeof(buf) - 1, &pos);
-	filp_close(f, NULL);
-	if (n < 0)
-		return n;
-	buf[n] = '\0';
-	return kstrtouint(strim(buf), 10, val);
+	if (!page)
+		return -ENOMEM;
+	ret = vr_param_get(name, page);
+	if (ret >= 0)
+		ret = kstrtouint(strim(page), 10, val);
+	free_page((unsigned long)page);
+	return ret;
 }
 
 /* ---- registry ---- */
