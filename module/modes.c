@@ -123,7 +123,7 @@ static int vr_buggy_read(struct vr_pproc *pp, const struct vr_read_ctx *ctx,
 	return ret;
 }
 
-/* checked: Asterinas's first fix. Check for None, render under the lock. */
+/* checked: Asterinas's fix (its issue 2194, still its code): None check, render under the lock. */
 static int vr_checked_read(struct vr_pproc *pp, const struct vr_read_ctx *ctx,
 			   vr_render_fn render, void *arg)
 {

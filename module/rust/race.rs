@@ -316,8 +316,8 @@ fn read_buggy(pp: &PProc, file: File, out: &mut Out<'_>) -> Result {
     render(pp, Some(vmar), file, out)
 }
 
-/// checked: Asterinas's first fix. `None` renders a zombie; the render
-/// runs under the guard.
+/// checked: Asterinas's fix for its issue 2194, still what it does today.
+/// `None` renders a zombie; the render runs under the guard.
 fn read_checked(pp: &PProc, file: File, out: &mut Out<'_>) -> Result {
     let guard = pp.vmar.lock();
     render(pp, guard.as_deref(), file, out)
@@ -330,7 +330,8 @@ fn read_fixed(pp: &PProc, file: File, out: &mut Out<'_>) -> Result {
     render(pp, vmar.as_deref(), file, out)
 }
 
-/// uaf: the C module's unlocked read cannot be written here. Keeping a
+/// uaf: the C module's unlocked read cannot be written in safe Rust (unsafe
+/// code could; this proves the safe subset refuses it). Keeping a
 /// `&Vmar` from the guard past the guard is what the borrow checker
 /// rejects (`make check` builds this with `--cfg vr_uaf` and wants E0597).
 #[cfg(vr_uaf)]
