@@ -20,6 +20,7 @@
 
 static struct dentry *vr_debugfs;
 
+#ifndef VR_RUST_TWIN	/* the twin keeps no counters */
 /* ---- /sys/kernel/debug/vmar_race/stats ---- */
 
 static int vr_stats_show(struct seq_file *m, void *unused)
@@ -48,6 +49,8 @@ static int vr_stats_show(struct seq_file *m, void *unused)
 }
 DEFINE_SHOW_ATTRIBUTE(vr_stats);
 
+#endif
+
 /* ---- /sys/kernel/debug/vmar_race/pause ---- */
 
 static int vr_pause_show(struct seq_file *m, void *unused)
@@ -70,8 +73,7 @@ static int vr_pause_cmd(char *buf)
 	char *argv[5], *p = strim(buf);
 	unsigned int ms = VR_PAUSE_WAIT_MS;
 	enum vr_pause_point point;
-	struct vr_pproc *pp;
-	int argc = 0, ret;
+	int argc = 0;
 	pid_t pid;
 
 	while (p && *p && argc < ARRAY_SIZE(argv)) {
@@ -91,23 +93,8 @@ static int vr_pause_cmd(char *buf)
 	if (argc < 3 || vr_pause_point_parse(argv[1], &point) ||
 	    kstrtoint(argv[2], 10, &pid) || pid <= 0 || pid >= VR_PID_MAX)
 		return -EINVAL;
-	if (!strcmp(argv[0], "arm") && argc == 3) {
-		pp = vr_pproc_find(pid);	/* published, not reaped */
-		if (!pp)
-			return -ESRCH;
-		ret = vr_pause_arm(point, pid);
-		/*
-		 * Reaped since the lookup: its vr_pause_forget() may have run
-		 * before the arm. DEAD is set before that call takes
-		 * vr_pause_lock, so one of the two sees the other.
-		 */
-		if (!ret && READ_ONCE(pp->state) == VR_DEAD) {
-			vr_pause_forget(pid);
-			ret = -ESRCH;
-		}
-		vr_pproc_put(pp);
-		return ret;
-	}
+	if (!strcmp(argv[0], "arm") && argc == 3)
+		return vr_pause_arm_pproc(point, pid);
 	if (!strcmp(argv[0], "release") && argc == 3)
 		return vr_pause_release(point, pid);
 	if (strcmp(argv[0], "wait") || argc > 4)
@@ -150,8 +137,10 @@ static const struct file_operations vr_pause_fops = {
  */
 void vr_debugfs_init(void)
 {
-	vr_debugfs = debugfs_create_dir("vmar_race", NULL);
+	vr_debugfs = debugfs_create_dir(KBUILD_MODNAME, NULL);
+#ifndef VR_RUST_TWIN
 	debugfs_create_file("stats", 0444, vr_debugfs, NULL, &vr_stats_fops);
+#endif
 	debugfs_create_file("pause", 0600, vr_debugfs, NULL, &vr_pause_fops);
 }
 

@@ -424,6 +424,36 @@ int vr_pproc_reap(pid_t pid)
 EXPORT_SYMBOL_IF_VR_TESTS(vr_pproc_reap);
 
 /**
+ * vr_pause_arm_pproc() - The pause file's arm: arm @point for @pid, which
+ * must be published and not reaped.
+ * @point: the pause point.
+ * @pid: the pproc's pid.
+ *
+ * Context: process context, no lock held.
+ * Return: 0, -ESRCH for no such pproc, or vr_pause_arm()'s error.
+ */
+int vr_pause_arm_pproc(enum vr_pause_point point, pid_t pid)
+{
+	struct vr_pproc *pp = vr_pproc_find(pid);	/* published, not reaped */
+	int ret;
+
+	if (!pp)
+		return -ESRCH;
+	ret = vr_pause_arm(point, pid);
+	/*
+	 * Reaped since the lookup: its vr_pause_forget() may have run before
+	 * the arm. DEAD is set before that call takes vr_pause_lock, so one of
+	 * the two sees the other.
+	 */
+	if (!ret && READ_ONCE(pp->state) == VR_DEAD) {
+		vr_pause_forget(pid);
+		ret = -ESRCH;
+	}
+	vr_pproc_put(pp);
+	return ret;
+}
+
+/**
  * vr_registry_init() - Load: create the pproc, owner and cred slab caches.
  *
  * Context: process context; may sleep. Undoes itself on failure.

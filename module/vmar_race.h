@@ -408,6 +408,8 @@ int vr_pause_release(enum vr_pause_point point, pid_t pid);
 void vr_pause_release_all(void);
 void vr_pause_forget(pid_t pid);
 int vr_pause_point_parse(const char *name, enum vr_pause_point *point);
+/* registry.c (glue.c in the Rust twin): the pause file's arm command. */
+int vr_pause_arm_pproc(enum vr_pause_point point, pid_t pid);
 void vr_pause_print(struct seq_file *m);
 
 /**

@@ -16,15 +16,15 @@
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
-all_modes="buggy checked fixed rcu uaf uaf-window rust-buggy rust-checked rust-fixed maps-grab maps-upgrade cred-plain cred-inc cred-get"
+all_modes="buggy checked fixed rcu uaf uaf-window rust-buggy rust-checked rust-fixed rust-rcu maps-grab maps-upgrade cred-plain cred-inc cred-get"
 usage() {
 	cat <<EOT
 usage: $0 [--rounds N] [--modes "MODE..."]
 Boot the test VM once per mode, run the reproducer in it (each VM stops at
 its first kernel report) and print the modes side by side, with the crashes'
 timelines from the module's trace events. uaf and uaf-window run on the
-debug (KASAN) kernel, built once if it is not cached; rust-buggy,
-rust-checked and rust-fixed run the Rust twin (vmar_race_rs.ko) on the
+debug (KASAN) kernel, built once if it is not cached; rust-buggy (forced),
+rust-checked, rust-fixed and rust-rcu run the Rust twin (vmar_race_rs.ko) on the
 Rust-enabled debug-6.12 kernel (its toolchain chroot and kernel built once;
 how long each takes: docs/benchmarks.md); maps-grab, maps-upgrade,
 cred-plain, cred-inc and cred-get run the two later races' variants, forced
@@ -130,8 +130,9 @@ run_mode() {
 	rust-*)
 		# The Rust twin: its panic handler BUG()s; oops=panic makes
 		# that the kernel panic Rust's own panic is.
+		# rust-buggy is forced (pause points): it panics in round 1.
 		kernel=debug-6.12 mode=${m#rust-} params=(--module rust)
-		[ "$mode" != buggy ] || params+=(--append oops=panic)
+		[ "$mode" != buggy ] || { params+=(--append oops=panic); scen=demo-forced; }
 		;;
 	uaf)
 		# Forced: the reader pauses holding the bare pointer, exit frees

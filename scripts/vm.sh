@@ -23,7 +23,7 @@ in it and judge the run from the kernel's console log (scripts/judge.py).
              or a bzImage inside a built tree
              (.config, Module.symvers of a full build: scripts/kernel-check.sh)
   --mode     buggy|checked|uaf|fixed|rcu (module parameter mode; the Rust
-             twin has buggy, checked and fixed)
+             twin has all but uaf)
   --module   c: vmar_race.ko (default); rust: the Rust twin vmar_race_rs.ko
              (module/rust, /dev/vmar_race_rs, /proc/vmar_race_rs; needs the
              Rust-enabled debug-6.12 kernel; point the reproducer at it with
@@ -101,10 +101,8 @@ case "$mode" in ''|buggy|checked|uaf|fixed|rcu) ;;
 case "$module" in
 c) ;;
 rust)
-	case "$mode" in ''|buggy|checked|fixed) ;;
-	*) vr_usage_die "--module rust: --mode must be buggy, checked or fixed (got '$mode')" ;; esac
-	[ $trace -eq 0 ] && [ ${#params[@]} -eq 0 ] ||
-		vr_usage_die "--module rust takes no --trace or --param (its one parameter is --mode)" ;;
+	case "$mode" in ''|buggy|checked|fixed|rcu) ;;
+	*) vr_usage_die "--module rust: --mode must be buggy, checked, fixed or rcu (got '$mode')" ;; esac ;;
 *) vr_usage_die "--module must be c or rust (got '$module')" ;;
 esac
 case "$kernel" in
@@ -218,7 +216,7 @@ if [ $load -eq 1 ]; then
 fi
 if [ $trace -eq 1 ]; then
 	mount -t tracefs tracefs /sys/kernel/tracing
-	if echo 1 > /sys/kernel/tracing/events/vmar_race/enable; then
+	if echo 1 > /sys/kernel/tracing/events/$modname/enable; then
 		echo "vm-guest: tracing events/vmar_race"
 	else
 		echo "vm-guest: no vmar_race trace events to enable"

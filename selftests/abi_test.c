@@ -6,6 +6,7 @@
  * Needs root and the module under test ($VMAR_RACE_MODULE, see
  * vr_pproc_fixture.h) loaded. One behaviour per test.
  */
+#include <dirent.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -343,27 +344,42 @@ TEST_F(abi, reap_of_running_is_einval)
 	EXPECT_EQ(0, status_field(self->p.pid, "VmSize"));
 }
 
+/* Live plus zombie pprocs: the C module's counters, the twin's /proc. */
+static long nr_pprocs(void)
+{
+	struct dirent *de;
+	long n = 0;
+	DIR *d;
+
+	if (!vr_target.rust)
+		return vr_stat("live") + vr_stat("zombie");
+	d = opendir(vr_target.proc_root);
+	if (!d)
+		return -1;
+	while ((de = readdir(d)))
+		n += de->d_name[0] >= '1' && de->d_name[0] <= '9';
+	closedir(d);
+	return n;
+}
+
 TEST_F(abi, max_procs_reached_is_eagain)
 {
-	long live = vr_stat("live"), zombie = vr_stat("zombie");
-	long spawned = vr_stat("spawned");
+	long nr = nr_pprocs();
 	char limit[32];
 
-	if (vr_target.rust)
-		SKIP(return, "the Rust twin has no max_procs parameter");
-
-	snprintf(limit, sizeof(limit), "%ld", live + zombie + 1);
+	ASSERT_LE(0, nr);
+	snprintf(limit, sizeof(limit), "%ld", nr + 1);
 	ASSERT_EQ(0, vr_param_write("max_procs", limit));
 	ASSERT_LT(0, spawn_extra(&self->p, self->p.fd, "last"));
 	EXPECT_EQ(-EAGAIN, vr_ctl_spawn(self->p.fd, "over"));
-	EXPECT_EQ(spawned + 1, vr_stat("spawned"));
-	EXPECT_EQ(live + 1, vr_stat("live"));
+	EXPECT_EQ(nr + 1, nr_pprocs());
+	EXPECT_EQ(-EINVAL, vr_param_write("max_procs", "0"));
+	ASSERT_EQ(0, vr_param_write("max_procs", "32768"));
+	EXPECT_LT(0, spawn_extra(&self->p, self->p.fd, "again"));
 }
 
 TEST_F(abi, max_maps_reached_is_enomem)
 {
-	if (vr_target.rust)
-		SKIP(return, "the Rust twin has no max_maps parameter");
 	ASSERT_EQ(0, vr_param_write("max_maps", "3"));
 	ASSERT_EQ(0, map(self->p.fd, self->p.pid, RW, BASE, PG));
 	ASSERT_EQ(0, map(self->p.fd, self->p.pid, RW, BASE + 2 * PG, PG));
@@ -415,12 +431,84 @@ TEST_F(abi, spawn_into_readonly_struct_is_never_published)
 	struct vmar_race_spawn *ro = mmap(NULL, PG, PROT_READ,
 					  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	long spawned = vr_stat("spawned"), live = vr_stat("live");
+	long nr = nr_pprocs();
 
 	ASSERT_NE(MAP_FAILED, ro);
 	EXPECT_EQ(-EFAULT, vr_ioctl(self->p.fd, VMAR_RACE_IOC_SPAWN, ro));
 	EXPECT_EQ(spawned, vr_stat("spawned"));
 	EXPECT_EQ(live, vr_stat("live"));
+	EXPECT_EQ(nr, nr_pprocs());
 	munmap(ro, PG);
+}
+
+struct unpublished_exiter {
+	int fd, first, n;
+	atomic_int stop, exited;
+};
+
+/* EXIT and MAP every pid the failing spawns below may be given. */
+static void *unpublished_exit(void *arg)
+{
+	struct unpublished_exiter *u = arg;
+	int pid;
+
+	while (!atomic_load(&u->stop))
+		for (pid = u->first; pid < u->first + u->n; pid++)
+			if (!do_exit(u->fd, pid) || !map(u->fd, pid, RW, BASE, PG))
+				atomic_fetch_add(&u->exited, 1);
+	return NULL;
+}
+
+/*
+ * A pid is not findable before SPAWN wrote it back: another thread that
+ * guesses it (pids are cyclic: the next ones) cannot EXIT or MAP it while
+ * the failing spawn is undone.
+ */
+TEST_F(abi, spawn_pid_unfindable_until_written_back)
+{
+	struct vmar_race_spawn *ro = mmap(NULL, PG, PROT_READ,
+					  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	struct unpublished_exiter u = { .fd = self->p.fd, .n = 200 };
+	long nr = nr_pprocs();
+	pthread_t t;
+	int i;
+
+	ASSERT_NE(MAP_FAILED, ro);
+	u.first = self->p.pid + 1;
+	ASSERT_EQ(0, pthread_create(&t, NULL, unpublished_exit, &u));
+	for (i = 0; i < u.n; i++)
+		EXPECT_EQ(-EFAULT, vr_ioctl(self->p.fd, VMAR_RACE_IOC_SPAWN, ro));
+	atomic_store(&u.stop, 1);
+	pthread_join(t, NULL);
+	EXPECT_EQ(0, atomic_load(&u.exited));
+	EXPECT_EQ(nr, nr_pprocs());
+	munmap(ro, PG);
+}
+
+/* A maps file longer than any first buffer (over 1 MiB) reads whole. */
+TEST_F(abi, maps_of_a_big_vmar_read_whole)
+{
+	const int n = 27000;	/* 41-byte lines: 1.1 MB */
+	size_t size = 2 << 20, len = 0;
+	char path[64], *buf = malloc(size);
+	int i, fd, lines = 0;
+	ssize_t r;
+
+	ASSERT_NE(NULL, buf);
+	for (i = 0; i < n; i++)
+		ASSERT_EQ(0, map(self->p.fd, self->p.pid, RW, BASE + 2ull * i * PG, PG));
+	snprintf(path, sizeof(path), "%s/%d/maps", vr_target.proc_root, self->p.pid);
+	fd = open(path, O_RDONLY);
+	ASSERT_LE(0, fd);
+	while ((r = read(fd, buf + len, size - len)) > 0)
+		len += r;
+	EXPECT_EQ(0, r) TH_LOG("read: %s", strerror(errno));
+	close(fd);
+	for (i = 0; i < (int)len; i++)
+		lines += buf[i] == '\n';
+	EXPECT_EQ(n, lines);
+	EXPECT_EQ(n, status_field(self->p.pid, "Mappings"));
+	free(buf);
 }
 
 TEST_HARNESS_MAIN

@@ -38,14 +38,14 @@ FIXTURE_TEARDOWN(pause)
 /* The pause file is there (root, debugfs mounted), nothing armed: 0 or -errno. */
 static int pause_ready(void)
 {
-	return access(VMAR_RACE_PAUSE, W_OK) ? -errno : vr_pause_cmd("reset");
+	return access(vr_target.pause, W_OK) ? -errno : vr_pause_cmd("reset");
 }
 
 /* Is this point listed in the pause file in this state: 1, 0, -errno. */
 static int pause_listed(const char *point, int pid, const char *state)
 {
 	char buf[2048], line[128];
-	int ret = vr_read_file(VMAR_RACE_PAUSE, buf, sizeof(buf));
+	int ret = vr_read_file(vr_target.pause, buf, sizeof(buf));
 
 	if (ret < 0)
 		return ret;
@@ -58,7 +58,7 @@ TEST_F(pause, pause_rejects_bad_commands)
 	int reaped;
 
 	if (pause_ready())
-		SKIP(return, "%s: %s", VMAR_RACE_PAUSE, strerror(-pause_ready()));
+		SKIP(return, "%s: %s", vr_target.pause, strerror(-pause_ready()));
 	EXPECT_EQ(-EINVAL, vr_pause_cmd("arm bogus %d", self->p.pid));
 	EXPECT_EQ(-EINVAL, vr_pause_cmd("arm held 0"));
 	EXPECT_EQ(-EINVAL, vr_pause_cmd("arm held -3"));
@@ -110,7 +110,7 @@ TEST_F(pause, pause_slots_are_bounded_and_reset_frees_them)
 	int i, other = spawn_extra(&self->p, self->p.fd, "other");
 
 	if (pause_ready())
-		SKIP(return, "%s: %s", VMAR_RACE_PAUSE, strerror(-pause_ready()));
+		SKIP(return, "%s: %s", vr_target.pause, strerror(-pause_ready()));
 	ASSERT_LT(0, other);
 	for (i = 0; i < 4; i++) {
 		ASSERT_EQ(0, vr_pause_cmd("arm %s %d", points[i], self->p.pid));
@@ -130,7 +130,7 @@ TEST_F(pause, pause_is_root_only)
 	pid_t child;
 
 	if (pause_ready())
-		SKIP(return, "%s: %s", VMAR_RACE_PAUSE, strerror(-pause_ready()));
+		SKIP(return, "%s: %s", vr_target.pause, strerror(-pause_ready()));
 	child = fork();
 	ASSERT_LE(0, child);
 	if (!child) {
@@ -185,7 +185,7 @@ TEST_F(pause, pause_forces_reader_to_outlive_exit)
 	int i, pid;
 
 	if (pause_ready())
-		SKIP(return, "%s: %s", VMAR_RACE_PAUSE, strerror(-pause_ready()));
+		SKIP(return, "%s: %s", vr_target.pause, strerror(-pause_ready()));
 	for (i = 0; i < 2; i++) {
 		ASSERT_EQ(0, vr_param_write("mode", modes[i]));
 		pid = spawn_extra(&self->p, self->p.fd, "paused");
@@ -221,7 +221,7 @@ TEST_F_TIMEOUT(pause, paused_reader_is_let_go_when_killed_or_timed_out, 60)
 	pid_t child;
 
 	if (pause_ready())
-		SKIP(return, "%s: %s", VMAR_RACE_PAUSE, strerror(-pause_ready()));
+		SKIP(return, "%s: %s", vr_target.pause, strerror(-pause_ready()));
 	ASSERT_EQ(0, vr_param_write("mode", "fixed"));
 	ASSERT_EQ(0, vr_pause_cmd("arm found %d", self->p.pid));
 	child = fork();

@@ -51,7 +51,7 @@ static void print_usage(const char *argv0)
 		"              counted (enomem=) and the round goes on or is skipped\n"
 		"  -M MODULE   vmar_race (default: $VMAR_RACE_MODULE, else vmar_race) or\n"
 		"              vmar_race_rs, the Rust twin: /dev/MODULE and /proc/MODULE\n"
-		"              (no -f: the twin has no pause points)\n",
+		"              (its pause points: /sys/kernel/debug/vmar_race_rs/pause)\n",
 		argv0);
 	exit(2);
 }
@@ -409,12 +409,13 @@ out:
 
 static int forced_main(int ctl)
 {
-	char mode[32];
+	char mode[32], path[96];
 	double start = vr_now();
 	long i;
 	int ret;
 
-	ret = vr_read_file(VMAR_RACE_PARAMS "/mode", mode, sizeof(mode));
+	snprintf(path, sizeof(path), "/sys/module/%s/parameters/mode", vr_target.name);
+	ret = vr_read_file(path, mode, sizeof(mode));
 	if (ret < 0) {
 		fprintf(stderr, "repro: read the mode parameter: %s\n", strerror(-ret));
 		return 1;
@@ -423,7 +424,7 @@ static int forced_main(int ctl)
 	ret = vr_pause_cmd("reset");
 	if (ret) {
 		fprintf(stderr, "repro: -f needs %s (root, debugfs mounted): %s\n",
-			VMAR_RACE_PAUSE, strerror(-ret));
+			vr_target.pause, strerror(-ret));
 		return 1;
 	}
 	printf("repro: forced mode, %ld rounds, mode %s\n", rounds, mode);
@@ -501,7 +502,7 @@ int main(int argc, char **argv)
 	if (threads && !rounds_set)
 		rounds = 0;
 	if (optind != argc || (threads && !duration) || (!rounds && !duration) ||
-	    (forced && (threads || !rounds || vr_target.rust)))
+	    (forced && (threads || !rounds)))
 		print_usage(argv[0]);
 	vr_mount();	/* /proc/vmar_race, if root and not mounted yet */
 	for (i = 0; (ctl = open(vr_target.device, O_RDWR)) < 0 && enomem_ok &&

@@ -169,7 +169,7 @@ static inline void vr_pprocs_teardown(struct vr_pprocs *p)
 {
 	int i, fd = open(vr_target.device, O_RDWR);
 
-	if (!access(VMAR_RACE_PAUSE, W_OK))
+	if (!access(vr_target.pause, W_OK))
 		vr_pause_cmd("reset");	/* a failed pause test leaves nothing armed */
 	if (p->mode[0])
 		vr_param_write("mode", p->mode);

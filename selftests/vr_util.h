@@ -24,19 +24,20 @@
  * filesystem), chosen by vr_module_select().
  */
 struct vr_target {
-	const char *name, *device, *proc_root;
+	const char *name, *device, *proc_root, *pause;
 	int rust;
 };
 
 static struct vr_target vr_target = {
-	"vmar_race", VMAR_RACE_DEVICE, VMAR_RACE_PROC_ROOT, 0
+	"vmar_race", VMAR_RACE_DEVICE, VMAR_RACE_PROC_ROOT, VMAR_RACE_PAUSE, 0
 };
 
 /* NULL or "vmar_race": the C module; "vmar_race_rs": the Rust twin. */
 static inline int vr_module_select(const char *name)
 {
 	static const struct vr_target rust = {
-		"vmar_race_rs", "/dev/vmar_race_rs", "/proc/vmar_race_rs", 1
+		"vmar_race_rs", "/dev/vmar_race_rs", "/proc/vmar_race_rs",
+		"/sys/kernel/debug/vmar_race_rs/pause", 1
 	};
 
 	if (!name || !strcmp(name, "vmar_race"))
@@ -204,7 +205,7 @@ static inline int vr_pause_cmd(const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(cmd, sizeof(cmd), fmt, ap);
 	va_end(ap);
-	fd = open(VMAR_RACE_PAUSE, O_WRONLY);
+	fd = open(vr_target.pause, O_WRONLY);
 	if (fd < 0)
 		return -errno;
 	if (write(fd, cmd, strlen(cmd)) < 0)

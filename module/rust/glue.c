@@ -1,46 +1,53 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * vmar_race_rs's C glue: what Linux 6.12's Rust abstractions lack. The misc
- * device /dev/vmar_race_rs (the uapi of vmar_race), /proc/vmar_race_rs/<pid>/
- * {status,maps} and the mode parameter. Every decision about a pproc or its
- * VMAR is race.rs's: the glue copies arguments in and out and calls it.
+ * vmar_race_rs's C glue: what Linux 6.12's Rust has no abstraction for.
+ * The misc device /dev/vmar_race_rs (its file operations only: race.rs
+ * decodes the ioctls), /proc/vmar_race_rs/<pid>/{status,maps} (no Rust
+ * procfs), the parameters (no Rust parameters on 6.12), RCU (no Rust RCU)
+ * and the C module's pause points (pause.c and debugfs.c, linked in: same
+ * names and grammar under /sys/kernel/debug/vmar_race_rs/pause). Every
+ * decision about a pproc or its VMAR is race.rs's.
  *
  * Lifetime: race.rs hands its registry to vr_rs_glue_init() and frees it
- * only after vr_rs_glue_exit(), which removes the device and the /proc tree
- * (proc_remove() waits for readers inside a show). A pid's /proc directory
- * is created after its spawn and removed after its reap, both under
- * vr_rs_proc_lock; readers take no glue lock.
+ * only after vr_rs_glue_exit(), which removes the device, the /proc tree
+ * (proc_remove() waits for readers inside a show) and the pause file, and
+ * waits for every deferred put. A pid's /proc directory is added before its
+ * pid is published and removed after its reap, with no lock of the
+ * module's held (procfs locks its tree itself): a reader that BUG()ed in
+ * buggy keeps its file in use for ever, so that pid's removal waits for
+ * ever, but no other pproc does. Readers take no glue lock.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include "vmar_race.h"
+
+#include <linux/atomic.h>
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
 #include <linux/moduleparam.h>
-#include <linux/mm.h>
 #include <linux/mutex.h>
 #include <linux/panic.h>
 #include <linux/proc_fs.h>
+#include <linux/rcupdate.h>
 #include <linux/sched.h>
 #include <linux/seq_file.h>
-#include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/sysfs.h>
-#include <linux/uaccess.h>
+#include <linux/workqueue.h>
 
-#include "../uapi/vmar_race.h"
 #include "race.h"
 
-enum { VR_RS_EXIT, VR_RS_REAP };
 enum { VR_RS_STATUS, VR_RS_MAPS };
 
 static const void *vr_rs_reg;
 static struct proc_dir_entry *vr_rs_proc;
-static DEFINE_MUTEX(vr_rs_proc_lock);
+static struct workqueue_struct *vr_rs_wq;	/* deferred puts */
+static atomic64_t vr_rs_owner_ids = ATOMIC64_INIT(0);
 
 /* mode: race.rs's read path (its enum Mode); buggy taints, as in vmar_race. */
-static const char * const vr_rs_modes[] = { "buggy", "checked", "fixed" };
+static const char * const vr_rs_modes[] = { "buggy", "checked", "fixed", "rcu" };
 static int vr_rs_mode = 2;
 
 static int vr_rs_mode_set(const char *val, const struct kernel_param *kp)
@@ -67,150 +74,180 @@ static const struct kernel_param_ops vr_rs_mode_ops = {
 	.get = vr_rs_mode_get,
 };
 module_param_cb(mode, &vr_rs_mode_ops, NULL, 0644);
-MODULE_PARM_DESC(mode, "read path: buggy (unwrap), checked, fixed (default)");
+MODULE_PARM_DESC(mode, "read path: buggy (unwrap), checked, fixed (default), rcu");
 
-/* Renders into a buffer race.rs fills, growing it while it says ENOSPC. */
-static int vr_rs_show(struct seq_file *m, int file)
+/* The C module's limits, with its ranges and defaults (param.c's type). */
+static struct vr_uint_param vr_rs_max_procs = { 1, VR_PID_MAX - 1, 32768 };
+module_param_cb(max_procs, &vr_uint_ops, &vr_rs_max_procs, 0644);
+MODULE_PARM_DESC(max_procs, "most live plus zombie pprocs (1-4194303, default 32768)");
+static struct vr_uint_param vr_rs_max_maps = { 1, 16777216, 65530 };
+module_param_cb(max_maps, &vr_uint_ops, &vr_rs_max_maps, 0644);
+MODULE_PARM_DESC(max_maps, "most mappings per VMAR (1-16777216, default 65530)");
+static struct vr_uint_param vr_rs_max_pages = { 1, 16777216, 65536 };
+module_param_cb(max_pages, &vr_uint_ops, &vr_rs_max_pages, 0644);
+MODULE_PARM_DESC(max_pages, "most mapped pages per VMAR (1-16777216, default 65536)");
+
+unsigned int vr_rs_limit(int which)
 {
-	int pid = (long)m->private;
-	size_t size = SZ_1K;
-	ssize_t n;
-	char *buf;
-
-	for (;;) {
-		buf = kvmalloc(size, GFP_KERNEL);
-		if (!buf)
-			return -ENOMEM;
-		n = vr_rs_read(vr_rs_reg, pid, file, READ_ONCE(vr_rs_mode), buf, size);
-		if (n != -ENOSPC || size >= SZ_1M)
-			break;
-		kvfree(buf);
-		size *= 4;
+	switch (which) {
+	case VR_RS_MAX_PROCS:
+		return READ_ONCE(vr_rs_max_procs.val);
+	case VR_RS_MAX_MAPS:
+		return READ_ONCE(vr_rs_max_maps.val);
+	default:
+		return READ_ONCE(vr_rs_max_pages.val);
 	}
-	if (n > 0)
-		seq_write(m, buf, n);
-	kvfree(buf);
-	return n < 0 ? n : 0;
+}
+
+void vr_rs_pause(int point, int pid)
+{
+	vr_pause(point, pid);
+}
+
+void vr_rs_forget(int pid)
+{
+	vr_pause_forget(pid);
+}
+
+void vr_rs_cond_resched(void)
+{
+	cond_resched();
+}
+
+int vr_rs_tgid(void)
+{
+	return task_tgid_vnr(current);
+}
+
+void vr_rs_out(void *m, const u8 *s, size_t len)
+{
+	seq_write(m, s, len);
+}
+
+void vr_rs_rcu_read_lock(void)
+	__acquires(RCU)
+{
+	rcu_read_lock();
+}
+
+void vr_rs_rcu_read_unlock(void)
+	__releases(RCU)
+{
+	rcu_read_unlock();
+}
+
+/* A VMAR reference race.rs drops a grace period after exit cleared it. */
+struct vr_rs_put {
+	struct rcu_work rwork;
+	const void *vmar;
+};
+
+static void vr_rs_put_fn(struct work_struct *work)
+{
+	struct vr_rs_put *p = container_of(to_rcu_work(work), struct vr_rs_put, rwork);
+
+	vr_rs_vmar_put(p->vmar);	/* process context: it may pause at free */
+	kfree(p);
+}
+
+void vr_rs_defer_put(const void *vmar)
+{
+	struct vr_rs_put *p = kmalloc(sizeof(*p), GFP_KERNEL);
+
+	if (!p) {		/* no memory: wait for the grace period here */
+		synchronize_rcu();
+		vr_rs_vmar_put(vmar);
+		return;
+	}
+	p->vmar = vmar;
+	INIT_RCU_WORK(&p->rwork, vr_rs_put_fn);
+	queue_rcu_work(vr_rs_wq, &p->rwork);
+}
+
+/* The pause file's arm, as debugfs.c calls it (registry.c's in vmar_race). */
+int vr_pause_arm_pproc(enum vr_pause_point point, pid_t pid)
+{
+	int ret;
+
+	if (!vr_rs_published(vr_rs_reg, pid))
+		return -ESRCH;
+	ret = vr_pause_arm(point, pid);
+	/*
+	 * Reaped since the lookup: race.rs's reap unregisters the pid before
+	 * its vr_pause_forget(), so one of the two sees the other.
+	 */
+	if (!ret && !vr_rs_published(vr_rs_reg, pid)) {
+		vr_pause_forget(pid);
+		ret = -ESRCH;
+	}
+	return ret;
+}
+
+static int vr_rs_show_file(struct seq_file *m, int file)
+{
+	return vr_rs_show(vr_rs_reg, m, (long)m->private, file, READ_ONCE(vr_rs_mode));
 }
 
 static int vr_rs_status_show(struct seq_file *m, void *v)
 {
-	return vr_rs_show(m, VR_RS_STATUS);
+	return vr_rs_show_file(m, VR_RS_STATUS);
 }
 
 static int vr_rs_maps_show(struct seq_file *m, void *v)
 {
-	return vr_rs_show(m, VR_RS_MAPS);
+	return vr_rs_show_file(m, VR_RS_MAPS);
 }
 
-/* Called with vr_rs_proc_lock held. */
-static int vr_rs_proc_add(int pid)
+int vr_rs_proc_add(int pid)
 {
 	struct proc_dir_entry *dir;
-	char name[12];
 	void *data = (void *)(long)pid;
+	char name[12];
+	int ret = 0;
 
 	snprintf(name, sizeof(name), "%d", pid);
 	dir = proc_mkdir(name, vr_rs_proc);
-	if (!dir)
-		return -ENOMEM;
-	if (!proc_create_single_data("status", 0444, dir, vr_rs_status_show, data) ||
-	    !proc_create_single_data("maps", 0444, dir, vr_rs_maps_show, data)) {
+	if (!dir) {
+		ret = -ENOMEM;
+	} else if (!proc_create_single_data("status", 0444, dir, vr_rs_status_show, data) ||
+		   !proc_create_single_data("maps", 0444, dir, vr_rs_maps_show, data)) {
 		proc_remove(dir);
-		return -ENOMEM;
+		ret = -ENOMEM;
 	}
-	return 0;
-}
-
-static int vr_rs_name_valid(const char *name)
-{
-	const char *end = memchr(name, '\0', VMAR_RACE_NAME_LEN);
-
-	if (!end)
-		return -EINVAL;
-	for (; name < end; name++)
-		if (*name < 0x20 || *name > 0x7e)
-			return -EINVAL;
-	return 0;
-}
-
-static long vr_rs_ioc_spawn(struct file *file, struct vmar_race_spawn __user *up)
-{
-	struct vmar_race_spawn s;
-	int pid, ret;
-
-	if (copy_from_user(&s, up, sizeof(s)))
-		return -EFAULT;
-	if (s.flags || vr_rs_name_valid(s.name))
-		return -EINVAL;
-	if (!s.name[0])
-		strscpy(s.name, "pproc", sizeof(s.name));
-	mutex_lock(&vr_rs_proc_lock);
-	pid = vr_rs_spawn(vr_rs_reg, s.name, (uintptr_t)file,
-			  task_tgid_vnr(current));
-	ret = pid < 0 ? pid : put_user(pid, &up->pid);
-	if (!ret)
-		ret = vr_rs_proc_add(pid);
-	if (ret && pid > 0) {	/* never seen by the caller: undo it */
-		vr_rs_pid_op(vr_rs_reg, VR_RS_EXIT, pid);
-		vr_rs_pid_op(vr_rs_reg, VR_RS_REAP, pid);
-	}
-	mutex_unlock(&vr_rs_proc_lock);
 	return ret;
 }
 
-static long vr_rs_ioc_reap(int pid)
+void vr_rs_proc_remove(int pid)
 {
 	char name[12];
-	int ret;
 
-	mutex_lock(&vr_rs_proc_lock);
-	ret = vr_rs_pid_op(vr_rs_reg, VR_RS_REAP, pid);
-	if (!ret) {
-		snprintf(name, sizeof(name), "%d", pid);
-		remove_proc_subtree(name, vr_rs_proc);
-	}
-	mutex_unlock(&vr_rs_proc_lock);
-	return ret;
+	snprintf(name, sizeof(name), "%d", pid);
+	remove_proc_subtree(name, vr_rs_proc);
 }
 
-static long vr_rs_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+/* Each open file is an owner with an id of its own (never reused). */
+static int vr_rs_open(struct inode *inode, struct file *file)
 {
-	void __user *up = (void __user *)arg;
-	struct vmar_race_map req;
-	int pid;
-
-	switch (cmd) {
-	case VMAR_RACE_IOC_SPAWN:
-		return vr_rs_ioc_spawn(file, up);
-	case VMAR_RACE_IOC_MAP:
-	case VMAR_RACE_IOC_UNMAP:
-	case VMAR_RACE_IOC_TOUCH:
-		if (copy_from_user(&req, up, sizeof(req)))
-			return -EFAULT;
-		return vr_rs_map(vr_rs_reg, _IOC_NR(cmd) - _IOC_NR(VMAR_RACE_IOC_MAP),
-				 req.pid, req.flags, req.start, req.len);
-	case VMAR_RACE_IOC_EXIT:
-	case VMAR_RACE_IOC_REAP:
-		if (get_user(pid, (int __user *)up))
-			return -EFAULT;
-		if (cmd == VMAR_RACE_IOC_EXIT)
-			return vr_rs_pid_op(vr_rs_reg, VR_RS_EXIT, pid);
-		return vr_rs_ioc_reap(pid);
-	}
-	return -ENOTTY;
+	file->private_data = (void *)(uintptr_t)atomic64_inc_return(&vr_rs_owner_ids);
+	return 0;
 }
 
 static int vr_rs_release_file(struct inode *inode, struct file *file)
 {
-	vr_rs_release(vr_rs_reg, (uintptr_t)file);
+	vr_rs_release(vr_rs_reg, (uintptr_t)file->private_data);
 	return 0;
+}
+
+static long vr_rs_unlocked_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+{
+	return vr_rs_ioctl(vr_rs_reg, (uintptr_t)file->private_data, cmd, arg);
 }
 
 static const struct file_operations vr_rs_fops = {
 	.owner = THIS_MODULE,
+	.open = vr_rs_open,
 	.release = vr_rs_release_file,
-	.unlocked_ioctl = vr_rs_ioctl,
+	.unlocked_ioctl = vr_rs_unlocked_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,
 };
 
@@ -223,24 +260,40 @@ static struct miscdevice vr_rs_dev = {
 
 int vr_rs_glue_init(const void *reg)
 {
-	int ret;
+	int ret = -ENOMEM;
 
 	vr_rs_reg = reg;
+	vr_rs_wq = alloc_workqueue("vmar_race_rs", 0, 0);
+	if (!vr_rs_wq)
+		return -ENOMEM;
 	vr_rs_proc = proc_mkdir("vmar_race_rs", NULL);
 	if (!vr_rs_proc)
-		return -ENOMEM;
+		goto err_wq;
+	vr_trace_init();
+	vr_debugfs_init();
 	ret = misc_register(&vr_rs_dev);
-	if (ret) {
-		proc_remove(vr_rs_proc);
-		return ret;
-	}
+	if (ret)
+		goto err_debugfs;
 	pr_info("loaded: mode=%s; /dev/vmar_race_rs, /proc/vmar_race_rs\n",
 		vr_rs_modes[READ_ONCE(vr_rs_mode)]);
 	return 0;
+
+err_debugfs:
+	vr_debugfs_exit();
+	vr_trace_exit();
+	proc_remove(vr_rs_proc);
+err_wq:
+	destroy_workqueue(vr_rs_wq);
+	return ret;
 }
 
 void vr_rs_glue_exit(void)
 {
 	misc_deregister(&vr_rs_dev);
 	proc_remove(vr_rs_proc);
+	vr_debugfs_exit();	/* no more pause commands */
+	vr_pause_release_all();
+	vr_trace_exit();
+	rcu_barrier();		/* every deferred put is queued ... */
+	destroy_workqueue(vr_rs_wq);	/* ... and has run */
 }

@@ -4,23 +4,38 @@
 //!
 //! Lifetime rules:
 //! - The registry owns an `Arc<PProc>` per pid from spawn to reap; a reader
-//!   clones one under the registry lock and lets go of the lock at once.
+//!   clones one under the registry lock and lets go of the lock at once. A
+//!   spawned pid is unpublished (ESRCH to everyone) until its pid has been
+//!   written back to the caller.
 //! - A pproc's VMAR lives in `Mutex<Option<Arc<Vmar>>>`: exit takes the
 //!   `Option` out (`None` from then on) and drops its `Arc`; a reader that
 //!   wants the VMAR after the guard is gone clones the `Arc` under the guard.
-//! - Lock order: registry, then a pproc's slot, then a VMAR's mappings.
+//! - For the rcu read path a running pproc also holds a second reference
+//!   as a raw pointer (`rcu_vmar`); exit clears it and drops that reference
+//!   only after a grace period (glue.c's `vr_rs_defer_put()`), so a reader
+//!   inside `rcu_read_lock()` may take its own reference from it.
+//! - Lock order: registry, then a VMAR's mappings. The registry lock is
+//!   never held across a slot lock (a reader that BUG()ed in `buggy` holds
+//!   its slot's lock for ever: reap and release must not wait for it).
 //!
-//! The misc device, /proc files and the module parameter are C glue
-//! (glue.c): Linux 6.12 has no Rust miscdevice, procfs or parameters. The
-//! glue calls the `vr_rs_*` functions below with the registry it was given
-//! at init; the lifetime logic is all here, and the read paths have no
-//! `unsafe`.
+//! The misc device, /proc files, parameters, pause points and RCU are C
+//! glue (glue.c, and the C module's pause.c and debugfs.c): Linux 6.12 has
+//! no Rust miscdevice, procfs, parameters, debugfs or RCU. The C/Rust
+//! boundary is race.h, kept in step with the `extern "C"` items below by
+//! hand. The read paths have no `unsafe` but rcu's, which says why.
 
-use core::ffi::{c_char, c_int, c_void};
+use core::ffi::{c_int, c_long, c_uint, c_ulong, c_void};
 use core::fmt::Write;
+use core::mem::{offset_of, size_of};
+use core::ptr;
+use core::sync::atomic::{AtomicBool, AtomicPtr, Ordering};
+use kernel::error::{from_result, to_result};
+use kernel::ioctl::{_IOW, _IOWR};
 use kernel::prelude::*;
-use kernel::rbtree::RBTree;
-use kernel::sync::{new_mutex, Arc, Mutex};
+use kernel::rbtree::{RBTree, RBTreeNode, RBTreeNodeReservation};
+use kernel::sync::{new_mutex, Arc, ArcBorrow, Mutex};
+use kernel::types::FromBytes;
+use kernel::uaccess::UserSlice;
 
 module! {
     type: VmarRaceRs,
@@ -33,14 +48,100 @@ module! {
 const PAGE: u64 = 4096;
 const MAP_FILE: u32 = 0x8; // VMAR_RACE_MAP_FILE; READ 1, WRITE 2, EXEC 4
 const MAP_FLAGS: u32 = 0xf;
-// The C module's default max_procs and max_maps (the twin has no parameters).
-const MAX_PROCS: usize = 32768;
-const MAX_MAPS: usize = 65530;
 const NAME_LEN: usize = 16;
 
-/// One mapping; `touched` holds disjoint sorted page ranges `[a, b)`.
-struct Mapping {
+// ---- the uapi (uapi/vmar_race.h) ----
+
+#[repr(C)]
+#[derive(Clone, Copy)]
+struct SpawnReq {
+    name: [u8; NAME_LEN],
+    flags: u32,
+    pid: i32,
+}
+
+// SAFETY: integers and a byte array: every bit pattern is a valid value.
+unsafe impl FromBytes for SpawnReq {}
+
+#[repr(C)]
+#[derive(Clone, Copy)]
+struct MapReq {
+    pid: i32,
+    flags: u32,
     start: u64,
+    len: u64,
+}
+
+// SAFETY: integers only, no padding (4 + 4 + 8 + 8): any bit pattern is valid.
+unsafe impl FromBytes for MapReq {}
+
+const IOC_MAGIC: u32 = 0xB9;
+const IOC_SPAWN: u32 = _IOWR::<SpawnReq>(IOC_MAGIC, 0x01);
+const IOC_MAP: u32 = _IOW::<MapReq>(IOC_MAGIC, 0x02);
+const IOC_UNMAP: u32 = _IOW::<MapReq>(IOC_MAGIC, 0x03);
+const IOC_TOUCH: u32 = _IOW::<MapReq>(IOC_MAGIC, 0x04);
+const IOC_EXIT: u32 = _IOW::<i32>(IOC_MAGIC, 0x05);
+const IOC_REAP: u32 = _IOW::<i32>(IOC_MAGIC, 0x06);
+
+// ---- glue.c (race.h) ----
+
+/// The limits glue.c keeps as parameters (`vr_rs_limit()`).
+#[repr(C)]
+#[allow(dead_code)]
+enum Limit {
+    MaxProcs = 0,
+    MaxMaps = 1,
+    MaxPages = 2,
+}
+
+/// The pause points of vmar_race.h's `enum vr_pause_point` that the twin has.
+#[repr(C)]
+#[derive(Clone, Copy)]
+enum Point {
+    Found = 0,
+    Held = 1,
+    Cleared = 2,
+    Free = 3,
+    Published = 4,
+}
+
+extern "C" {
+    fn vr_rs_glue_init(reg: *const c_void) -> c_int;
+    fn vr_rs_glue_exit();
+    fn vr_rs_limit(which: c_int) -> c_uint;
+    fn vr_rs_pause(point: c_int, pid: c_int);
+    fn vr_rs_forget(pid: c_int);
+    fn vr_rs_cond_resched();
+    fn vr_rs_tgid() -> c_int;
+    fn vr_rs_out(m: *mut c_void, s: *const u8, len: usize);
+    fn vr_rs_proc_add(pid: c_int) -> c_int;
+    fn vr_rs_proc_remove(pid: c_int);
+    fn vr_rs_rcu_read_lock();
+    fn vr_rs_rcu_read_unlock();
+    fn vr_rs_defer_put(vmar: *const c_void);
+}
+
+fn limit(which: Limit) -> usize {
+    // SAFETY: reads a parameter; callable in any context.
+    unsafe { vr_rs_limit(which as c_int) as usize }
+}
+
+/// A pause point: sleeps there if root armed it for `pid`. No lock held.
+fn pause(point: Point, pid: i32) {
+    // SAFETY: process context, no lock held (every caller's contract).
+    unsafe { vr_rs_pause(point as c_int, pid) }
+}
+
+fn cond_resched() {
+    // SAFETY: process context; callers hold at most a mutex.
+    unsafe { vr_rs_cond_resched() }
+}
+
+// ---- mappings ----
+
+/// One mapping, keyed by its start; `touched` holds disjoint sorted page
+/// ranges `[a, b)`.
+struct Mapping {
     end: u64,
     flags: u32,
     touched: KVec<(u64, u64)>,
@@ -51,54 +152,88 @@ impl Mapping {
         self.touched.iter().map(|&(a, b)| b - a).sum::<u64>() * PAGE
     }
 
-    /// The part of this mapping in `[start, end)`, with its touched pages.
-    fn clip(&self, start: u64, end: u64) -> Result<Mapping> {
-        let (start, end) = (start.max(self.start), end.min(self.end));
+    /// The part of this mapping (which starts at `at`) in `[start, end)`.
+    fn clip(&self, at: u64, start: u64, end: u64) -> Result<Mapping> {
+        let (start, end) = (start.max(at), end.min(self.end));
         let mut touched = KVec::new();
         for &(a, b) in self.touched.iter() {
             let (a, b) = (a.max(start / PAGE), b.min(end / PAGE));
             if a < b {
-                touched.push((a, b), GFP_KERNEL)?;
+                touched.push((a, b), GFP_KERNEL_ACCOUNT)?;
             }
         }
-        Ok(Mapping { start, end, flags: self.flags, touched })
+        Ok(Mapping { end, flags: self.flags, touched })
     }
 
-    /// Marks pages `[a, b)` touched (each page counts once).
+    /// Marks pages `[a, b)` touched (each page counts once). On failure the
+    /// old ranges stay.
     fn touch(&mut self, a: u64, b: u64) -> Result {
-        let mut merged = KVec::new();
+        let mut merged = KVec::with_capacity(self.touched.len() + 1, GFP_KERNEL_ACCOUNT)?;
         let (mut a, mut b) = (a, b);
         let mut placed = false;
         for &(x, y) in self.touched.iter() {
             if y < a {
-                merged.push((x, y), GFP_KERNEL)?;
+                merged.push((x, y), GFP_KERNEL_ACCOUNT)?;
             } else if b < x {
                 if !placed {
-                    merged.push((a, b), GFP_KERNEL)?;
+                    merged.push((a, b), GFP_KERNEL_ACCOUNT)?;
                     placed = true;
                 }
-                merged.push((x, y), GFP_KERNEL)?;
+                merged.push((x, y), GFP_KERNEL_ACCOUNT)?;
             } else {
                 a = a.min(x);
                 b = b.max(y);
             }
         }
         if !placed {
-            merged.push((a, b), GFP_KERNEL)?;
+            merged.push((a, b), GFP_KERNEL_ACCOUNT)?;
         }
         self.touched = merged;
         Ok(())
     }
 }
 
-/// A VMAR: the address space of a pproc, its mappings sorted by start.
-#[pin_data]
-struct Vmar {
-    #[pin]
-    maps: Mutex<KVec<Mapping>>,
+/// A VMAR's mappings, sorted and disjoint, and their counts.
+struct Maps {
+    tree: RBTree<u64, Mapping>,
+    nr: usize,
+    pages: u64,
 }
 
-/// What a status or maps read shows of a VMAR, taken under its lock.
+impl Maps {
+    /// `(start, end)` of the first mapping that ends after `addr`.
+    fn first_ending_after(&mut self, addr: u64) -> Option<(u64, u64)> {
+        if let Some(c) = self.tree.cursor_lower_bound(&addr) {
+            if let Some((&s, m)) = c.peek_prev() {
+                if m.end > addr {
+                    return Some((s, m.end));
+                }
+            }
+            let (&s, m) = c.current();
+            return Some((s, m.end));
+        }
+        let c = self.tree.cursor_back()?;
+        let (&s, m) = c.current();
+        (m.end > addr).then_some((s, m.end))
+    }
+
+    /// A new node for the piece of the mapping at `at` in `[start, end)`.
+    fn piece(&self, at: u64, start: u64, end: u64) -> Result<RBTreeNode<u64, Mapping>> {
+        let m = self.tree.get(&at).ok_or(EINVAL)?;
+        let piece = m.clip(at, start, end)?;
+        RBTreeNode::new(start.max(at), piece, GFP_KERNEL_ACCOUNT)
+    }
+}
+
+/// A VMAR: the address space of a pproc.
+#[pin_data(PinnedDrop)]
+struct Vmar {
+    pid: i32,
+    #[pin]
+    maps: Mutex<Maps>,
+}
+
+/// What a status read shows of a VMAR, taken under its lock.
 struct VmarSnap {
     total: u64,
     anon: u64,
@@ -107,15 +242,20 @@ struct VmarSnap {
 }
 
 impl Vmar {
-    fn new() -> Result<Arc<Vmar>> {
-        Arc::pin_init(pin_init!(Vmar { maps <- new_mutex!(KVec::new()) }), GFP_KERNEL)
+    fn new(pid: i32) -> Result<Arc<Vmar>> {
+        Arc::pin_init(
+            pin_init!(Vmar {
+                pid,
+                maps <- new_mutex!(Maps { tree: RBTree::new(), nr: 0, pages: 0 }),
+            }),
+            GFP_KERNEL_ACCOUNT,
+        )
     }
 
     fn snap(&self) -> VmarSnap {
         let maps = self.maps.lock();
-        let mut s = VmarSnap { total: 0, anon: 0, file: 0, nr: maps.len() };
-        for m in maps.iter() {
-            s.total += m.end - m.start;
+        let mut s = VmarSnap { total: maps.pages * PAGE, anon: 0, file: 0, nr: maps.nr };
+        for m in maps.tree.values() {
             if m.flags & MAP_FILE != 0 {
                 s.file += m.rss();
             } else {
@@ -125,49 +265,62 @@ impl Vmar {
         s
     }
 
+    /// Maps `[start, end)`: EEXIST over a mapping, ENOMEM past max_maps or
+    /// max_pages. The node is allocated first: a failure changes nothing.
     fn map(&self, flags: u32, start: u64, end: u64) -> Result {
+        let pages = (end - start) / PAGE;
+        let node = RBTreeNode::new(
+            start,
+            Mapping { end, flags, touched: KVec::new() },
+            GFP_KERNEL_ACCOUNT,
+        )?;
         let mut maps = self.maps.lock();
-        if maps.iter().any(|m| m.start < end && start < m.end) {
-            return Err(EEXIST);
+        if let Some((s, _)) = maps.first_ending_after(start) {
+            if s < end {
+                return Err(EEXIST);
+            }
         }
-        if maps.len() >= MAX_MAPS {
+        if maps.nr >= limit(Limit::MaxMaps)
+            || maps.pages + pages > limit(Limit::MaxPages) as u64
+        {
             return Err(ENOMEM);
         }
-        let m = Mapping { start, end, flags, touched: KVec::new() };
-        let mut next = KVec::with_capacity(maps.len() + 1, GFP_KERNEL)?;
-        let mut m = Some(m);
-        for old in core::mem::replace(&mut *maps, KVec::new()) {
-            if old.start > start {
-                if let Some(m) = m.take() {
-                    next.push(m, GFP_KERNEL)?;
-                }
-            }
-            next.push(old, GFP_KERNEL)?;
-        }
-        if let Some(m) = m {
-            next.push(m, GFP_KERNEL)?;
-        }
-        *maps = next;
+        maps.tree.insert(node);
+        maps.nr += 1;
+        maps.pages += pages;
         Ok(())
     }
 
-    /// Unmaps `[start, end)`: mappings inside go, ones across it are split.
+    /// Unmaps `[start, end)`: mappings inside go, ones across an edge are
+    /// cut, as munmap does. The pieces that stay are made first; a cut that
+    /// splits one mapping in two past max_maps is ENOMEM. Then it only
+    /// removes and inserts, which cannot fail.
     fn unmap(&self, start: u64, end: u64) -> Result {
         let mut maps = self.maps.lock();
-        let mut next = KVec::new();
-        for m in maps.iter() {
-            if m.end <= start || end <= m.start {
-                next.push(m.clip(m.start, m.end)?, GFP_KERNEL)?;
-                continue;
-            }
-            if m.start < start {
-                next.push(m.clip(m.start, start)?, GFP_KERNEL)?;
-            }
-            if end < m.end {
-                next.push(m.clip(end, m.end)?, GFP_KERNEL)?;
-            }
+        let first = maps.first_ending_after(start).filter(|&(s, _)| s < end);
+        let last = maps.first_ending_after(end - 1).filter(|&(s, _)| s < end);
+        let head = match first {
+            Some((s, _)) if s < start => Some(((start - s) / PAGE, maps.piece(s, s, start)?)),
+            _ => None,
+        };
+        let tail = match last {
+            Some((s, e)) if e > end => Some(((e - end) / PAGE, maps.piece(s, end, e)?)),
+            _ => None,
+        };
+        if head.is_some() && tail.is_some() && first == last && maps.nr >= limit(Limit::MaxMaps) {
+            return Err(ENOMEM);
         }
-        *maps = next;
+        while let Some((s, e)) = maps.first_ending_after(start).filter(|&(s, _)| s < end) {
+            maps.tree.remove(&s);
+            maps.nr -= 1;
+            maps.pages -= (e - s) / PAGE;
+            cond_resched();
+        }
+        for (pages, node) in [head, tail].into_iter().flatten() {
+            maps.tree.insert(node);
+            maps.nr += 1;
+            maps.pages += pages;
+        }
         Ok(())
     }
 
@@ -175,31 +328,54 @@ impl Vmar {
     fn touch(&self, start: u64, end: u64) -> Result {
         let mut maps = self.maps.lock();
         let mut at = start;
-        for m in maps.iter() {
-            if m.start <= at && at < m.end {
-                at = m.end;
+        while at < end {
+            match maps.first_ending_after(at) {
+                Some((s, e)) if s <= at => at = e,
+                _ => return Err(ENOMEM),
             }
         }
-        if at < end {
-            return Err(ENOMEM);
-        }
-        for m in maps.iter_mut() {
-            let (a, b) = (start.max(m.start), end.min(m.end));
-            if a < b {
-                m.touch(a / PAGE, b / PAGE)?;
-            }
+        let mut at = start;
+        while at < end {
+            let (s, e) = maps.first_ending_after(at).ok_or(ENOMEM)?;
+            let m = maps.tree.get_mut(&s).ok_or(ENOMEM)?;
+            m.touch(at / PAGE, e.min(end) / PAGE)?;
+            at = e;
         }
         Ok(())
     }
 }
 
+#[pinned_drop]
+impl PinnedDrop for Vmar {
+    /// The last reference: pause `free` (process context, no lock held:
+    /// exit, a reader, or glue.c's worker after a grace period), then tear
+    /// the mappings down one by one.
+    fn drop(self: Pin<&mut Self>) {
+        pause(Point::Free, self.pid);
+        let mut maps = self.maps.lock();
+        while let Some((s, _)) = maps.first_ending_after(0) {
+            maps.tree.remove(&s);
+            cond_resched();
+        }
+    }
+}
+
+// ---- pprocs ----
+
 /// A pseudo-process. `vmar` is `None` once it exited (a zombie).
-#[pin_data]
+#[pin_data(PinnedDrop)]
 struct PProc {
     pid: i32,
     ppid: i32,
-    owner: usize,
+    owner: u64,
     name: [u8; NAME_LEN],
+    /// Set once its pid was written back to the spawner: findable from then.
+    published: AtomicBool,
+    /// Set by exit under the slot lock: reap and release read it unlocked.
+    exited: AtomicBool,
+    /// The rcu read path's reference (`Arc::into_raw`) while running; null
+    /// after exit, whose reference glue.c drops after a grace period.
+    rcu_vmar: AtomicPtr<Vmar>,
     #[pin]
     vmar: Mutex<Option<Arc<Vmar>>>,
 }
@@ -210,13 +386,26 @@ impl PProc {
         core::str::from_utf8(&self.name[..n]).unwrap_or("?")
     }
 
-    /// Exit: take the VMAR out of the slot, drop it after the guard.
+    /// Exit: take the VMAR out of the slot (EINVAL if it was gone), then,
+    /// with no lock held, pause `cleared` and drop both references.
     fn exit(&self) -> Result {
-        let old = self.vmar.lock().take();
-        match old {
-            Some(_) => Ok(()),
-            None => Err(EINVAL),
+        let old = {
+            let mut slot = self.vmar.lock();
+            let old = slot.take().ok_or(EINVAL)?;
+            self.exited.store(true, Ordering::Release);
+            old
+        };
+        let raw = self.rcu_vmar.swap(ptr::null_mut(), Ordering::AcqRel);
+        pause(Point::Cleared, self.pid);
+        drop(old);
+        if !raw.is_null() {
+            // SAFETY: `raw` is the reference `spawn()` made with
+            // `Arc::into_raw`; the swap above took it out once. glue.c hands
+            // it back to `vr_rs_vmar_put()` after a grace period, when no
+            // rcu reader can still be looking at it.
+            unsafe { vr_rs_defer_put(raw.cast()) };
         }
+        Ok(())
     }
 
     /// The VMAR for an ioctl, which refuses zombies (EINVAL).
@@ -225,42 +414,47 @@ impl PProc {
     }
 }
 
-/// The read paths, selected by the `mode` parameter (glue.c).
+#[pinned_drop]
+impl PinnedDrop for PProc {
+    /// Reaped, aborted or unloaded. A pproc that never exited (an aborted
+    /// spawn, or unload) still holds its rcu reference: nobody can read
+    /// it any more (unpublished, or the /proc tree is gone), so it goes now.
+    fn drop(self: Pin<&mut Self>) {
+        let raw = self.rcu_vmar.swap(ptr::null_mut(), Ordering::AcqRel);
+        if !raw.is_null() {
+            // SAFETY: `raw` came from `Arc::into_raw` in `spawn()` and was
+            // taken out once (the swap); no rcu reader can reach this pproc.
+            drop(unsafe { Arc::from_raw(raw) });
+        }
+    }
+}
+
+// ---- the read paths ----
+
+/// The read paths, selected by glue.c's `mode` parameter.
 #[derive(Clone, Copy)]
 enum Mode {
     Buggy,
     Checked,
     Fixed,
+    Rcu,
     #[cfg(vr_uaf)]
     Uaf,
 }
 
-impl Mode {
-    fn from_c(mode: c_int) -> Result<Mode> {
+impl TryFrom<c_int> for Mode {
+    type Error = Error;
+
+    fn try_from(mode: c_int) -> Result<Mode> {
         match mode {
             0 => Ok(Mode::Buggy),
             1 => Ok(Mode::Checked),
             2 => Ok(Mode::Fixed),
+            3 => Ok(Mode::Rcu),
             #[cfg(vr_uaf)]
-            3 => Ok(Mode::Uaf),
+            4 => Ok(Mode::Uaf),
             _ => Err(EINVAL),
         }
-    }
-}
-
-/// A `core::fmt::Write` over the glue's buffer; ENOSPC when full.
-struct Out<'a> {
-    buf: &'a mut [u8],
-    len: usize,
-}
-
-impl Write for Out<'_> {
-    fn write_str(&mut self, s: &str) -> core::fmt::Result {
-        let end = self.len.checked_add(s.len()).ok_or(core::fmt::Error)?;
-        let dst = self.buf.get_mut(self.len..end).ok_or(core::fmt::Error)?;
-        dst.copy_from_slice(s.as_bytes());
-        self.len = end;
-        Ok(())
     }
 }
 
@@ -271,17 +465,42 @@ enum File {
     Maps,
 }
 
+impl TryFrom<c_int> for File {
+    type Error = Error;
+
+    fn try_from(file: c_int) -> Result<File> {
+        match file {
+            0 => Ok(File::Status),
+            1 => Ok(File::Maps),
+            _ => Err(EINVAL),
+        }
+    }
+}
+
+/// A `core::fmt::Write` straight into the read's seq_file.
+struct SeqOut(*mut c_void);
+
+impl Write for SeqOut {
+    fn write_str(&mut self, s: &str) -> core::fmt::Result {
+        // SAFETY: `self.0` is the seq_file of the show() in progress
+        // (`vr_rs_show()`'s caller); `s` is valid for `s.len()` bytes. An
+        // overflow is the seq_file's to handle: it retries bigger.
+        unsafe { vr_rs_out(self.0, s.as_ptr(), s.len()) };
+        Ok(())
+    }
+}
+
 /// Renders `pp` with `vmar` (`None`: a zombie, no Vm lines as on Linux).
-fn render(pp: &PProc, vmar: Option<&Vmar>, file: File, out: &mut Out<'_>) -> Result {
+fn render(pp: &PProc, vmar: Option<&Vmar>, file: File, out: &mut SeqOut) -> Result {
     let full = |_| ENOSPC;
     if file == File::Maps {
         if let Some(v) = vmar {
-            for m in v.maps.lock().iter() {
+            for (&start, m) in v.maps.lock().tree.iter() {
                 let r = if m.flags & 1 != 0 { 'r' } else { '-' };
                 let w = if m.flags & 2 != 0 { 'w' } else { '-' };
                 let x = if m.flags & 4 != 0 { 'x' } else { '-' };
                 let tail = if m.flags & MAP_FILE != 0 { "    [vmar_race:file]" } else { "" };
-                writeln!(out, "{:08x}-{:08x} {r}{w}{x}p 00000000 00:00 0{tail}", m.start, m.end)
+                writeln!(out, "{:08x}-{:08x} {r}{w}{x}p 00000000 00:00 0{tail}", start, m.end)
                     .map_err(full)?;
             }
         }
@@ -306,11 +525,13 @@ fn render(pp: &PProc, vmar: Option<&Vmar>, file: File, out: &mut Out<'_>) -> Res
     Ok(())
 }
 
-// ---- the read paths, side by side ----
+// Each read path pauses at `found` before it touches the slot, and the
+// ones that render on their own reference at `held` once they have it.
 
 /// buggy: Asterinas before the fix. Lock the slot and unwrap it: a pproc
 /// that exited has `None` there, and `unwrap()` panics (a `BUG()`).
-fn read_buggy(pp: &PProc, file: File, out: &mut Out<'_>) -> Result {
+fn read_buggy(pp: &PProc, file: File, out: &mut SeqOut) -> Result {
+    pause(Point::Found, pp.pid);
     let guard = pp.vmar.lock();
     let vmar = guard.as_ref().unwrap();
     render(pp, Some(vmar), file, out)
@@ -318,15 +539,41 @@ fn read_buggy(pp: &PProc, file: File, out: &mut Out<'_>) -> Result {
 
 /// checked: Asterinas's fix for its issue 2194, still what it does today.
 /// `None` renders a zombie; the render runs under the guard.
-fn read_checked(pp: &PProc, file: File, out: &mut Out<'_>) -> Result {
+fn read_checked(pp: &PProc, file: File, out: &mut SeqOut) -> Result {
+    pause(Point::Found, pp.pid);
     let guard = pp.vmar.lock();
     render(pp, guard.as_deref(), file, out)
 }
 
 /// fixed: Linux's get_task_mm(). Clone the `Arc` under the lock, drop the
 /// guard, render on our own reference (dropped at the end).
-fn read_fixed(pp: &PProc, file: File, out: &mut Out<'_>) -> Result {
+fn read_fixed(pp: &PProc, file: File, out: &mut SeqOut) -> Result {
+    pause(Point::Found, pp.pid);
     let vmar = pp.vmar.lock().clone();
+    pause(Point::Held, pp.pid);
+    render(pp, vmar.as_deref(), file, out)
+}
+
+/// rcu: no lock at all. Load the rcu reference under `rcu_read_lock()` and
+/// take a reference of our own before leaving the read-side section.
+fn read_rcu(pp: &PProc, file: File, out: &mut SeqOut) -> Result {
+    pause(Point::Found, pp.pid);
+    // SAFETY: paired with the unlock below; nothing in between sleeps.
+    unsafe { vr_rs_rcu_read_lock() };
+    let raw = pp.rcu_vmar.load(Ordering::Acquire);
+    let vmar = if raw.is_null() {
+        None
+    } else {
+        // SAFETY: `raw` came from `Arc::into_raw` (spawn) and that
+        // reference is dropped only a grace period after exit cleared the
+        // pointer, so it is still held now, inside the read-side section:
+        // the count is at least one and incrementing it is sound.
+        let borrow = unsafe { ArcBorrow::from_raw(raw) };
+        Some(Arc::from(borrow))
+    };
+    // SAFETY: the lock above.
+    unsafe { vr_rs_rcu_read_unlock() };
+    pause(Point::Held, pp.pid);
     render(pp, vmar.as_deref(), file, out)
 }
 
@@ -335,13 +582,15 @@ fn read_fixed(pp: &PProc, file: File, out: &mut Out<'_>) -> Result {
 /// `&Vmar` from the guard past the guard is what the borrow checker
 /// rejects (`make check` builds this with `--cfg vr_uaf` and wants E0597).
 #[cfg(vr_uaf)]
-fn read_uaf(pp: &PProc, file: File, out: &mut Out<'_>) -> Result {
+fn read_uaf(pp: &PProc, file: File, out: &mut SeqOut) -> Result {
     let vmar: &Vmar = {
         let guard = pp.vmar.lock();
         guard.as_ref().unwrap()
     };
     render(pp, Some(vmar), file, out)
 }
+
+// ---- the registry ----
 
 /// The pproc registry, handed to the glue as an opaque pointer.
 #[pin_data]
@@ -357,13 +606,21 @@ struct Inner {
 }
 
 impl Registry {
+    /// A published pproc (ESRCH for none, or one not yet published).
     fn find(&self, pid: i32) -> Result<Arc<PProc>> {
-        self.inner.lock().procs.get(&pid).cloned().ok_or(ESRCH)
+        let inner = self.inner.lock();
+        let pp = inner.procs.get(&pid).ok_or(ESRCH)?;
+        if !pp.published.load(Ordering::Acquire) {
+            return Err(ESRCH);
+        }
+        Ok(pp.clone())
     }
 
-    fn spawn(&self, name: [u8; NAME_LEN], owner: usize, ppid: i32) -> Result<i32> {
+    /// A new pproc, registered but unpublished; EAGAIN past max_procs.
+    fn spawn(&self, name: [u8; NAME_LEN], owner: u64, ppid: i32) -> Result<i32> {
+        let node = RBTreeNodeReservation::new(GFP_KERNEL_ACCOUNT)?;
         let mut inner = self.inner.lock();
-        if inner.nr >= MAX_PROCS {
+        if inner.nr >= limit(Limit::MaxProcs) {
             return Err(EAGAIN);
         }
         // Cyclic pids, never one still registered (a zombie keeps its pid).
@@ -374,62 +631,183 @@ impl Registry {
                 break;
             }
         }
-        let vmar = Vmar::new()?;
+        let vmar = Vmar::new(pid)?;
+        let rcu_vmar = Arc::into_raw(vmar.clone()).cast_mut();
         let pp = Arc::pin_init(
-            pin_init!(PProc { pid, ppid, owner, name, vmar <- new_mutex!(Some(vmar)) }),
-            GFP_KERNEL,
-        )?;
-        inner.procs.try_create_and_insert(pid, pp, GFP_KERNEL)?;
+            pin_init!(PProc {
+                pid,
+                ppid,
+                owner,
+                name,
+                published: AtomicBool::new(false),
+                exited: AtomicBool::new(false),
+                rcu_vmar: AtomicPtr::new(rcu_vmar),
+                vmar <- new_mutex!(Some(vmar)),
+            }),
+            GFP_KERNEL_ACCOUNT,
+        );
+        let pp = match pp {
+            Ok(pp) => pp,
+            Err(e) => {
+                drop(inner); // the VMAR's last reference goes with no lock held
+                // SAFETY: made by `Arc::into_raw` above and never shared.
+                drop(unsafe { Arc::from_raw(rcu_vmar) });
+                return Err(e);
+            }
+        };
+        inner.procs.insert(node.into_node(pid, pp));
         inner.nr += 1;
         inner.last_pid = pid;
         Ok(pid)
     }
 
-    fn reap(&self, pid: i32) -> Result {
-        let mut inner = self.inner.lock();
-        let running = inner.procs.get(&pid).ok_or(ESRCH)?.vmar.lock().is_some();
-        if running {
-            return Err(EINVAL);
+    /// Makes a spawned pid findable, then pauses at `published`.
+    fn publish(&self, pid: i32) {
+        if let Some(pp) = self.inner.lock().procs.get(&pid) {
+            pp.published.store(true, Ordering::Release);
         }
-        inner.procs.remove(&pid);
-        inner.nr -= 1;
+        pause(Point::Published, pid);
+    }
+
+    /// Undoes a spawn nobody saw (the pid could not be written back).
+    fn abort(&self, pid: i32) {
+        let pp = {
+            let mut inner = self.inner.lock();
+            let pp = inner.procs.remove(&pid);
+            if pp.is_some() {
+                inner.nr -= 1;
+            }
+            pp
+        };
+        drop(pp); // outside the lock: it may free the VMAR
+    }
+
+    /// Reaps a zombie: EINVAL for a running pproc. Reads `exited`, never
+    /// the slot lock, so a reader wedged there does not wedge the registry.
+    fn reap(&self, pid: i32) -> Result {
+        let pp = {
+            let mut inner = self.inner.lock();
+            let pp = inner.procs.get(&pid).ok_or(ESRCH)?;
+            if !pp.published.load(Ordering::Acquire) {
+                return Err(ESRCH);
+            }
+            if !pp.exited.load(Ordering::Acquire) {
+                return Err(EINVAL);
+            }
+            inner.nr -= 1;
+            inner.procs.remove(&pid)
+        };
+        // SAFETY: a pid, in process context.
+        unsafe {
+            vr_rs_forget(pid);
+            vr_rs_proc_remove(pid);
+        }
+        drop(pp);
         Ok(())
     }
 
-    /// The spawning file is closing: every pproc it spawned exits.
-    fn release(&self, owner: usize) {
-        for pp in self.inner.lock().procs.values() {
-            if pp.owner == owner {
-                let _ = pp.exit();
-            }
+    /// The spawning file is closing: every running pproc it spawned exits,
+    /// one at a time with the registry lock dropped (exit may wait for a
+    /// reader on the slot lock).
+    fn release(&self, owner: u64) {
+        let mut next = 1;
+        loop {
+            let pp = {
+                let mut inner = self.inner.lock();
+                let mut cur = inner.procs.cursor_lower_bound(&next);
+                let mut found = None;
+                while let Some(c) = cur {
+                    let (_, pp) = c.current();
+                    if pp.owner == owner && !pp.exited.load(Ordering::Acquire) {
+                        found = Some(pp.clone());
+                        break;
+                    }
+                    cur = c.move_next();
+                }
+                found
+            };
+            let Some(pp) = pp else { break };
+            next = pp.pid.saturating_add(1);
+            let _ = pp.exit();
+            cond_resched();
         }
     }
 
-    fn read(&self, pid: i32, file: File, mode: Mode, out: &mut Out<'_>) -> Result {
+    fn read(&self, pid: i32, file: File, mode: Mode, out: &mut SeqOut) -> Result {
         let pp = self.find(pid)?;
         match mode {
             Mode::Buggy => read_buggy(&pp, file, out),
             Mode::Checked => read_checked(&pp, file, out),
             Mode::Fixed => read_fixed(&pp, file, out),
+            Mode::Rcu => read_rcu(&pp, file, out),
             #[cfg(vr_uaf)]
             Mode::Uaf => read_uaf(&pp, file, out),
         }
     }
-}
 
-// ---- the interface to glue.c ----
+    // ---- the ioctls of /dev/vmar_race_rs ----
 
-extern "C" {
-    fn vr_rs_glue_init(reg: *const c_void) -> c_int;
-    fn vr_rs_glue_exit();
-}
+    fn ioctl(&self, owner: u64, cmd: u32, arg: usize) -> Result<i32> {
+        match cmd {
+            IOC_SPAWN => self.ioc_spawn(owner, arg),
+            IOC_MAP | IOC_UNMAP | IOC_TOUCH => {
+                let r: MapReq = UserSlice::new(arg, size_of::<MapReq>()).reader().read()?;
+                let end = r.start.checked_add(r.len).ok_or(EINVAL)?;
+                if r.len == 0 || r.start % PAGE != 0 || r.len % PAGE != 0 {
+                    return Err(EINVAL);
+                }
+                if r.flags & !MAP_FLAGS != 0 || (cmd != IOC_MAP && r.flags != 0) {
+                    return Err(EINVAL);
+                }
+                let vmar = self.find(r.pid)?.vmar()?;
+                match cmd {
+                    IOC_MAP => vmar.map(r.flags, r.start, end)?,
+                    IOC_UNMAP => vmar.unmap(r.start, end)?,
+                    _ => vmar.touch(r.start, end)?,
+                }
+                Ok(0)
+            }
+            IOC_EXIT | IOC_REAP => {
+                let pid: i32 = UserSlice::new(arg, size_of::<i32>()).reader().read()?;
+                if cmd == IOC_EXIT {
+                    self.find(pid)?.exit()?;
+                } else {
+                    self.reap(pid)?;
+                }
+                Ok(0)
+            }
+            _ => Err(ENOTTY),
+        }
+    }
 
-fn to_c(r: Result<i32>) -> c_int {
-    match r {
-        Ok(v) => v,
-        Err(e) => e.to_errno(),
+    /// SPAWN: checks the request, registers an unpublished pproc, writes
+    /// its pid back with no lock held, adds its /proc directory, and only
+    /// then publishes it. A failure on the way undoes it unseen.
+    fn ioc_spawn(&self, owner: u64, arg: usize) -> Result<i32> {
+        let mut req: SpawnReq = UserSlice::new(arg, size_of::<SpawnReq>()).reader().read()?;
+        let len = req.name.iter().position(|&c| c == 0).ok_or(EINVAL)?;
+        if req.flags != 0 || req.name[..len].iter().any(|&c| !(0x20..=0x7e).contains(&c)) {
+            return Err(EINVAL);
+        }
+        if len == 0 {
+            req.name[..6].copy_from_slice(b"pproc\0");
+        }
+        // SAFETY: reads current's tgid.
+        let pid = self.spawn(req.name, owner, unsafe { vr_rs_tgid() })?;
+        let at = arg.checked_add(offset_of!(SpawnReq, pid)).ok_or(EFAULT);
+        let written = at.and_then(|at| UserSlice::new(at, size_of::<i32>()).writer().write(&pid));
+        // SAFETY: a pid, in process context.
+        let added = written.and_then(|()| to_result(unsafe { vr_rs_proc_add(pid) }));
+        if let Err(e) = added {
+            self.abort(pid);
+            return Err(e);
+        }
+        self.publish(pid);
+        Ok(0)
     }
 }
+
+// ---- the interface to glue.c (race.h) ----
 
 /// # Safety
 ///
@@ -440,114 +818,77 @@ unsafe fn registry<'a>(reg: *const c_void) -> &'a Registry {
     unsafe { &*reg.cast::<Registry>() }
 }
 
-/// Spawns a pproc named `name` (NUL-terminated within 16 bytes, checked by
-/// the glue) for the file `owner`; returns its pid or -errno.
+/// An ioctl of the open file `owner` (its id, not an address).
 ///
 /// # Safety
 ///
-/// `reg` as for `registry()`; `name` points to 16 readable bytes.
+/// `reg` as for `registry()`; process context.
 #[no_mangle]
-pub unsafe extern "C" fn vr_rs_spawn(
+pub unsafe extern "C" fn vr_rs_ioctl(
     reg: *const c_void,
-    name: *const c_char,
-    owner: usize,
-    ppid: c_int,
-) -> c_int {
-    let mut n = [0u8; NAME_LEN];
-    // SAFETY: `name` points to NAME_LEN bytes (the uapi struct's field).
-    let src = unsafe { core::slice::from_raw_parts(name.cast::<u8>(), NAME_LEN) };
-    n.copy_from_slice(src);
-    // SAFETY: by the caller.
-    to_c(unsafe { registry(reg) }.spawn(n, owner, ppid))
-}
-
-/// MAP (0), UNMAP (1) or TOUCH (2) of `[start, start + len)` in pid's VMAR.
-///
-/// # Safety
-///
-/// `reg` as for `registry()`.
-#[no_mangle]
-pub unsafe extern "C" fn vr_rs_map(
-    reg: *const c_void,
-    op: c_int,
-    pid: c_int,
-    flags: u32,
-    start: u64,
-    len: u64,
-) -> c_int {
-    let r = (|| -> Result<i32> {
-        let end = start.checked_add(len).ok_or(EINVAL)?;
-        if len == 0 || start % PAGE != 0 || len % PAGE != 0 {
-            return Err(EINVAL);
-        }
-        if flags & !MAP_FLAGS != 0 || (op != 0 && flags != 0) {
-            return Err(EINVAL);
-        }
-        // SAFETY: by the caller.
-        let vmar = unsafe { registry(reg) }.find(pid)?.vmar()?;
-        match op {
-            0 => vmar.map(flags, start, end)?,
-            1 => vmar.unmap(start, end)?,
-            2 => vmar.touch(start, end)?,
-            _ => return Err(EINVAL),
-        }
-        Ok(0)
-    })();
-    to_c(r)
-}
-
-/// EXIT (0) or REAP (1) of pid.
-///
-/// # Safety
-///
-/// `reg` as for `registry()`.
-#[no_mangle]
-pub unsafe extern "C" fn vr_rs_pid_op(reg: *const c_void, op: c_int, pid: c_int) -> c_int {
+    owner: u64,
+    cmd: c_uint,
+    arg: c_ulong,
+) -> c_long {
     // SAFETY: by the caller.
     let reg = unsafe { registry(reg) };
-    to_c(match op {
-        0 => reg.find(pid).and_then(|pp| pp.exit()).map(|_| 0),
-        _ => reg.reap(pid).map(|_| 0),
-    })
+    from_result(|| reg.ioctl(owner, cmd, arg as usize).map(c_long::from))
 }
 
 /// The file `owner` closes: its pprocs exit.
 ///
 /// # Safety
 ///
-/// `reg` as for `registry()`.
+/// `reg` as for `registry()`; process context.
 #[no_mangle]
-pub unsafe extern "C" fn vr_rs_release(reg: *const c_void, owner: usize) {
+pub unsafe extern "C" fn vr_rs_release(reg: *const c_void, owner: u64) {
     // SAFETY: by the caller.
     unsafe { registry(reg) }.release(owner)
 }
 
-/// Renders pid's status (`file` 0) or maps (1) through read path `mode`
-/// into `buf`; returns the length, or -ENOSPC (a bigger buffer, please),
-/// -ESRCH, -EINVAL.
+/// Whether `pid` is published (pause commands arm only such pids).
 ///
 /// # Safety
 ///
-/// `reg` as for `registry()`; `buf` points to `size` writable bytes.
+/// `reg` as for `registry()`; process context.
 #[no_mangle]
-pub unsafe extern "C" fn vr_rs_read(
+pub unsafe extern "C" fn vr_rs_published(reg: *const c_void, pid: c_int) -> bool {
+    // SAFETY: by the caller.
+    unsafe { registry(reg) }.find(pid).is_ok()
+}
+
+/// Shows pid's status (`file` 0) or maps (1) through read path `mode`
+/// into the seq_file `m`; 0 or -errno (ESRCH: no such published pid).
+///
+/// # Safety
+///
+/// `reg` as for `registry()`; `m` is the seq_file of a show() in progress.
+#[no_mangle]
+pub unsafe extern "C" fn vr_rs_show(
     reg: *const c_void,
+    m: *mut c_void,
     pid: c_int,
     file: c_int,
     mode: c_int,
-    buf: *mut u8,
-    size: usize,
-) -> isize {
-    // SAFETY: `buf` points to `size` writable bytes, by the caller.
-    let buf = unsafe { core::slice::from_raw_parts_mut(buf, size) };
-    let mut out = Out { buf, len: 0 };
-    let file = if file == 0 { File::Status } else { File::Maps };
+) -> c_int {
     // SAFETY: by the caller.
     let reg = unsafe { registry(reg) };
-    match Mode::from_c(mode).and_then(|mode| reg.read(pid, file, mode, &mut out)) {
-        Ok(()) => out.len as isize,
-        Err(e) => e.to_errno() as isize,
-    }
+    let mut out = SeqOut(m);
+    from_result(|| {
+        reg.read(pid, File::try_from(file)?, Mode::try_from(mode)?, &mut out)?;
+        Ok(0)
+    })
+}
+
+/// glue.c's deferred put: drops the reference `PProc::exit()` handed it.
+///
+/// # Safety
+///
+/// `vmar` is a pointer `vr_rs_defer_put()` was given, once; process context.
+#[no_mangle]
+pub unsafe extern "C" fn vr_rs_vmar_put(vmar: *const c_void) {
+    // SAFETY: an `Arc::into_raw` reference, handed over once (see exit()).
+    drop(unsafe { Arc::from_raw(vmar.cast::<Vmar>()) });
 }
 
 struct VmarRaceRs {
@@ -564,18 +905,16 @@ impl kernel::Module for VmarRaceRs {
         )?;
         let reg: *const Registry = &*registry;
         // SAFETY: the registry is pinned and outlives the glue (drop()).
-        let ret = unsafe { vr_rs_glue_init(reg.cast()) };
-        if ret < 0 {
-            return Err(Error::from_errno(ret));
-        }
+        to_result(unsafe { vr_rs_glue_init(reg.cast()) })?;
         Ok(VmarRaceRs { registry })
     }
 }
 
 impl Drop for VmarRaceRs {
     fn drop(&mut self) {
-        // SAFETY: after this no glue call reaches the registry, which is
-        // dropped next with every pproc still in it.
+        // SAFETY: after this no glue call reaches the registry and every
+        // deferred put has run; the registry is dropped next with every
+        // pproc still in it.
         unsafe { vr_rs_glue_exit() };
         let n = self.registry.inner.lock().nr;
         pr_info!("unloaded with {} pprocs not reaped\n", n);

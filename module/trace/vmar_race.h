@@ -10,7 +10,11 @@
  * after rmmod holds no pointer into the module.
  */
 #undef TRACE_SYSTEM
+#ifdef VR_RUST_TWIN		/* the Rust twin links pause.c: events/vmar_race_rs/ */
+#define TRACE_SYSTEM vmar_race_rs
+#else
 #define TRACE_SYSTEM vmar_race
+#endif
 
 #if !defined(VMAR_RACE_TRACE_H) || defined(TRACE_HEADER_MULTI_READ)
 #define VMAR_RACE_TRACE_H
