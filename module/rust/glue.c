@@ -26,7 +26,6 @@
 #include <linux/miscdevice.h>
 #include <linux/module.h>
 #include <linux/moduleparam.h>
-#include <linux/mutex.h>
 #include <linux/panic.h>
 #include <linux/proc_fs.h>
 #include <linux/rcupdate.h>

@@ -87,7 +87,6 @@ const IOC_REAP: u32 = _IOW::<i32>(IOC_MAGIC, 0x06);
 
 /// The limits glue.c keeps as parameters (`vr_rs_limit()`).
 #[repr(C)]
-#[allow(dead_code)]
 enum Limit {
     MaxProcs = 0,
     MaxMaps = 1,
@@ -353,8 +352,9 @@ impl PinnedDrop for Vmar {
     fn drop(self: Pin<&mut Self>) {
         pause(Point::Free, self.pid);
         let mut maps = self.maps.lock();
-        while let Some((s, _)) = maps.first_ending_after(0) {
-            maps.tree.remove(&s);
+        let mut cur = maps.tree.cursor_front();
+        while let Some(c) = cur {
+            cur = c.remove_current().0;
             cond_resched();
         }
     }
@@ -525,13 +525,12 @@ fn render(pp: &PProc, vmar: Option<&Vmar>, file: File, out: &mut SeqOut) -> Resu
     Ok(())
 }
 
-// Each read path pauses at `found` before it touches the slot, and the
-// ones that render on their own reference at `held` once they have it.
+// `Registry::read()` pauses at `found` before any read path touches the
+// slot; the paths that render on their own reference pause at `held`.
 
 /// buggy: Asterinas before the fix. Lock the slot and unwrap it: a pproc
 /// that exited has `None` there, and `unwrap()` panics (a `BUG()`).
 fn read_buggy(pp: &PProc, file: File, out: &mut SeqOut) -> Result {
-    pause(Point::Found, pp.pid);
     let guard = pp.vmar.lock();
     let vmar = guard.as_ref().unwrap();
     render(pp, Some(vmar), file, out)
@@ -540,7 +539,6 @@ fn read_buggy(pp: &PProc, file: File, out: &mut SeqOut) -> Result {
 /// checked: Asterinas's fix for its issue 2194, still what it does today.
 /// `None` renders a zombie; the render runs under the guard.
 fn read_checked(pp: &PProc, file: File, out: &mut SeqOut) -> Result {
-    pause(Point::Found, pp.pid);
     let guard = pp.vmar.lock();
     render(pp, guard.as_deref(), file, out)
 }
@@ -548,7 +546,6 @@ fn read_checked(pp: &PProc, file: File, out: &mut SeqOut) -> Result {
 /// fixed: Linux's get_task_mm(). Clone the `Arc` under the lock, drop the
 /// guard, render on our own reference (dropped at the end).
 fn read_fixed(pp: &PProc, file: File, out: &mut SeqOut) -> Result {
-    pause(Point::Found, pp.pid);
     let vmar = pp.vmar.lock().clone();
     pause(Point::Held, pp.pid);
     render(pp, vmar.as_deref(), file, out)
@@ -557,7 +554,6 @@ fn read_fixed(pp: &PProc, file: File, out: &mut SeqOut) -> Result {
 /// rcu: no lock at all. Load the rcu reference under `rcu_read_lock()` and
 /// take a reference of our own before leaving the read-side section.
 fn read_rcu(pp: &PProc, file: File, out: &mut SeqOut) -> Result {
-    pause(Point::Found, pp.pid);
     // SAFETY: paired with the unlock below; nothing in between sleeps.
     unsafe { vr_rs_rcu_read_lock() };
     let raw = pp.rcu_vmar.load(Ordering::Acquire);
@@ -735,6 +731,7 @@ impl Registry {
 
     fn read(&self, pid: i32, file: File, mode: Mode, out: &mut SeqOut) -> Result {
         let pp = self.find(pid)?;
+        pause(Point::Found, pid);
         match mode {
             Mode::Buggy => read_buggy(&pp, file, out),
             Mode::Checked => read_checked(&pp, file, out),
