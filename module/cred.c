@@ -150,6 +150,27 @@ struct vr_cred *vr_pproc_cred_get(struct vr_pproc *pp)
 }
 EXPORT_SYMBOL_IF_VR_TESTS(vr_pproc_cred_get);
 
+/*
+ * fs.h's task_dump_owner(): the effective ids as they are now, under RCU
+ * with no reference (__task_cred()); root's for the files of an exited
+ * pproc, while its directory keeps the pproc's.
+ */
+void vr_pproc_dump_owner(const struct vr_pproc *pp, bool dir, kuid_t *uid,
+			 kgid_t *gid)
+{
+	const struct vr_cred *c;
+
+	*uid = GLOBAL_ROOT_UID;
+	*gid = GLOBAL_ROOT_GID;
+	if (!dir && READ_ONCE(pp->state) != VR_RUNNING)
+		return;
+	rcu_read_lock();
+	c = rcu_dereference(pp->cred);
+	*uid = c->euid;
+	*gid = c->egid;
+	rcu_read_unlock();
+}
+
 /* May current set @pp's uid to @uid? As setresuid(): one of its own, or CAP_SETUID. */
 static bool vr_may_set_uid(const struct vr_cred *c, kuid_t uid)
 {

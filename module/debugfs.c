@@ -20,13 +20,11 @@
 
 static struct dentry *vr_debugfs;
 
-#ifndef VR_RUST_TWIN	/* the twin keeps no counters */
 /* ---- /sys/kernel/debug/vmar_race/stats ---- */
 
 static int vr_stats_show(struct seq_file *m, void *unused)
 {
-	/* Let pending RCU frees finish so vmars_alive is exact. */
-	rcu_barrier();
+	vr_stats_settle();	/* pending RCU frees: vmars_alive is exact */
 #define VR_STAT(name) seq_printf(m, "%-14s %ld\n", #name, atomic_long_read(&vr_stats.name))
 	VR_STAT(spawned);
 	VR_STAT(exited);
@@ -48,8 +46,6 @@ static int vr_stats_show(struct seq_file *m, void *unused)
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(vr_stats);
-
-#endif
 
 /* ---- /sys/kernel/debug/vmar_race/pause ---- */
 
@@ -138,9 +134,7 @@ static const struct file_operations vr_pause_fops = {
 void vr_debugfs_init(void)
 {
 	vr_debugfs = debugfs_create_dir(KBUILD_MODNAME, NULL);
-#ifndef VR_RUST_TWIN
 	debugfs_create_file("stats", 0444, vr_debugfs, NULL, &vr_stats_fops);
-#endif
 	debugfs_create_file("pause", 0600, vr_debugfs, NULL, &vr_pause_fops);
 }
 

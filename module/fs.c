@@ -2,7 +2,9 @@
 /*
  * /proc/vmar_race, served the way fs/proc/base.c serves /proc/<pid>: a small
  * filesystem of the module's own, mounted on a procfs mount point, in which
- * nothing exists per pproc until someone looks it up.
+ * nothing exists per pproc until someone looks it up. It knows its core
+ * only through fs.h, so the Rust twin links it too (/proc/vmar_race_rs,
+ * filesystem type vmar_race_rs): both modules' names are KBUILD_MODNAME.
  *
  * - The root's lookup resolves "<pid>" in the registry; its readdir lists
  *   the published (live and zombie) pids in pid order from f_pos = pid + 2,
@@ -21,52 +23,40 @@
  *   pproc's current euid and egid (the spawner's until SETIDS) own a pid's
  *   inodes, and root a zombie's files (its directory stays the pproc's);
  *   status is 0444; maps is 0444 and its open checks the reader against
- *   the pproc's credentials while it runs (render.c's vr_may_read_vmar()). Mode changes are refused
+ *   the pproc's credentials while it runs (the core's maps open: render.c's
+ *   vr_may_read_vmar(), glue.c's in the twin). Mode changes are refused
  *   (-EPERM), owner changes last until the next revalidation, as in procfs.
  * - Dentries revalidate like pid_revalidate(): one whose pproc is reaped is
  *   invalid, and dropped at its last dput() (pid_delete_dentry()); the reap
  *   ioctl flushes the pid's dentries at once (vr_fs_flush_pid(), like
  *   proc_flush_pid()). Evicting an inode drops its pproc reference.
  */
-#include "vmar_race.h"
+#include "fs.h"
 
-#include <linux/cred.h>
 #include <linux/fs.h>
 #include <linux/fs_context.h>
 #include <linux/module.h>
 #include <linux/namei.h>
 #include <linux/pid.h>
+#include <linux/proc_fs.h>
 
 #define VR_FS_ROOT_INO	1
 
 /* A pproc's inode numbers: its directory (0) and its files (1 + index). */
 static ino_t vr_fs_ino(const struct vr_pproc *pp, unsigned int kind)
 {
-	return (pp->serial << 2) + kind;
+	return (vr_pproc_serial(pp) << 2) + kind;
 }
 
-/*
- * task_dump_owner(): the pproc's effective ids as they are now (the
- * spawner's, or what SETIDS set); root's for the root, and for a pid's
- * files once it has exited (a task with no mm), while its directory keeps
- * the pproc's.
- */
+/* task_dump_owner() (the core's), and root's for the root. */
 static void vr_fs_update_owner(struct inode *inode)
 {
 	struct vr_pproc *pp = inode->i_private;
-	bool spawners = pp && (S_ISDIR(inode->i_mode) ||
-			       READ_ONCE(pp->state) == VR_RUNNING);
 	kuid_t uid = GLOBAL_ROOT_UID;
 	kgid_t gid = GLOBAL_ROOT_GID;
-	const struct vr_cred *c;
 
-	if (spawners) {		/* __task_cred(): under RCU, no reference */
-		rcu_read_lock();
-		c = rcu_dereference(pp->cred);
-		uid = c->euid;
-		gid = c->egid;
-		rcu_read_unlock();
-	}
+	if (pp)
+		vr_pproc_dump_owner(pp, S_ISDIR(inode->i_mode), &uid, &gid);
 
 	/*
 	 * Every path walk revalidates, the owner rarely changes (SETIDS,
@@ -163,7 +153,7 @@ static int vr_fs_d_revalidate(VR_D_REVALIDATE_ARGS)
 	if (!inode)
 		return flags & LOOKUP_RCU ? -ECHILD : 0;
 	pp = inode->i_private;
-	if (pp && vr_pproc_reaped(pp))
+	if (pp && vr_pproc_gone(pp))
 		return 0;
 	vr_fs_update_owner(inode);
 	return 1;
@@ -174,7 +164,7 @@ static int vr_fs_d_delete(const struct dentry *dentry)
 {
 	struct vr_pproc *pp = d_inode(dentry) ? d_inode(dentry)->i_private : NULL;
 
-	return pp && vr_pproc_reaped(pp);
+	return pp && vr_pproc_gone(pp);
 }
 
 static const struct dentry_operations vr_fs_dops = {
@@ -202,11 +192,11 @@ static struct dentry *vr_fs_pid_lookup(struct inode *dir, struct dentry *dentry,
 	for (i = 0; i < ARRAY_SIZE(vr_fs_entries); i++)
 		if (!strcmp(dentry->d_name.name, vr_fs_entries[i].name))
 			e = &vr_fs_entries[i];
-	if (vr_pproc_reaped(pp))
+	if (vr_pproc_gone(pp))
 		return ERR_PTR(-ESRCH);	/* openat() through a held dir fd */
 	if (!e)
 		return ERR_PTR(-ENOENT);
-	refcount_inc(&pp->users);	/* the file inode's own handle */
+	vr_pproc_get(pp);	/* the file inode's own handle */
 	return vr_fs_instantiate(dentry, pp, 1 + (e - vr_fs_entries),
 				 &vr_fs_file_iops, e->fops);
 }
@@ -217,7 +207,7 @@ static int vr_fs_pid_iterate(struct file *file, struct dir_context *ctx)
 	struct vr_pproc *pp = file_inode(file)->i_private;
 	unsigned int i;
 
-	if (vr_pproc_reaped(pp))
+	if (vr_pproc_gone(pp))
 		return -ENOENT;
 	if (!dir_emit_dots(file, ctx))
 		return 0;
@@ -259,7 +249,7 @@ static struct dentry *vr_fs_root_lookup(struct inode *dir, struct dentry *dentry
 	pp = vr_pproc_find(pid);
 	if (!pp)
 		return ERR_PTR(-ENOENT);
-	if (vr_pproc_reaped(pp)) {
+	if (vr_pproc_gone(pp)) {
 		vr_pproc_put(pp);
 		return ERR_PTR(-ENOENT);
 	}
@@ -280,7 +270,7 @@ static int vr_fs_root_iterate(struct file *file, struct dir_context *ctx)
 	for (pid = ctx->pos - 2; (pp = vr_pproc_next(&pid)); pid++) {
 		emitted = true;
 		ctx->pos = pid + 2;
-		if (!vr_pproc_reaped(pp)) {	/* one being reaped is skipped */
+		if (!vr_pproc_gone(pp)) {	/* one being reaped is skipped */
 			len = snprintf(name, sizeof(name), "%lu", pid);
 			emitted = dir_emit(ctx, name, len, vr_fs_ino(pp, 0), DT_DIR);
 		}
@@ -397,7 +387,7 @@ static int vr_fs_init_fs_context(struct fs_context *fc)
 /* A mounted superblock pins the module: rmmod says "in use" until umount. */
 static struct file_system_type vr_fs_type = {
 	.owner = THIS_MODULE,
-	.name = VMAR_RACE_FS_TYPE,
+	.name = KBUILD_MODNAME,
 	.init_fs_context = vr_fs_init_fs_context,
 	.kill_sb = vr_fs_kill_sb,
 };
@@ -416,7 +406,7 @@ int vr_fs_init(void)
 {
 	int ret;
 
-	vr_fs_mount_point = proc_create_mount_point("vmar_race");
+	vr_fs_mount_point = proc_create_mount_point(KBUILD_MODNAME);
 	if (!vr_fs_mount_point)
 		return -ENOMEM;
 	ret = register_filesystem(&vr_fs_type);

@@ -83,6 +83,22 @@ void vr_pproc_put(struct vr_pproc *pp)
 }
 EXPORT_SYMBOL_IF_VR_TESTS(vr_pproc_put);
 
+/* fs.h's core: a reference more (the caller holds one), reaped, serial. */
+void vr_pproc_get(struct vr_pproc *pp)
+{
+	refcount_inc(&pp->users);
+}
+
+bool vr_pproc_gone(const struct vr_pproc *pp)
+{
+	return vr_pproc_reaped(pp);
+}
+
+u64 vr_pproc_serial(const struct vr_pproc *pp)
+{
+	return pp->serial;
+}
+
 /**
  * vr_pproc_find() - Look a published pid up.
  * @pid: the pid.

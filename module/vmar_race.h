@@ -58,11 +58,11 @@
 #include <linux/xarray.h>
 
 #include "compat.h"
+#include "fs.h"
 #include "uapi/vmar_race.h"
 
 #define VR_PAGE_SHIFT	12
 #define VR_PAGE_SIZE	BIT_ULL(VR_PAGE_SHIFT)
-#define VR_PID_MAX	BIT(22)		/* like Linux's PID_MAX_LIMIT */
 
 /*
  * The internals the KUnit module links against are exported only in test
@@ -171,6 +171,7 @@ struct vr_stats {
 };
 
 extern struct vr_stats vr_stats;
+void vr_stats_settle(void);	/* may sleep: frees deferred so far have run */
 
 /*
  * param.c: a bounded unsigned parameter, defined in the file that reads it:
@@ -323,9 +324,7 @@ void vr_owner_release(struct vr_owner *o);
 struct vr_pproc *vr_pproc_spawn(struct vr_owner *o, const char *name);
 void vr_pproc_publish(struct vr_pproc *pp);
 void vr_pproc_abort(struct vr_pproc *pp);
-struct vr_pproc *vr_pproc_find(pid_t pid);
-struct vr_pproc *vr_pproc_next(unsigned long *pid);
-void vr_pproc_put(struct vr_pproc *pp);
+/* and fs.h's core: vr_pproc_{find,next,get,put,gone,serial} */
 int vr_pproc_exit(struct vr_pproc *pp);
 int vr_pproc_reap(pid_t pid);
 struct vr_vmar *vr_pproc_vmar_get(struct vr_pproc *pp);
@@ -348,16 +347,9 @@ static inline bool vr_pproc_reaped(const struct vr_pproc *pp)
 void vr_trace_init(void);
 void vr_trace_exit(void);
 
-/* render.c: what the files show */
-extern const struct file_operations vr_status_fops;
-extern const struct file_operations vr_maps_fops;
+/* render.c: what the files show (and fs.h's vr_status_fops, vr_maps_fops) */
 int vr_render_status(struct seq_file *m, struct vr_pproc *pp,
 		     const struct vr_read_ctx *ctx);
-
-/* fs.c: how /proc/vmar_race serves them */
-int vr_fs_init(void);
-void vr_fs_exit(void);
-void vr_fs_flush_pid(pid_t pid);
 
 /* ctl.c: /dev/vmar_race */
 int vr_ctl_init(void);

@@ -4,8 +4,8 @@
 
 Reads the module's trace events (the ftrace dump after a report, or the
 buffer printed when the command ended) and the kernel's report, picks the
-pid the report is about (the panic names it; KASAN and KCSAN name the
-task that read; KCSAN reports without a vr_ function are the core
+pid the report is about (the C module's panic names it; KASAN, KCSAN and
+the oops after a Rust panic name the task that read; KCSAN reports without a vr_ function are the core
 kernel's and are passed over), and draws that pid's events as one lane
 per task, in time order, with the report at the end: as text, and with
 --svg/--png as a picture.
@@ -138,8 +138,10 @@ def parse_report(lines):
     for i, t in enumerate(text):
         if t.startswith("BUG: KCSAN:") and " vr_" not in t:
             continue    # the core kernel's own races, as the verdict ignores them
-        if "Kernel panic - not syncing" in t or t.startswith(("BUG: KASAN:", "BUG: KCSAN:", "WARNING: ")):
-            rep = {"kind": "panic" if "Kernel panic" in t else t.split(":")[0 if t.startswith("WARNING") else 1].strip(),
+        # The Rust twin's unwrap(): "rust_kernel: panicked at ...", then a BUG().
+        panic = "Kernel panic - not syncing" in t or t.startswith("rust_kernel: panicked at")
+        if panic or t.startswith(("BUG: KASAN:", "BUG: KCSAN:", "WARNING: ")):
+            rep = {"kind": "panic" if panic else t.split(":")[0 if t.startswith("WARNING") else 1].strip(),
                    "line": t, "index": i}
             m = re.search(r"VMAR of exited pid (\d+)", t)
             if m:

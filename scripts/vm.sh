@@ -210,9 +210,9 @@ if [ $load -eq 1 ]; then
 		sync; reboot -f
 	fi
 	echo "vm-guest: loaded $modname $modparams"
-	# /proc/vmar_race is a mount point for the module's filesystem.
-	[ $modname = vmar_race_rs ] || mount -t vmar_race vmar_race /proc/vmar_race ||
-		echo "vm-guest: mount -t vmar_race vmar_race /proc/vmar_race failed"
+	# /proc/$modname is a mount point for the module's filesystem (fs.c).
+	mount -t $modname $modname /proc/$modname ||
+		echo "vm-guest: mount -t $modname $modname /proc/$modname failed"
 fi
 if [ $trace -eq 1 ]; then
 	mount -t tracefs tracefs /sys/kernel/tracing

@@ -24,10 +24,10 @@
 #define READ_FAILED	201
 #define WRONG_TEXT	202
 
-/* /proc/vmar_race is the module's filesystem: mount it if root and not yet. */
+/* The module under test (VMAR_RACE_MODULE); its /proc mounted if root. */
 static void __attribute__((constructor)) mount_vmar_race(void)
 {
-	vr_mount();
+	vr_setup_target();
 }
 
 static int do_exit(int fd, int pid)
@@ -43,7 +43,7 @@ static int reap(int fd, int pid)
 /* /proc/vmar_race/<pid>, or a file in it ("" for the directory). */
 static const char *path_of(char *buf, size_t size, int pid, const char *name)
 {
-	snprintf(buf, size, VMAR_RACE_PROC_ROOT "/%d%s%s", pid, *name ? "/" : "", name);
+	snprintf(buf, size, "%s/%d%s%s", vr_target.proc_root, pid, *name ? "/" : "", name);
 	return buf;
 }
 
@@ -95,10 +95,10 @@ FIXTURE(access) {
 
 FIXTURE_SETUP(access)
 {
-	self->fd = open(VMAR_RACE_DEVICE, O_RDWR);
+	self->fd = open(vr_target.device, O_RDWR);
 	/* 6.1's harness runs the test after a SKIP in setup: end here. */
 	if (self->fd < 0 && errno == ENOENT)
-		SKIP(_exit(255), "vmar_race is not loaded");
+		SKIP(_exit(255), "%s is not loaded", vr_target.name);
 	ASSERT_LE(0, self->fd);
 	ASSERT_EQ(0, pipe(self->go));
 	self->pid = vr_ctl_spawn(self->fd, "access");
@@ -114,7 +114,7 @@ FIXTURE_TEARDOWN(access)
 		if (self->kids[i] > 0)
 			waitpid(self->kids[i], NULL, 0);
 	close(self->fd);		/* exits the test's own pprocs */
-	fd = open(VMAR_RACE_DEVICE, O_RDWR);
+	fd = open(vr_target.device, O_RDWR);
 	reap(fd, self->pid);
 	for (i = 0; i < self->npids; i++)
 		if (self->pids[i] > 0)
@@ -183,7 +183,7 @@ static int spawn_as(struct _test_data_access *self, const struct ids *id, pid_t 
 		return -errno;
 	}
 	if (!kid) {
-		int fd = open(VMAR_RACE_DEVICE, O_RDWR);
+		int fd = open(vr_target.device, O_RDWR);
 
 		close(p[0]);
 		close(self->go[1]);
@@ -304,7 +304,7 @@ TEST_F(access, nobody_spawn_is_owned_by_nobody)
 		EXPECT_EQ(NOBODY, st.st_uid) TH_LOG("'%s'", entries[i]);
 		EXPECT_EQ(NOBODY, st.st_gid) TH_LOG("'%s'", entries[i]);
 	}
-	ASSERT_EQ(0, stat(VMAR_RACE_PROC_ROOT, &st));	/* the root stays root's */
+	ASSERT_EQ(0, stat(vr_target.proc_root, &st));	/* the root stays root's */
 	EXPECT_EQ(0u, st.st_uid);
 	EXPECT_EQ(0u, st.st_gid);
 }
@@ -520,13 +520,13 @@ TEST_F(access, chmod_of_root_is_eperm)
 	struct stat st;
 	int ret, err;
 
-	ret = chmod(VMAR_RACE_PROC_ROOT, 0700);
+	ret = chmod(vr_target.proc_root, 0700);
 	err = errno;
 	if (!ret)
-		chmod(VMAR_RACE_PROC_ROOT, 0555);
+		chmod(vr_target.proc_root, 0555);
 	EXPECT_EQ(-1, ret);
 	EXPECT_EQ(EPERM, err);
-	ASSERT_EQ(0, stat(VMAR_RACE_PROC_ROOT, &st));
+	ASSERT_EQ(0, stat(vr_target.proc_root, &st));
 	EXPECT_EQ(0555u, st.st_mode & 07777);
 }
 
@@ -568,7 +568,7 @@ static void ns_grandchild(struct ns_report *r, int target)
 
 	r->self = getpid();
 	if (!target) {
-		fd = open(VMAR_RACE_DEVICE, O_RDWR);	/* held: it runs on */
+		fd = open(vr_target.device, O_RDWR);	/* held: it runs on */
 		if (fd < 0) {
 			r->err = errno;
 			return;
@@ -772,7 +772,7 @@ static long long stat_ino(const char *dir, const char *name)
 
 TEST_F(access, root_readdir_d_ino_is_st_ino)
 {
-	const char *dir = VMAR_RACE_PROC_ROOT;
+	const char *dir = vr_target.proc_root;
 	char name[16];
 
 	snprintf(name, sizeof(name), "%d", self->pid);
@@ -827,7 +827,7 @@ TEST_F(access, reap_frees_pproc_behind_looked_up_dentries)
 	unsigned int i;
 	int pid;
 
-	ASSERT_LE(0, before) TH_LOG("no pprocs_alive line in %s", VMAR_RACE_STATS);
+	ASSERT_LE(0, before) TH_LOG("no pprocs_alive line in %s", vr_target.stats);
 	pid = spawn(self);
 	ASSERT_LT(0, pid);
 	EXPECT_EQ(before + 1, vr_stat("pprocs_alive"));

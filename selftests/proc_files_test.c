@@ -120,8 +120,6 @@ TEST_F(proc_files, held_files_show_zombie_then_esrch_after_reap)
 	char buf[1024];
 	int sfd, mfd;
 
-	if (vr_target.rust)
-		SKIP(return, "the Rust twin's plain procfs files: EIO once removed");
 	ASSERT_EQ(0, map(self->p.fd, self->p.pid, RW, BASE, 4 * PG));
 	ASSERT_EQ(0, touch(self->p.fd, self->p.pid, BASE, 2 * PG));
 	sfd = open_file(self->p.pid, "status");
@@ -154,8 +152,6 @@ TEST_F(proc_files, openat_through_held_dir_is_esrch_after_reap)
 	struct stat st;
 	int dfd, fd;
 
-	if (vr_target.rust)
-		SKIP(return, "the Rust twin's plain procfs directory: ENOENT once removed");
 	pproc_path(path, sizeof(path), self->p.pid, "");
 	dfd = open(path, O_RDONLY | O_DIRECTORY);
 	ASSERT_LE(0, dfd);

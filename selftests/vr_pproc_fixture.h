@@ -20,14 +20,10 @@
 #define RW (VMAR_RACE_PROT_READ | VMAR_RACE_PROT_WRITE)
 #define BASE 0x10000ull
 
-/* The module under test; /proc/vmar_race mounted if root and not yet. */
+/* The module under test; its /proc mounted if root and not yet. */
 static void __attribute__((constructor)) vr_select_and_mount(void)
 {
-	if (vr_module_select(getenv("VMAR_RACE_MODULE"))) {
-		fprintf(stderr, "bad VMAR_RACE_MODULE (want vmar_race or vmar_race_rs)\n");
-		exit(KSFT_FAIL);
-	}
-	vr_mount();
+	vr_setup_target();
 }
 
 static inline long status_field(int pid, const char *key)

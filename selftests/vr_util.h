@@ -20,16 +20,17 @@
 
 /*
  * The module under test: vmar_race, or its Rust twin vmar_race_rs (same
- * uapi, its own device and /proc directory, no stats, pause points or
- * filesystem), chosen by vr_module_select().
+ * uapi and fs.c; its own device, /proc mount point, filesystem type and
+ * pause and stats files), chosen by vr_module_select().
  */
 struct vr_target {
-	const char *name, *device, *proc_root, *pause;
+	const char *name, *device, *proc_root, *pause, *stats;
 	int rust;
 };
 
 static struct vr_target vr_target = {
-	"vmar_race", VMAR_RACE_DEVICE, VMAR_RACE_PROC_ROOT, VMAR_RACE_PAUSE, 0
+	"vmar_race", VMAR_RACE_DEVICE, VMAR_RACE_PROC_ROOT, VMAR_RACE_PAUSE,
+	VMAR_RACE_STATS, 0
 };
 
 /* NULL or "vmar_race": the C module; "vmar_race_rs": the Rust twin. */
@@ -37,7 +38,8 @@ static inline int vr_module_select(const char *name)
 {
 	static const struct vr_target rust = {
 		"vmar_race_rs", "/dev/vmar_race_rs", "/proc/vmar_race_rs",
-		"/sys/kernel/debug/vmar_race_rs/pause", 1
+		"/sys/kernel/debug/vmar_race_rs/pause",
+		"/sys/kernel/debug/vmar_race_rs/stats", 1
 	};
 
 	if (!name || !strcmp(name, "vmar_race"))
@@ -140,7 +142,7 @@ static inline long vr_stat(const char *name)
 	char buf[2048];
 	const char *p;
 
-	if (vr_read_file(VMAR_RACE_STATS, buf, sizeof(buf)) < 0)
+	if (vr_read_file(vr_target.stats, buf, sizeof(buf)) < 0)
 		return -1;
 	for (p = buf; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
 		if (!strncmp(p, name, len) && p[len] == ' ')
@@ -173,23 +175,35 @@ static inline long vr_field(const char *text, const char *key)
 }
 
 /*
- * /proc/vmar_race is a mount point for the module's filesystem: mount it
- * unless it is mounted (needs root). 0 when mounted, else -errno (ENOENT:
- * the module is not loaded).
+ * /proc/<module> is a mount point for the module's filesystem (type
+ * <module>: vmar_race or vmar_race_rs, one fs.c): mount it unless it is
+ * mounted (needs root). 0 when mounted, else -errno (ENOENT: the module is
+ * not loaded).
  */
 static inline int vr_mount(void)
 {
 	struct statfs st;
 
-	if (vr_target.rust)	/* plain procfs directories */
-		return 0;
-	if (statfs(VMAR_RACE_PROC_ROOT, &st))
+	if (statfs(vr_target.proc_root, &st))
 		return -errno;
 	if (st.f_type == VMAR_RACE_FS_MAGIC)
 		return 0;
-	if (mount(VMAR_RACE_FS_TYPE, VMAR_RACE_PROC_ROOT, VMAR_RACE_FS_TYPE, 0, NULL))
+	if (mount(vr_target.name, vr_target.proc_root, vr_target.name, 0, NULL))
 		return -errno;
 	return 0;
+}
+
+/*
+ * A test program's constructor: the module VMAR_RACE_MODULE names (the C
+ * module if unset), its /proc mounted if root and not yet.
+ */
+static inline void vr_setup_target(void)
+{
+	if (vr_module_select(getenv("VMAR_RACE_MODULE"))) {
+		fprintf(stderr, "bad VMAR_RACE_MODULE (want vmar_race or vmar_race_rs)\n");
+		exit(1);	/* KSFT_FAIL */
+	}
+	vr_mount();
 }
 
 /*

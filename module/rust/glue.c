@@ -2,46 +2,54 @@
 /*
  * vmar_race_rs's C glue: what Linux 6.12's Rust has no abstraction for.
  * The misc device /dev/vmar_race_rs (its file operations only: race.rs
- * decodes the ioctls), /proc/vmar_race_rs/<pid>/{status,maps} (no Rust
- * procfs), the parameters (no Rust parameters on 6.12), RCU (no Rust RCU)
- * and the C module's pause points (pause.c and debugfs.c, linked in: same
- * names and grammar under /sys/kernel/debug/vmar_race_rs/pause). Every
- * decision about a pproc or its VMAR is race.rs's.
+ * decodes the ioctls), the parameters (no Rust parameters on 6.12), RCU
+ * (no Rust RCU), a spawner's credentials and tgid (no Rust cred or struct
+ * pid), and fs.h's core for the C module's fs.c, linked in: the twin's
+ * /proc/vmar_race_rs is vmar_race's filesystem (lookup, revalidation,
+ * owners, ESRCH on held handles), over race.rs's pprocs; its two files
+ * call race.rs to render. Also linked in: the C module's pause points
+ * (pause.c, debugfs.c: same names and grammar under
+ * /sys/kernel/debug/vmar_race_rs/pause). Every decision about a pproc or
+ * its VMAR is race.rs's.
  *
  * Lifetime: race.rs hands its registry to vr_rs_glue_init() and frees it
- * only after vr_rs_glue_exit(), which removes the device, the /proc tree
- * (proc_remove() waits for readers inside a show) and the pause file, and
- * waits for every deferred put. A pid's /proc directory is added before its
- * pid is published and removed after its reap, with no lock of the
- * module's held (procfs locks its tree itself): a reader that BUG()ed in
- * buggy keeps its file in use for ever, so that pid's removal waits for
- * ever, but no other pproc does. Readers take no glue lock.
+ * only after vr_rs_glue_exit(), which runs when nothing is mounted (a
+ * mount pins the module), removes the device and the pause file, and
+ * waits for every deferred put. An inode's pproc handle is an Arc
+ * reference of race.rs's; reap flushes the pid's dentries. A reader that
+ * BUG()ed in buggy keeps its file, and so the mount, in use for ever;
+ * no other pproc waits for it. Readers take no glue lock.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include "vmar_race.h"
 
 #include <linux/atomic.h>
+#include <linux/capability.h>
+#include <linux/cred.h>
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
 #include <linux/moduleparam.h>
 #include <linux/panic.h>
-#include <linux/proc_fs.h>
+#include <linux/pid.h>
+#include <linux/pid_namespace.h>
 #include <linux/rcupdate.h>
 #include <linux/sched.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/sysfs.h>
+#include <linux/uidgid.h>
+#include <linux/user_namespace.h>
 #include <linux/workqueue.h>
 
 #include "race.h"
+#include "trace/vmar_race.h"
 
 enum { VR_RS_STATUS, VR_RS_MAPS };
 
 static const void *vr_rs_reg;
-static struct proc_dir_entry *vr_rs_proc;
 static struct workqueue_struct *vr_rs_wq;	/* deferred puts */
 static atomic64_t vr_rs_owner_ids = ATOMIC64_INIT(0);
 
@@ -113,11 +121,6 @@ void vr_rs_cond_resched(void)
 	cond_resched();
 }
 
-int vr_rs_tgid(void)
-{
-	return task_tgid_vnr(current);
-}
-
 void vr_rs_out(void *m, const u8 *s, size_t len)
 {
 	seq_write(m, s, len);
@@ -133,6 +136,73 @@ void vr_rs_rcu_read_unlock(void)
 	__releases(RCU)
 {
 	rcu_read_unlock();
+}
+
+/*
+ * The stats file (debugfs.c, linked in) shows struct vr_stats; race.rs
+ * keeps the counters it has a meaning for (the rest stay 0: no SETIDS,
+ * no cred modes, no unwrap_fail).
+ */
+struct vr_stats vr_stats;
+
+void vr_rs_stat(int which, long delta)
+{
+	static atomic_long_t * const stats[] = {
+		[VR_RS_SPAWNED] = &vr_stats.spawned,
+		[VR_RS_EXITED] = &vr_stats.exited,
+		[VR_RS_REAPED] = &vr_stats.reaped,
+		[VR_RS_LIVE] = &vr_stats.live,
+		[VR_RS_ZOMBIE] = &vr_stats.zombie,
+		[VR_RS_VMARS_ALIVE] = &vr_stats.vmars_alive,
+		[VR_RS_PPROCS_ALIVE] = &vr_stats.pprocs_alive,
+		[VR_RS_STATUS_READS] = &vr_stats.status_reads,
+		[VR_RS_MAPS_READS] = &vr_stats.maps_reads,
+		[VR_RS_ZOMBIE_READS] = &vr_stats.zombie_reads,
+		[VR_RS_READ_ERRORS] = &vr_stats.read_errors,
+	};
+
+	if (!WARN_ON_ONCE(which < 0 || which >= ARRAY_SIZE(stats)))
+		atomic_long_add(delta, stats[which]);
+}
+
+/*
+ * The C module's trace events (trace.c, linked in: events/vmar_race_rs/),
+ * fired where race.rs's steps match vmar_race's; mode is race.rs's.
+ */
+void vr_rs_trace(int ev, int pid, int mode, const void *vmar, int arg)
+{
+	static const int ids[] = { VR_MODE_BUGGY, VR_MODE_CHECKED, VR_MODE_FIXED,
+				   VR_MODE_RCU, VR_MODE_UAF };
+	int id = mode >= 0 && mode < ARRAY_SIZE(ids) ? ids[mode] : -1;
+
+	switch (ev) {
+	case VR_RS_EV_SPAWN:
+		trace_vmar_race_spawn(pid, vmar);
+		break;
+	case VR_RS_EV_EXIT:
+		trace_vmar_race_exit(pid, vmar);
+		break;
+	case VR_RS_EV_REAP:
+		trace_vmar_race_reap(pid, vmar);
+		break;
+	case VR_RS_EV_VMAR_FREE:
+		trace_vmar_race_vmar_free(pid, vmar);
+		break;
+	case VR_RS_EV_READ_START:
+		trace_vmar_race_read_start(pid, id, arg);
+		break;
+	case VR_RS_EV_READ_GET:
+		trace_vmar_race_read_get(pid, id, vmar);
+		break;
+	case VR_RS_EV_READ_END:
+		trace_vmar_race_read_end(pid, id, arg);
+		break;
+	case VR_RS_EV_UNWRAP_NONE:
+		trace_vmar_race_unwrap_none(pid, id);
+		break;
+	default:
+		WARN_ON_ONCE(1);
+	}
 }
 
 /* A VMAR reference race.rs drops a grace period after exit cleared it. */
@@ -163,6 +233,13 @@ void vr_rs_defer_put(const void *vmar)
 	queue_rcu_work(vr_rs_wq, &p->rwork);
 }
 
+/* For the stats file: every grace-period put queued so far has run. */
+void vr_stats_settle(void)
+{
+	rcu_barrier();			/* the rcu_work items are queued ... */
+	flush_workqueue(vr_rs_wq);	/* ... and have run */
+}
+
 /* The pause file's arm, as debugfs.c calls it (registry.c's in vmar_race). */
 int vr_pause_arm_pproc(enum vr_pause_point point, pid_t pid)
 {
@@ -182,47 +259,168 @@ int vr_pause_arm_pproc(enum vr_pause_point point, pid_t pid)
 	return ret;
 }
 
-static int vr_rs_show_file(struct seq_file *m, int file)
+/*
+ * What a spawn records of its caller for race.rs (Linux 6.12's Rust has no
+ * credentials or struct pid): immutable once made, freed at the pproc's
+ * drop.
+ */
+struct vr_rs_spawner {
+	const struct cred *cred;	/* counted: owner, maps access, Uid:/Gid: */
+	struct pid *tgid;		/* counted: PPid: */
+};
+
+void *vr_rs_spawner_new(void)
 {
-	return vr_rs_show(vr_rs_reg, m, (long)m->private, file, READ_ONCE(vr_rs_mode));
+	struct vr_rs_spawner *sp = kmalloc(sizeof(*sp), GFP_KERNEL_ACCOUNT);
+
+	if (!sp)
+		return NULL;
+	sp->cred = get_current_cred();
+	sp->tgid = get_pid(task_tgid(current));
+	return sp;
+}
+
+void vr_rs_spawner_put(void *p)
+{
+	struct vr_rs_spawner *sp = p;
+
+	put_cred(sp->cred);
+	put_pid(sp->tgid);
+	kfree(sp);
+}
+
+/* As render.c's vr_ppid(): the reader's pid namespace, 0 once gone. */
+int vr_rs_spawner_ppid(const void *p)
+{
+	const struct vr_rs_spawner *sp = p;
+
+	if (!pid_has_task(sp->tgid, PIDTYPE_TGID))
+		return 0;
+	return pid_nr_ns(sp->tgid, task_active_pid_ns(current));
+}
+
+/* Real, effective, saved and fs ids, in the reader's user namespace. */
+void vr_rs_spawner_ids(const void *p, u32 *uid, u32 *gid)
+{
+	const struct cred *c = ((const struct vr_rs_spawner *)p)->cred;
+	struct user_namespace *ns = current_user_ns();
+	const kuid_t uids[] = { c->uid, c->euid, c->suid, c->fsuid };
+	const kgid_t gids[] = { c->gid, c->egid, c->sgid, c->fsgid };
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(uids); i++) {
+		uid[i] = from_kuid_munged(ns, uids[i]);
+		gid[i] = from_kgid_munged(ns, gids[i]);
+	}
+}
+
+/*
+ * fs.h's core for fs.c (linked in): a struct vr_pproc * is race.rs's
+ * handle, never dereferenced here.
+ */
+struct vr_pproc *vr_pproc_find(pid_t pid)
+{
+	return (struct vr_pproc *)vr_rs_find(vr_rs_reg, pid);
+}
+
+struct vr_pproc *vr_pproc_next(unsigned long *pid)
+{
+	return (struct vr_pproc *)vr_rs_next(vr_rs_reg, pid);
+}
+
+void vr_pproc_get(struct vr_pproc *pp)
+{
+	vr_rs_get(pp);
+}
+
+void vr_pproc_put(struct vr_pproc *pp)
+{
+	vr_rs_put(pp);
+}
+
+bool vr_pproc_gone(const struct vr_pproc *pp)
+{
+	return vr_rs_gone(pp);
+}
+
+u64 vr_pproc_serial(const struct vr_pproc *pp)
+{
+	return vr_rs_serial(pp);
+}
+
+void vr_pproc_dump_owner(const struct vr_pproc *pp, bool dir, kuid_t *uid,
+			 kgid_t *gid)
+{
+	const struct vr_rs_spawner *sp = vr_rs_spawner(pp);
+
+	*uid = GLOBAL_ROOT_UID;
+	*gid = GLOBAL_ROOT_GID;
+	if (dir || vr_rs_running(pp)) {
+		*uid = sp->cred->euid;
+		*gid = sp->cred->egid;
+	}
+}
+
+/*
+ * As render.c's vr_may_read_vmar() (mm_access()'s PTRACE_MODE_READ_FSCREDS)
+ * against the spawner's credentials, which never change in the twin (no
+ * SETIDS): -EACCES unless the reader's fsuid and fsgid are all of its ids
+ * or it has CAP_SYS_PTRACE over their user namespace. An exited pproc has
+ * no address space to guard.
+ */
+static int vr_rs_may_read_vmar(const struct vr_pproc *pp)
+{
+	const struct cred *t = ((const struct vr_rs_spawner *)vr_rs_spawner(pp))->cred;
+	const struct cred *c = current_cred();
+
+	if (!vr_rs_running(pp))
+		return 0;
+	if (uid_eq(c->fsuid, t->euid) && uid_eq(c->fsuid, t->suid) &&
+	    uid_eq(c->fsuid, t->uid) && gid_eq(c->fsgid, t->egid) &&
+	    gid_eq(c->fsgid, t->sgid) && gid_eq(c->fsgid, t->gid))
+		return 0;
+	return ns_capable(t->user_ns, CAP_SYS_PTRACE) ? 0 : -EACCES;
 }
 
 static int vr_rs_status_show(struct seq_file *m, void *v)
 {
-	return vr_rs_show_file(m, VR_RS_STATUS);
+	return vr_rs_show(m, m->private, VR_RS_STATUS, READ_ONCE(vr_rs_mode));
 }
 
 static int vr_rs_maps_show(struct seq_file *m, void *v)
 {
-	return vr_rs_show_file(m, VR_RS_MAPS);
+	return vr_rs_show(m, m->private, VR_RS_MAPS, READ_ONCE(vr_rs_mode));
 }
 
-int vr_rs_proc_add(int pid)
+/* Each open and read of a reaped pproc's file: -ESRCH (race.rs checks reads). */
+static int vr_rs_status_open(struct inode *inode, struct file *file)
 {
-	struct proc_dir_entry *dir;
-	void *data = (void *)(long)pid;
-	char name[12];
-	int ret = 0;
-
-	snprintf(name, sizeof(name), "%d", pid);
-	dir = proc_mkdir(name, vr_rs_proc);
-	if (!dir) {
-		ret = -ENOMEM;
-	} else if (!proc_create_single_data("status", 0444, dir, vr_rs_status_show, data) ||
-		   !proc_create_single_data("maps", 0444, dir, vr_rs_maps_show, data)) {
-		proc_remove(dir);
-		ret = -ENOMEM;
-	}
-	return ret;
+	if (vr_rs_gone(inode->i_private))
+		return -ESRCH;
+	return single_open(file, vr_rs_status_show, inode->i_private);
 }
 
-void vr_rs_proc_remove(int pid)
+static int vr_rs_maps_open(struct inode *inode, struct file *file)
 {
-	char name[12];
+	struct vr_pproc *pp = inode->i_private;
+	int ret = vr_rs_gone(pp) ? -ESRCH : vr_rs_may_read_vmar(pp);
 
-	snprintf(name, sizeof(name), "%d", pid);
-	remove_proc_subtree(name, vr_rs_proc);
+	return ret ?: single_open(file, vr_rs_maps_show, pp);
 }
+
+const struct file_operations vr_status_fops = {
+	.open = vr_rs_status_open,
+	.read_iter = seq_read_iter,
+	.llseek = seq_lseek,
+	.release = single_release,
+};
+
+const struct file_operations vr_maps_fops = {
+	.open = vr_rs_maps_open,
+	.read_iter = seq_read_iter,
+	.llseek = seq_lseek,
+	.release = single_release,
+};
 
 /* Each open file is an owner with an id of its own (never reused). */
 static int vr_rs_open(struct inode *inode, struct file *file)
@@ -265,31 +463,31 @@ int vr_rs_glue_init(const void *reg)
 	vr_rs_wq = alloc_workqueue("vmar_race_rs", 0, 0);
 	if (!vr_rs_wq)
 		return -ENOMEM;
-	vr_rs_proc = proc_mkdir("vmar_race_rs", NULL);
-	if (!vr_rs_proc)
-		goto err_wq;
 	vr_trace_init();
 	vr_debugfs_init();
 	ret = misc_register(&vr_rs_dev);
 	if (ret)
 		goto err_debugfs;
+	ret = vr_fs_init();	/* last, as in vmar_race: a mount pins the module */
+	if (ret)
+		goto err_misc;
 	pr_info("loaded: mode=%s; /dev/vmar_race_rs, /proc/vmar_race_rs\n",
 		vr_rs_modes[READ_ONCE(vr_rs_mode)]);
 	return 0;
 
+err_misc:
+	misc_deregister(&vr_rs_dev);
 err_debugfs:
 	vr_debugfs_exit();
 	vr_trace_exit();
-	proc_remove(vr_rs_proc);
-err_wq:
 	destroy_workqueue(vr_rs_wq);
 	return ret;
 }
 
 void vr_rs_glue_exit(void)
 {
+	vr_fs_exit();		/* not mounted: a mount pins the module */
 	misc_deregister(&vr_rs_dev);
-	proc_remove(vr_rs_proc);
 	vr_debugfs_exit();	/* no more pause commands */
 	vr_pause_release_all();
 	vr_trace_exit();

@@ -14,8 +14,6 @@
 
 #include <linux/types.h>
 
-struct seq_file;
-
 /* race.rs: an ioctl of /dev/vmar_race_rs by the open file owner (its id). */
 long vr_rs_ioctl(const void *reg, u64 owner, unsigned int cmd, unsigned long arg);
 /* race.rs: the file owner closes: every pproc it spawned exits. */
@@ -23,11 +21,25 @@ void vr_rs_release(const void *reg, u64 owner);
 /* race.rs: whether pid is spawned, published and not reaped. */
 bool vr_rs_published(const void *reg, int pid);
 /*
- * race.rs: pid's status (file 0) or maps (1) through read path mode (0
- * buggy, 1 checked, 2 fixed, 3 rcu) into m; -ESRCH for no such pid,
+ * race.rs: fs.h's core, over handles (an Arc<PProc> reference each, made
+ * by find, next or get, dropped by put; glue.c passes them as struct
+ * vr_pproc *). gone, serial, running and spawner take no lock. spawner is
+ * the pproc's vr_rs_spawner_new() object, valid while the handle is.
+ */
+const void *vr_rs_find(const void *reg, int pid);
+const void *vr_rs_next(const void *reg, unsigned long *pid);
+void vr_rs_get(const void *pp);
+void vr_rs_put(const void *pp);
+bool vr_rs_gone(const void *pp);
+u64 vr_rs_serial(const void *pp);
+bool vr_rs_running(const void *pp);
+const void *vr_rs_spawner(const void *pp);
+/*
+ * race.rs: a handle's status (file 0) or maps (1) through read path mode
+ * (0 buggy, 1 checked, 2 fixed, 3 rcu) into m; -ESRCH once reaped,
  * -EINVAL for a bad file or mode. buggy panics on a zombie.
  */
-int vr_rs_show(const void *reg, struct seq_file *m, int pid, int file, int mode);
+int vr_rs_show(void *m, const void *pp, int file, int mode);
 /* race.rs: drops the VMAR reference vr_rs_defer_put() was handed. */
 void vr_rs_vmar_put(const void *vmar);
 
@@ -41,12 +53,33 @@ unsigned int vr_rs_limit(int which);
 void vr_rs_pause(int point, int pid);		/* no lock held */
 void vr_rs_forget(int pid);
 void vr_rs_cond_resched(void);
-int vr_rs_tgid(void);
 void vr_rs_out(void *m, const u8 *s, size_t len);	/* seq_write() */
-int vr_rs_proc_add(int pid);
-void vr_rs_proc_remove(int pid);
+/* A spawn's caller: counted cred and tgid; NULL on -ENOMEM. */
+void *vr_rs_spawner_new(void);
+void vr_rs_spawner_put(void *sp);
+int vr_rs_spawner_ppid(const void *sp);		/* in the reader's pidns */
+void vr_rs_spawner_ids(const void *sp, u32 *uid, u32 *gid);	/* [4] each */
+/* And fs.h's vr_fs_flush_pid(), called by race.rs's reap. */
 void vr_rs_rcu_read_lock(void);
 void vr_rs_rcu_read_unlock(void);
+/* The twin's counters in vmar_race.h's struct vr_stats (the stats file). */
+enum vr_rs_stat {
+	VR_RS_SPAWNED, VR_RS_EXITED, VR_RS_REAPED, VR_RS_LIVE, VR_RS_ZOMBIE,
+	VR_RS_VMARS_ALIVE, VR_RS_PPROCS_ALIVE, VR_RS_STATUS_READS,
+	VR_RS_MAPS_READS, VR_RS_ZOMBIE_READS, VR_RS_READ_ERRORS
+};
+void vr_rs_stat(int which, long delta);		/* any context */
+/*
+ * A trace event of vmar_race's (trace/vmar_race.h): mode is race.rs's (0
+ * buggy, 1 checked, 2 fixed, 3 rcu); arg is the file of READ_START and
+ * the return of READ_END; vmar is only printed.
+ */
+enum vr_rs_event {
+	VR_RS_EV_SPAWN, VR_RS_EV_EXIT, VR_RS_EV_REAP, VR_RS_EV_VMAR_FREE,
+	VR_RS_EV_READ_START, VR_RS_EV_READ_GET, VR_RS_EV_READ_END,
+	VR_RS_EV_UNWRAP_NONE
+};
+void vr_rs_trace(int ev, int pid, int mode, const void *vmar, int arg);
 /* Drops vmar (an Arc::into_raw reference) after a grace period. */
 void vr_rs_defer_put(const void *vmar);
 

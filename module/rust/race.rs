@@ -27,7 +27,7 @@
 use core::ffi::{c_int, c_long, c_uint, c_ulong, c_void};
 use core::fmt::Write;
 use core::mem::{offset_of, size_of};
-use core::ptr;
+use core::ptr::{self, NonNull};
 use core::sync::atomic::{AtomicBool, AtomicPtr, Ordering};
 use kernel::error::{from_result, to_result};
 use kernel::ioctl::{_IOW, _IOWR};
@@ -49,6 +49,7 @@ const PAGE: u64 = 4096;
 const MAP_FILE: u32 = 0x8; // VMAR_RACE_MAP_FILE; READ 1, WRITE 2, EXEC 4
 const MAP_FLAGS: u32 = 0xf;
 const NAME_LEN: usize = 16;
+const PID_MAX: i32 = 1 << 22; // VR_PID_MAX: fs.c's readdir walks below it
 
 // ---- the uapi (uapi/vmar_race.h) ----
 
@@ -111,13 +112,71 @@ extern "C" {
     fn vr_rs_pause(point: c_int, pid: c_int);
     fn vr_rs_forget(pid: c_int);
     fn vr_rs_cond_resched();
-    fn vr_rs_tgid() -> c_int;
     fn vr_rs_out(m: *mut c_void, s: *const u8, len: usize);
-    fn vr_rs_proc_add(pid: c_int) -> c_int;
-    fn vr_rs_proc_remove(pid: c_int);
+    fn vr_rs_spawner_new() -> *mut c_void;
+    fn vr_rs_spawner_put(sp: *mut c_void);
+    fn vr_rs_spawner_ppid(sp: *const c_void) -> c_int;
+    fn vr_rs_spawner_ids(sp: *const c_void, uid: *mut u32, gid: *mut u32);
+    fn vr_fs_flush_pid(pid: c_int);
     fn vr_rs_rcu_read_lock();
     fn vr_rs_rcu_read_unlock();
     fn vr_rs_defer_put(vmar: *const c_void);
+    fn vr_rs_stat(which: c_int, delta: c_long);
+    fn vr_rs_trace(ev: c_int, pid: c_int, mode: c_int, vmar: *const c_void, arg: c_int);
+}
+
+/// The C module's trace events the twin fires (race.h's `enum vr_rs_event`),
+/// under events/vmar_race_rs/: what scripts/timeline.py draws.
+#[derive(Clone, Copy)]
+enum Ev {
+    Spawn = 0,
+    Exit = 1,
+    Reap = 2,
+    VmarFree = 3,
+    ReadStart = 4,
+    ReadGet = 5,
+    ReadEnd = 6,
+    UnwrapNone = 7,
+}
+
+fn trace(ev: Ev, pid: i32, mode: Mode, vmar: *const Vmar, arg: c_int) {
+    // SAFETY: fires a trace event; `vmar` is only printed, never followed.
+    unsafe { vr_rs_trace(ev as c_int, pid, mode as c_int, vmar.cast(), arg) }
+}
+
+fn vmar_ptr(v: Option<&Vmar>) -> *const Vmar {
+    v.map_or(ptr::null(), |v| v as *const Vmar)
+}
+
+/// What a read path found in the slot (a VMAR, or none); buggy's none is
+/// what panics next.
+fn got(pp: &PProc, mode: Mode, vmar: Option<&Vmar>) {
+    trace(Ev::ReadGet, pp.pid, mode, vmar_ptr(vmar), 0);
+    if vmar.is_none() && matches!(mode, Mode::Buggy) {
+        trace(Ev::UnwrapNone, pp.pid, mode, ptr::null(), 0);
+    }
+}
+
+/// The counters of vmar_race.h's `struct vr_stats` the twin keeps, in
+/// race.h's order (`enum vr_rs_stat`); the stats file shows them all.
+#[derive(Clone, Copy)]
+enum Stat {
+    Spawned = 0,
+    Exited = 1,
+    Reaped = 2,
+    Live = 3,
+    Zombie = 4,
+    VmarsAlive = 5,
+    PprocsAlive = 6,
+    StatusReads = 7,
+    MapsReads = 8,
+    ZombieReads = 9,
+    ReadErrors = 10,
+}
+
+fn stat(which: Stat, delta: c_long) {
+    // SAFETY: an atomic add; callable in any context.
+    unsafe { vr_rs_stat(which as c_int, delta) }
 }
 
 fn limit(which: Limit) -> usize {
@@ -242,13 +301,15 @@ struct VmarSnap {
 
 impl Vmar {
     fn new(pid: i32) -> Result<Arc<Vmar>> {
-        Arc::pin_init(
+        let v = Arc::pin_init(
             pin_init!(Vmar {
                 pid,
                 maps <- new_mutex!(Maps { tree: RBTree::new(), nr: 0, pages: 0 }),
             }),
             GFP_KERNEL_ACCOUNT,
-        )
+        )?;
+        stat(Stat::VmarsAlive, 1);
+        Ok(v)
     }
 
     fn snap(&self) -> VmarSnap {
@@ -351,28 +412,73 @@ impl PinnedDrop for Vmar {
     /// the mappings down one by one.
     fn drop(self: Pin<&mut Self>) {
         pause(Point::Free, self.pid);
+        trace(Ev::VmarFree, self.pid, Mode::Fixed, &*self as *const Vmar, 0);
         let mut maps = self.maps.lock();
         let mut cur = maps.tree.cursor_front();
         while let Some(c) = cur {
             cur = c.remove_current().0;
             cond_resched();
         }
+        stat(Stat::VmarsAlive, -1);
     }
 }
 
 // ---- pprocs ----
 
+/// What a spawn records of its caller, in glue.c (6.12's Rust has no
+/// credentials or `struct pid`): its credentials (the pproc's owner, who
+/// may read its maps, its Uid:/Gid:) and its tgid (PPid:), both counted.
+struct Spawner(NonNull<c_void>);
+
+impl Spawner {
+    fn new() -> Result<Spawner> {
+        // SAFETY: process context; takes references to current's cred and tgid.
+        NonNull::new(unsafe { vr_rs_spawner_new() }).map(Spawner).ok_or(ENOMEM)
+    }
+
+    /// PPid: the spawner's tgid as the reader sees it, 0 once it is gone.
+    fn ppid(&self) -> i32 {
+        // SAFETY: `self.0` is a live spawner (dropped only in `drop()`).
+        unsafe { vr_rs_spawner_ppid(self.0.as_ptr()) }
+    }
+
+    /// Uid: and Gid: (real, effective, saved, fs) in the reader's namespace.
+    fn ids(&self) -> ([u32; 4], [u32; 4]) {
+        let (mut uid, mut gid) = ([0; 4], [0; 4]);
+        // SAFETY: as in `ppid()`; both arrays have the four slots glue writes.
+        unsafe { vr_rs_spawner_ids(self.0.as_ptr(), uid.as_mut_ptr(), gid.as_mut_ptr()) };
+        (uid, gid)
+    }
+}
+
+impl Drop for Spawner {
+    fn drop(&mut self) {
+        // SAFETY: made by `vr_rs_spawner_new()`, put once, here.
+        unsafe { vr_rs_spawner_put(self.0.as_ptr()) }
+    }
+}
+
+// SAFETY: glue.c's spawner is immutable after creation and holds counted
+// references (a cred, a struct pid) that any task may read or put.
+unsafe impl Send for Spawner {}
+// SAFETY: as above: shared use only reads it.
+unsafe impl Sync for Spawner {}
+
 /// A pseudo-process. `vmar` is `None` once it exited (a zombie).
 #[pin_data(PinnedDrop)]
 struct PProc {
     pid: i32,
-    ppid: i32,
+    /// Never reused: fs.c's inode numbers.
+    serial: u64,
     owner: u64,
+    spawner: Spawner,
     name: [u8; NAME_LEN],
     /// Set once its pid was written back to the spawner: findable from then.
     published: AtomicBool,
     /// Set by exit under the slot lock: reap and release read it unlocked.
     exited: AtomicBool,
+    /// Set by reap under the registry lock: fs.c's handles fail (ESRCH).
+    reaped: AtomicBool,
     /// The rcu read path's reference (`Arc::into_raw`) while running; null
     /// after exit, whose reference glue.c drops after a grace period.
     rcu_vmar: AtomicPtr<Vmar>,
@@ -395,6 +501,10 @@ impl PProc {
             self.exited.store(true, Ordering::Release);
             old
         };
+        stat(Stat::Live, -1);
+        stat(Stat::Zombie, 1);
+        stat(Stat::Exited, 1);
+        trace(Ev::Exit, self.pid, Mode::Fixed, &*old as *const Vmar, 0);
         let raw = self.rcu_vmar.swap(ptr::null_mut(), Ordering::AcqRel);
         pause(Point::Cleared, self.pid);
         drop(old);
@@ -412,6 +522,34 @@ impl PProc {
     fn vmar(&self) -> Result<Arc<Vmar>> {
         self.vmar.lock().clone().ok_or(EINVAL)
     }
+
+    /// A read of its status or maps through `mode`, from a /proc handle:
+    /// ESRCH once reaped, else pause at `found` and take the read path.
+    fn read(&self, file: File, mode: Mode, out: &mut SeqOut) -> Result {
+        if self.reaped.load(Ordering::Acquire) {
+            return Err(ESRCH);
+        }
+        stat(if file == File::Maps { Stat::MapsReads } else { Stat::StatusReads }, 1);
+        trace(Ev::ReadStart, self.pid, mode, ptr::null(), file as c_int);
+        pause(Point::Found, self.pid);
+        let ret = match mode {
+            Mode::Buggy => read_buggy(self, file, out),
+            Mode::Checked => read_checked(self, file, out),
+            Mode::Fixed => read_fixed(self, file, out),
+            Mode::Rcu => read_rcu(self, file, out),
+            #[cfg(vr_uaf)]
+            Mode::Uaf => read_uaf(self, file, out),
+        };
+        if ret.is_err() {
+            stat(Stat::ReadErrors, 1);
+        }
+        let code = match &ret {
+            Ok(()) => 0,
+            Err(e) => e.to_errno(),
+        };
+        trace(Ev::ReadEnd, self.pid, mode, ptr::null(), code);
+        ret
+    }
 }
 
 #[pinned_drop]
@@ -426,6 +564,7 @@ impl PinnedDrop for PProc {
             // taken out once (the swap); no rcu reader can reach this pproc.
             drop(unsafe { Arc::from_raw(raw) });
         }
+        stat(Stat::PprocsAlive, -1);
     }
 }
 
@@ -493,6 +632,9 @@ impl Write for SeqOut {
 /// Renders `pp` with `vmar` (`None`: a zombie, no Vm lines as on Linux).
 fn render(pp: &PProc, vmar: Option<&Vmar>, file: File, out: &mut SeqOut) -> Result {
     let full = |_| ENOSPC;
+    if vmar.is_none() {
+        stat(Stat::ZombieReads, 1);
+    }
     if file == File::Maps {
         if let Some(v) = vmar {
             for (&start, m) in v.maps.lock().tree.iter() {
@@ -507,7 +649,11 @@ fn render(pp: &PProc, vmar: Option<&Vmar>, file: File, out: &mut SeqOut) -> Resu
         return Ok(());
     }
     let state = if vmar.is_some() { "R (running)" } else { "Z (zombie)" };
-    write!(out, "Name:\t{}\nState:\t{}\nPid:\t{}\nPPid:\t{}\n", pp.name(), state, pp.pid, pp.ppid)
+    let ppid = pp.spawner.ppid();
+    write!(out, "Name:\t{}\nState:\t{}\nPid:\t{}\nPPid:\t{}\n", pp.name(), state, pp.pid, ppid)
+        .map_err(full)?;
+    let (u, g) = pp.spawner.ids();
+    write!(out, "Uid:\t{}\t{}\t{}\t{}\nGid:\t{}\t{}\t{}\t{}\n", u[0], u[1], u[2], u[3], g[0], g[1], g[2], g[3])
         .map_err(full)?;
     if let Some(v) = vmar {
         let s = v.snap();
@@ -532,6 +678,7 @@ fn render(pp: &PProc, vmar: Option<&Vmar>, file: File, out: &mut SeqOut) -> Resu
 /// that exited has `None` there, and `unwrap()` panics (a `BUG()`).
 fn read_buggy(pp: &PProc, file: File, out: &mut SeqOut) -> Result {
     let guard = pp.vmar.lock();
+    got(pp, Mode::Buggy, guard.as_deref());
     let vmar = guard.as_ref().unwrap();
     render(pp, Some(vmar), file, out)
 }
@@ -540,6 +687,7 @@ fn read_buggy(pp: &PProc, file: File, out: &mut SeqOut) -> Result {
 /// `None` renders a zombie; the render runs under the guard.
 fn read_checked(pp: &PProc, file: File, out: &mut SeqOut) -> Result {
     let guard = pp.vmar.lock();
+    got(pp, Mode::Checked, guard.as_deref());
     render(pp, guard.as_deref(), file, out)
 }
 
@@ -547,6 +695,7 @@ fn read_checked(pp: &PProc, file: File, out: &mut SeqOut) -> Result {
 /// guard, render on our own reference (dropped at the end).
 fn read_fixed(pp: &PProc, file: File, out: &mut SeqOut) -> Result {
     let vmar = pp.vmar.lock().clone();
+    got(pp, Mode::Fixed, vmar.as_deref());
     pause(Point::Held, pp.pid);
     render(pp, vmar.as_deref(), file, out)
 }
@@ -569,6 +718,7 @@ fn read_rcu(pp: &PProc, file: File, out: &mut SeqOut) -> Result {
     };
     // SAFETY: the lock above.
     unsafe { vr_rs_rcu_read_unlock() };
+    got(pp, Mode::Rcu, vmar.as_deref());
     pause(Point::Held, pp.pid);
     render(pp, vmar.as_deref(), file, out)
 }
@@ -599,6 +749,7 @@ struct Inner {
     procs: RBTree<i32, Arc<PProc>>,
     nr: usize,
     last_pid: i32,
+    serial: u64,
 }
 
 impl Registry {
@@ -612,9 +763,25 @@ impl Registry {
         Ok(pp.clone())
     }
 
+    /// The published pproc with the lowest pid >= `from` (fs.c's readdir).
+    fn next(&self, from: u64) -> Option<Arc<PProc>> {
+        let from = i32::try_from(from).ok()?;
+        let mut inner = self.inner.lock();
+        let mut cur = inner.procs.cursor_lower_bound(&from);
+        while let Some(c) = cur {
+            let (_, pp) = c.current();
+            if pp.published.load(Ordering::Acquire) {
+                return Some(pp.clone());
+            }
+            cur = c.move_next();
+        }
+        None
+    }
+
     /// A new pproc, registered but unpublished; EAGAIN past max_procs.
-    fn spawn(&self, name: [u8; NAME_LEN], owner: u64, ppid: i32) -> Result<i32> {
+    fn spawn(&self, name: [u8; NAME_LEN], owner: u64) -> Result<i32> {
         let node = RBTreeNodeReservation::new(GFP_KERNEL_ACCOUNT)?;
+        let spawner = Spawner::new()?;
         let mut inner = self.inner.lock();
         if inner.nr >= limit(Limit::MaxProcs) {
             return Err(EAGAIN);
@@ -622,28 +789,34 @@ impl Registry {
         // Cyclic pids, never one still registered (a zombie keeps its pid).
         let mut pid = inner.last_pid;
         loop {
-            pid = if pid >= i32::MAX - 1 { 1 } else { pid + 1 };
+            pid = if pid >= PID_MAX - 1 { 1 } else { pid + 1 };
             if inner.procs.get(&pid).is_none() {
                 break;
             }
         }
+        let serial = inner.serial + 1;
         let vmar = Vmar::new(pid)?;
         let rcu_vmar = Arc::into_raw(vmar.clone()).cast_mut();
         let pp = Arc::pin_init(
             pin_init!(PProc {
                 pid,
-                ppid,
+                serial,
                 owner,
+                spawner,
                 name,
                 published: AtomicBool::new(false),
                 exited: AtomicBool::new(false),
+                reaped: AtomicBool::new(false),
                 rcu_vmar: AtomicPtr::new(rcu_vmar),
                 vmar <- new_mutex!(Some(vmar)),
             }),
             GFP_KERNEL_ACCOUNT,
         );
         let pp = match pp {
-            Ok(pp) => pp,
+            Ok(pp) => {
+                stat(Stat::PprocsAlive, 1);
+                pp
+            }
             Err(e) => {
                 drop(inner); // the VMAR's last reference goes with no lock held
                 // SAFETY: made by `Arc::into_raw` above and never shared.
@@ -654,6 +827,7 @@ impl Registry {
         inner.procs.insert(node.into_node(pid, pp));
         inner.nr += 1;
         inner.last_pid = pid;
+        inner.serial = serial;
         Ok(pid)
     }
 
@@ -661,6 +835,9 @@ impl Registry {
     fn publish(&self, pid: i32) {
         if let Some(pp) = self.inner.lock().procs.get(&pid) {
             pp.published.store(true, Ordering::Release);
+            stat(Stat::Spawned, 1);
+            stat(Stat::Live, 1);
+            trace(Ev::Spawn, pid, Mode::Fixed, pp.rcu_vmar.load(Ordering::Relaxed), 0);
         }
         pause(Point::Published, pid);
     }
@@ -690,13 +867,18 @@ impl Registry {
             if !pp.exited.load(Ordering::Acquire) {
                 return Err(EINVAL);
             }
+            pp.reaped.store(true, Ordering::Release);
             inner.nr -= 1;
             inner.procs.remove(&pid)
         };
-        // SAFETY: a pid, in process context.
+        stat(Stat::Zombie, -1);
+        stat(Stat::Reaped, 1);
+        trace(Ev::Reap, pid, Mode::Fixed, ptr::null(), 0);
+        // SAFETY: a pid, in process context, no lock held: forget its
+        // pauses, and drop its dentries (and their inodes' handles) now.
         unsafe {
             vr_rs_forget(pid);
-            vr_rs_proc_remove(pid);
+            vr_fs_flush_pid(pid);
         }
         drop(pp);
         Ok(())
@@ -729,18 +911,6 @@ impl Registry {
         }
     }
 
-    fn read(&self, pid: i32, file: File, mode: Mode, out: &mut SeqOut) -> Result {
-        let pp = self.find(pid)?;
-        pause(Point::Found, pid);
-        match mode {
-            Mode::Buggy => read_buggy(&pp, file, out),
-            Mode::Checked => read_checked(&pp, file, out),
-            Mode::Fixed => read_fixed(&pp, file, out),
-            Mode::Rcu => read_rcu(&pp, file, out),
-            #[cfg(vr_uaf)]
-            Mode::Uaf => read_uaf(&pp, file, out),
-        }
-    }
 
     // ---- the ioctls of /dev/vmar_race_rs ----
 
@@ -778,8 +948,7 @@ impl Registry {
     }
 
     /// SPAWN: checks the request, registers an unpublished pproc, writes
-    /// its pid back with no lock held, adds its /proc directory, and only
-    /// then publishes it. A failure on the way undoes it unseen.
+    /// its pid back with no lock held, and only then publishes it. A failure on the way undoes it unseen.
     fn ioc_spawn(&self, owner: u64, arg: usize) -> Result<i32> {
         let mut req: SpawnReq = UserSlice::new(arg, size_of::<SpawnReq>()).reader().read()?;
         let len = req.name.iter().position(|&c| c == 0).ok_or(EINVAL)?;
@@ -789,13 +958,9 @@ impl Registry {
         if len == 0 {
             req.name[..6].copy_from_slice(b"pproc\0");
         }
-        // SAFETY: reads current's tgid.
-        let pid = self.spawn(req.name, owner, unsafe { vr_rs_tgid() })?;
+        let pid = self.spawn(req.name, owner)?;
         let at = arg.checked_add(offset_of!(SpawnReq, pid)).ok_or(EFAULT);
-        let written = at.and_then(|at| UserSlice::new(at, size_of::<i32>()).writer().write(&pid));
-        // SAFETY: a pid, in process context.
-        let added = written.and_then(|()| to_result(unsafe { vr_rs_proc_add(pid) }));
-        if let Err(e) = added {
+        if let Err(e) = at.and_then(|at| UserSlice::new(at, size_of::<i32>()).writer().write(&pid)) {
             self.abort(pid);
             return Err(e);
         }
@@ -854,25 +1019,129 @@ pub unsafe extern "C" fn vr_rs_published(reg: *const c_void, pid: c_int) -> bool
     unsafe { registry(reg) }.find(pid).is_ok()
 }
 
-/// Shows pid's status (`file` 0) or maps (1) through read path `mode`
-/// into the seq_file `m`; 0 or -errno (ESRCH: no such published pid).
+/// A /proc handle: an `Arc<PProc>` reference made by `Arc::into_raw()`.
 ///
 /// # Safety
 ///
-/// `reg` as for `registry()`; `m` is the seq_file of a show() in progress.
+/// `pp` is a handle `vr_rs_find()` or `vr_rs_next()` returned (or
+/// `vr_rs_get()` counted) and not yet put.
+unsafe fn handle<'a>(pp: *const c_void) -> &'a PProc {
+    // SAFETY: by the caller: the reference keeps the pproc alive.
+    unsafe { &*pp.cast::<PProc>() }
+}
+
+fn into_handle(pp: Option<Arc<PProc>>) -> *const c_void {
+    pp.map_or(ptr::null(), |pp| Arc::into_raw(pp).cast())
+}
+
+/// fs.h's find: a published pid's handle, or null.
+///
+/// # Safety
+///
+/// `reg` as for `registry()`; process context.
 #[no_mangle]
-pub unsafe extern "C" fn vr_rs_show(
-    reg: *const c_void,
-    m: *mut c_void,
-    pid: c_int,
-    file: c_int,
-    mode: c_int,
-) -> c_int {
+pub unsafe extern "C" fn vr_rs_find(reg: *const c_void, pid: c_int) -> *const c_void {
     // SAFETY: by the caller.
-    let reg = unsafe { registry(reg) };
+    into_handle(unsafe { registry(reg) }.find(pid).ok())
+}
+
+/// fs.h's next: the handle of the published pproc with the lowest pid >=
+/// `*pid`, which is set to its pid; null if none.
+///
+/// # Safety
+///
+/// `reg` as for `registry()`; `pid` is valid for reads and writes;
+/// process context.
+#[no_mangle]
+pub unsafe extern "C" fn vr_rs_next(reg: *const c_void, pid: *mut c_ulong) -> *const c_void {
+    // SAFETY: by the caller.
+    let (reg, from) = unsafe { (registry(reg), *pid) };
+    let pp = reg.next(from as u64);
+    if let Some(pp) = &pp {
+        // SAFETY: by the caller; a pid is positive.
+        unsafe { *pid = pp.pid as c_ulong };
+    }
+    into_handle(pp)
+}
+
+/// fs.h's get: one more reference to a handle.
+///
+/// # Safety
+///
+/// `pp` as for `handle()`.
+#[no_mangle]
+pub unsafe extern "C" fn vr_rs_get(pp: *const c_void) {
+    // SAFETY: by the caller, the count is at least one while we borrow it.
+    let pp = unsafe { ArcBorrow::from_raw(pp.cast::<PProc>()) };
+    // The new reference is the caller's second handle (the same pointer).
+    let _ = Arc::into_raw(Arc::from(pp));
+}
+
+/// fs.h's put: drops a handle's reference (the last frees the pproc).
+///
+/// # Safety
+///
+/// `pp` as for `handle()`, put once; process context (it may free a VMAR).
+#[no_mangle]
+pub unsafe extern "C" fn vr_rs_put(pp: *const c_void) {
+    // SAFETY: by the caller: this reference was made by `Arc::into_raw()`.
+    drop(unsafe { Arc::from_raw(pp.cast::<PProc>()) });
+}
+
+/// fs.h's gone (reaped), serial, and whether it still runs (not exited);
+/// lock-free loads, for RCU-walk.
+///
+/// # Safety
+///
+/// `pp` as for `handle()`.
+#[no_mangle]
+pub unsafe extern "C" fn vr_rs_gone(pp: *const c_void) -> bool {
+    // SAFETY: by the caller.
+    unsafe { handle(pp) }.reaped.load(Ordering::Acquire)
+}
+
+/// # Safety
+///
+/// `pp` as for `handle()`.
+#[no_mangle]
+pub unsafe extern "C" fn vr_rs_serial(pp: *const c_void) -> u64 {
+    // SAFETY: by the caller.
+    unsafe { handle(pp) }.serial
+}
+
+/// # Safety
+///
+/// `pp` as for `handle()`.
+#[no_mangle]
+pub unsafe extern "C" fn vr_rs_running(pp: *const c_void) -> bool {
+    // SAFETY: by the caller.
+    !unsafe { handle(pp) }.exited.load(Ordering::Acquire)
+}
+
+/// The glue spawner of a handle's pproc, valid while the handle is.
+///
+/// # Safety
+///
+/// `pp` as for `handle()`.
+#[no_mangle]
+pub unsafe extern "C" fn vr_rs_spawner(pp: *const c_void) -> *const c_void {
+    // SAFETY: by the caller.
+    unsafe { handle(pp) }.spawner.0.as_ptr()
+}
+
+/// Shows a handle's status (`file` 0) or maps (1) through read path `mode`
+/// into the seq_file `m`; 0 or -errno (ESRCH: reaped).
+///
+/// # Safety
+///
+/// `pp` as for `handle()`; `m` is the seq_file of a show() in progress.
+#[no_mangle]
+pub unsafe extern "C" fn vr_rs_show(m: *mut c_void, pp: *const c_void, file: c_int, mode: c_int) -> c_int {
+    // SAFETY: by the caller.
+    let pp = unsafe { handle(pp) };
     let mut out = SeqOut(m);
     from_result(|| {
-        reg.read(pid, File::try_from(file)?, Mode::try_from(mode)?, &mut out)?;
+        pp.read(File::try_from(file)?, Mode::try_from(mode)?, &mut out)?;
         Ok(0)
     })
 }
@@ -896,7 +1165,7 @@ impl kernel::Module for VmarRaceRs {
     fn init(_module: &'static ThisModule) -> Result<Self> {
         let registry = KBox::pin_init(
             pin_init!(Registry {
-                inner <- new_mutex!(Inner { procs: RBTree::new(), nr: 0, last_pid: 0 }),
+                inner <- new_mutex!(Inner { procs: RBTree::new(), nr: 0, last_pid: 0, serial: 0 }),
             }),
             GFP_KERNEL,
         )?;
