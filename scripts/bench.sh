@@ -91,6 +91,22 @@ if [ -z "$only" ]; then
 		grep -v -e '^\[' -e '^bench:' >"$out/trace.json"
 fi
 
+# The Rust twin against the C module: both loaded in one boot of the
+# Rust-enabled debug-6.12 kernel (KASAN and lockdep in both: the ratio, not
+# the rate, is the figure). Not in --quick (make check): a boot more.
+if [ -z "$only" ] && [ $quick -eq 0 ]; then
+	echo "bench: [+] the Rust twin against the C module (one boot of debug-6.12)"
+	read -r _ _ kdir < <(vr_kernel_resolve debug-6.12) || exit $VR_EX_SOFTWARE
+	cko="$(vr_build_module debug-6.12 "$kdir")/vmar_race.ko"
+	res=$("$VR_ROOT/scripts/vm.sh" --kernel debug-6.12 --module rust --mode fixed --smp "$smp" \
+		--no-kmemleak --quiet --timeout 1200 --add "$cko" --log "$out/logs/rust.log" -- \
+		sh -c "insmod /root/vmar_race.ko && mount -t vmar_race vmar_race /proc/vmar_race && echo BENCH-JSON-BEGIN && /selftests/bench -R ${bargs[*]}; echo BENCH-JSON-END" 2>&1)
+	tail -n1 <<<"$res"
+	case "$res" in *"verdict=ok "*) ;; *) vr_die "the Rust boot failed: $(grep '^vm: ' <<<"$res" | head -n2)" ;; esac
+	sed -n '/^BENCH-JSON-BEGIN/,/^BENCH-JSON-END/p' "$out/logs/rust.log" | sed '1d;$d' |
+		grep -v -e '^\[' -e '^bench:' >"$out/rust.json"
+fi
+
 # 4: reproduction speed, one boot per sample.
 echo "bench: [3/3] reproduction speed: $boots boot(s) per (mode, race_delay_us, how)"
 : >"$out/repro.tsv"

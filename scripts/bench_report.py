@@ -3,7 +3,7 @@
 """Turn build/bench's raw measurements into results.json, results.md and a
 gnuplot script, and judge the goals (ratios from one boot).
 
-OUTDIR is scripts/bench.sh's build/bench (throughput.json, trace.json,
+OUTDIR is scripts/bench.sh's build/bench (throughput.json, trace.json, rust.json,
 repro.tsv), CPUS the host's CPU count, for the report. -h, --help: this text.
 
 Exit status: 0 written (goals not met are marked SHORT, not an error), 64
@@ -37,6 +37,10 @@ def report(out, cpus):
     # The trace events' cost, measured in a boot of its own (bench -T).
     if os.path.exists(os.path.join(out, "trace.json")):
         with open(os.path.join(out, "trace.json")) as f:
+            t.update(json.load(f))
+    # The Rust twin against the C module, in a debug-6.12 boot (bench -R).
+    if os.path.exists(os.path.join(out, "rust.json")):
+        with open(os.path.join(out, "rust.json")) as f:
             t.update(json.load(f))
     vcpus = t.pop("cpus", 2)
     repro = []
@@ -77,6 +81,10 @@ def report(out, cpus):
          "cred_plain_reads_per_s", 0.95, paired="cred_get_vs_plain_ratio")
     goal("maps_mode upgrade vs grab maps reads", "maps_upgrade_reads_per_s",
          "maps_grab_reads_per_s", 0.95, paired="maps_upgrade_vs_grab_ratio")
+    for m in ("fixed", "checked"):
+        goal("Rust twin vs C module, %s status reads (debug-6.12)" % m,
+             "rust_%s_rust_reads_per_s" % m, "rust_%s_c_reads_per_s" % m, 0.90,
+             paired="rust_%s_rust_vs_c_ratio" % m)
     goal("fixed status reads, trace events compiled in and off vs compiled out",
          "trace_off_reads_per_s", "trace_none_reads_per_s", 0.98,
          paired="trace_off_vs_none_ratio")

@@ -12,6 +12,7 @@
  *
  *   bench [-d SECONDS] [-s SCALES] [-q] [-S]
  *   bench -T PLAIN.ko,TRACED.ko [-d SECONDS] [-q]
+ *   bench -R [-d SECONDS] [-q]
  *   -d  seconds per throughput figure, in 0.25 s slices (default 12)
  *   -s  comma-separated pproc populations for the scaling test
  *       (default 10,1000,100000)
@@ -21,6 +22,10 @@
  *       with the module built without events (PLAIN, -DNOTRACE), with them
  *       compiled in and disabled, and enabled, each round reloading the
  *       module (the order alternates), ratios the median of per-round ones
+ *   -R  the Rust twin against the C module, both loaded in this boot:
+ *       status reads per second of a running pproc of each, in fixed and
+ *       checked, slices taking turns (the order alternates), ratios
+ *       Rust / C as the median of per-round ones
  */
 #include <getopt.h>
 #include <pthread.h>
@@ -603,6 +608,79 @@ static int trace_cost(const char *arg, int rounds, double dur)
 	return 0;
 }
 
+/* ---- -R: the Rust twin against the C module, one kernel, one boot ---- */
+
+/* Set the read path of module name (vmar_race or vmar_race_rs). */
+static void set_mode(const char *name, const char *mode)
+{
+	char path[128];
+	int fd;
+
+	snprintf(path, sizeof(path), "/sys/module/%s/parameters/mode", name);
+	fd = open(path, O_WRONLY);
+	if (fd < 0 || write(fd, mode, strlen(mode)) < 0)
+		die(path, errno);
+	close(fd);
+}
+
+/* A running pproc of the module behind dev, mapped; its status path. */
+static int rust_pproc(const char *dev, const char *root, char *path, size_t size)
+{
+	int fd = open(dev, O_RDWR), pid;
+
+	if (fd < 0)
+		die(dev, errno);
+	pid = vr_ctl_spawn(fd, "bench");
+	if (pid < 0)
+		die("spawn", pid);
+	vr_map_op(fd, VMAR_RACE_IOC_MAP, pid, VMAR_RACE_PROT_READ | VMAR_RACE_PROT_WRITE,
+		  0x400000, 256 * VMAR_RACE_PAGE_SIZE);
+	vr_map_op(fd, VMAR_RACE_IOC_TOUCH, pid, 0, 0x400000, 64 * VMAR_RACE_PAGE_SIZE);
+	snprintf(path, size, "%s/%d/status", root, pid);
+	if (read_once(path))
+		die(path, EIO);
+	return fd;	/* held: closing it exits the pproc */
+}
+
+static int rust_vs_c(int rounds)
+{
+	static const char * const modes[] = { "fixed", "checked" };
+	static double c[MAX_ROUNDS], rs[MAX_ROUNDS], v[MAX_ROUNDS];
+	char cpath[64], rpath[64];
+	int cfd, rfd, m, r;
+
+	if (access("/sys/module/vmar_race_rs", F_OK))
+		die("-R: vmar_race_rs is not loaded", ENOENT);
+	vr_module_select("vmar_race_rs");
+	vr_mount();
+	vr_module_select("vmar_race");
+	cfd = rust_pproc(VMAR_RACE_DEVICE, VMAR_RACE_PROC_ROOT, cpath, sizeof(cpath));
+	rfd = rust_pproc("/dev/vmar_race_rs", "/proc/vmar_race_rs", rpath, sizeof(rpath));
+	printf("{\n  \"rust_rounds\": %d,\n  \"rust_slice_seconds\": %.2f,\n", rounds, slice);
+	for (m = 0; m < (int)ARRAY_SIZE(modes); m++) {
+		set_mode("vmar_race", modes[m]);
+		set_mode("vmar_race_rs", modes[m]);
+		for (r = 0; r < rounds; r++) {
+			if (r & 1)
+				rs[r] = throughput(rpath, 1, slice);
+			c[r] = throughput(cpath, 1, slice);
+			if (!(r & 1))
+				rs[r] = throughput(rpath, 1, slice);
+		}
+		fprintf(stderr, "bench: %s status reads, Rust / C: %.3f\n", modes[m],
+			paired(rs, c, rounds));
+		memcpy(v, c, sizeof(double) * rounds);
+		printf("  \"rust_%s_c_reads_per_s\": %.0f,\n", modes[m], quantile(v, rounds, 0.5));
+		memcpy(v, rs, sizeof(double) * rounds);
+		printf("  \"rust_%s_rust_reads_per_s\": %.0f,\n", modes[m], quantile(v, rounds, 0.5));
+		printf("  \"rust_%s_rust_vs_c_ratio\": %.3f%s\n", modes[m], paired(rs, c, rounds),
+		       m + 1 < (int)ARRAY_SIZE(modes) ? "," : "\n}");
+	}
+	close(rfd);
+	close(cfd);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const char * const exit_modes[] = { "checked", "fixed", "rcu" };
@@ -610,10 +688,10 @@ int main(int argc, char **argv)
 	int opt, pid, i, m, th, rounds, ns[MAX_SCALES], nscale = 0, maxn = 0;
 	pid_t child;
 	char *tok, *end, *trace = NULL;
-	int scaling_only = 0;
+	int scaling_only = 0, rust = 0;
 
 	vr_mount();	/* /proc/vmar_race, if root and not mounted yet */
-	while ((opt = getopt(argc, argv, "d:s:qST:")) != -1) {
+	while ((opt = getopt(argc, argv, "d:s:qST:R")) != -1) {
 		switch (opt) {
 		case 'd':
 			secs = strtod(optarg, &end);
@@ -635,15 +713,21 @@ int main(int argc, char **argv)
 		case 'S':
 			scaling_only = 1;
 			break;
+		case 'R':
+			rust = 1;
+			break;
 		default:
 			fprintf(stderr, "usage: %s [-d SECONDS] [-s N,N,...] [-q] [-S]\n"
-				"       %s -T PLAIN.ko,TRACED.ko [-d SECONDS] [-q]\n",
-				argv[0], argv[0]);
+				"       %s -T PLAIN.ko,TRACED.ko [-d SECONDS] [-q]\n"
+				"       %s -R [-d SECONDS] [-q]\n",
+				argv[0], argv[0], argv[0]);
 			return 2;
 		}
 	}
 	rounds = secs / slice + 0.5;
 	/* -T: rounds of three 0.5 s slices (0.2 s with -q), a module load each. */
+	if (rust)
+		return rust_vs_c(rounds);
 	if (trace)
 		return trace_cost(trace, slice < 0.2 ? 5 : 2 * secs, slice < 0.2 ? 0.2 : 0.5);
 	for (tok = strtok(scales, ","); tok; tok = strtok(NULL, ",")) {
