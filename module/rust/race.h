@@ -59,15 +59,17 @@ void *vr_rs_spawner_new(void);
 void vr_rs_spawner_put(void *sp);
 int vr_rs_spawner_ppid(const void *sp);		/* in the reader's pidns */
 void vr_rs_spawner_ids(const void *sp, u32 *uid, u32 *gid);	/* [4] each */
-/* And fs.h's vr_fs_flush_pid(), called by race.rs's reap. */
 void vr_rs_rcu_read_lock(void);
 void vr_rs_rcu_read_unlock(void);
+/* And fs.h's vr_fs_flush_pid(), called by race.rs's reap. */
+
 /* The twin's counters in vmar_race.h's struct vr_stats (the stats file). */
 enum vr_rs_stat {
 	VR_RS_SPAWNED, VR_RS_EXITED, VR_RS_REAPED, VR_RS_LIVE, VR_RS_ZOMBIE,
 	VR_RS_VMARS_ALIVE, VR_RS_PPROCS_ALIVE, VR_RS_STATUS_READS,
 	VR_RS_MAPS_READS, VR_RS_ZOMBIE_READS, VR_RS_READ_ERRORS
 };
+
 void vr_rs_stat(int which, long delta);		/* any context */
 /*
  * A trace event of vmar_race's (trace/vmar_race.h): mode is race.rs's (0
@@ -79,6 +81,7 @@ enum vr_rs_event {
 	VR_RS_EV_READ_START, VR_RS_EV_READ_GET, VR_RS_EV_READ_END,
 	VR_RS_EV_UNWRAP_NONE
 };
+
 void vr_rs_trace(int ev, int pid, int mode, const void *vmar, int arg);
 /* Drops vmar (an Arc::into_raw reference) after a grace period. */
 void vr_rs_defer_put(const void *vmar);
