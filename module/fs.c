@@ -61,7 +61,8 @@ static void vr_fs_update_owner(struct inode *inode)
 	/*
 	 * Every path walk revalidates, the owner rarely changes (SETIDS,
 	 * exit): compare without a lock; a change is written under i_lock,
-	 * marked, as concurrent revalidations and the VFS read it unlocked.
+	 * marked, as concurrent revalidations and the VFS read it unlocked
+	 * (a benign race procfs has too: pid_update_inode()).
 	 */
 	if (uid_eq(READ_ONCE(inode->i_uid), uid) && gid_eq(READ_ONCE(inode->i_gid), gid))
 		return;
