@@ -672,7 +672,8 @@ static int rust_vs_c(int rounds)
 		memcpy(v, c, sizeof(double) * rounds);
 		printf("  \"rust_%s_c_reads_per_s\": %.0f,\n", modes[m], quantile(v, rounds, 0.5));
 		memcpy(v, rs, sizeof(double) * rounds);
-		printf("  \"rust_%s_rust_reads_per_s\": %.0f,\n", modes[m], quantile(v, rounds, 0.5));
+		printf("  \"rust_%s_rust_reads_per_s\": %.0f,\n", modes[m],
+		       quantile(v, rounds, 0.5));
 		printf("  \"rust_%s_rust_vs_c_ratio\": %.3f%s\n", modes[m], paired(rs, c, rounds),
 		       m + 1 < (int)ARRAY_SIZE(modes) ? "," : "\n}");
 	}
