@@ -52,7 +52,7 @@ while [ $# -gt 0 ]; do
 done
 "$VR_ROOT/scripts/deps.sh" || vr_die "dependencies could not be installed"
 "$VR_ROOT/scripts/build-kernel.sh" debug >/dev/null || vr_die "debug kernel build failed"
-"$VR_ROOT/scripts/build-kernel.sh" debug 6.12 >/dev/null || vr_die "debug 6.12 kernel build failed"
+"$VR_ROOT/scripts/build-kernel.sh" debug 7.3 >/dev/null || vr_die "debug 7.3 kernel build failed"
 out="$VR_ROOT/build/bench"
 rm -rf "$out" && mkdir -p "$out/logs"
 if [ -n "$only" ]; then
@@ -92,13 +92,13 @@ if [ -z "$only" ]; then
 fi
 
 # The Rust twin against the C module: both loaded in one boot of the
-# Rust-enabled debug-6.12 kernel (KASAN and lockdep in both: the ratio, not
+# Rust-enabled debug-7.3 kernel (KASAN and lockdep in both: the ratio, not
 # the rate, is the figure). Not in --quick (make check): a boot more.
 if [ -z "$only" ] && [ $quick -eq 0 ]; then
-	echo "bench: [+] the Rust twin against the C module (one boot of debug-6.12)"
-	read -r _ _ kdir < <(vr_kernel_resolve debug-6.12) || exit $VR_EX_SOFTWARE
-	cko="$(vr_build_module debug-6.12 "$kdir")/vmar_race.ko"
-	res=$("$VR_ROOT/scripts/vm.sh" --kernel debug-6.12 --module rust --mode fixed --smp "$smp" \
+	echo "bench: [+] the Rust twin against the C module (one boot of debug-7.3)"
+	read -r _ _ kdir < <(vr_kernel_resolve debug-7.3) || exit $VR_EX_SOFTWARE
+	cko="$(vr_build_module debug-7.3 "$kdir")/vmar_race.ko"
+	res=$("$VR_ROOT/scripts/vm.sh" --kernel debug-7.3 --module rust --mode fixed --smp "$smp" \
 		--no-kmemleak --quiet --timeout 1200 --add "$cko" --log "$out/logs/rust.log" -- \
 		sh -c "insmod /root/vmar_race.ko && mount -t vmar_race vmar_race /proc/vmar_race && echo BENCH-JSON-BEGIN && /selftests/bench -R ${bargs[*]}; echo BENCH-JSON-END" 2>&1)
 	tail -n1 <<<"$res"
@@ -112,7 +112,7 @@ echo "bench: [3/3] reproduction speed: $boots boot(s) per (mode, race_delay_us, 
 : >"$out/repro.tsv"
 for spec in "buggy stock 0 natural" "buggy stock 1000 natural" "uaf debug 0 natural" \
 	"uaf debug 0 preempt-full" "uaf debug 50000 natural" "uaf debug 0 forced" \
-	"uaf debug-6.12 0 forced" "grab debug 0 lab-maps" "plain debug 0 lab-cred" \
+	"uaf debug-7.3 0 forced" "grab debug 0 lab-maps" "plain debug 0 lab-cred" \
 	"inc debug 0 lab-cred"; do
 	[ -z "$only" ] || [[ "$spec" =~ $only ]] || continue
 	read -r mode kernel delay how <<<"$spec"

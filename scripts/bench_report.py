@@ -38,7 +38,7 @@ def report(out, cpus):
     if os.path.exists(os.path.join(out, "trace.json")):
         with open(os.path.join(out, "trace.json")) as f:
             t.update(json.load(f))
-    # The Rust twin against the C module, in a debug-6.12 boot (bench -R).
+    # The Rust twin against the C module, in a debug-7.3 boot (bench -R).
     if os.path.exists(os.path.join(out, "rust.json")):
         with open(os.path.join(out, "rust.json")) as f:
             t.update(json.load(f))
@@ -82,7 +82,7 @@ def report(out, cpus):
     goal("maps_mode upgrade vs grab maps reads", "maps_upgrade_reads_per_s",
          "maps_grab_reads_per_s", 0.95, paired="maps_upgrade_vs_grab_ratio")
     for m in ("fixed", "checked"):
-        goal("Rust twin vs C module, %s status reads (debug-6.12)" % m,
+        goal("Rust twin vs C module, %s status reads (debug-7.3)" % m,
              "rust_%s_rust_reads_per_s" % m, "rust_%s_c_reads_per_s" % m, 0.90,
              paired="rust_%s_rust_vs_c_ratio" % m)
     goal("fixed status reads, trace events compiled in and off vs compiled out",

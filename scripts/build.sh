@@ -10,7 +10,7 @@ set -euo pipefail
 
 usage() {
 	cat <<EOT
-usage: $0 [--kernel stock|debug|kcsan|debug-6.12] [--module c|rust]
+usage: $0 [--kernel stock|debug|kcsan|debug-7.3] [--module c|rust]
 Build what a test VM runs: the module for the kernel (default stock; the
 test kernels must be built: scripts/build-kernel.sh) under
 build/kbuild/, and the selftests under build/selftests/. Quick when up to
@@ -19,7 +19,7 @@ date. Prints two lines for scripts/vm.sh:
                   kernel has KUnit), or vmar_race_rs.ko with --module rust
   selftests=DIR   the selftests
   --kernel K  the kernel to build the module for
-  --module M  c: vmar_race.ko (default); rust: the Rust twin (debug-6.12)
+  --module M  c: vmar_race.ko (default); rust: the Rust twin (debug-7.3)
   -h, --help  print this help and exit
 Exit status: 0 built, 64 usage error (bad option or argument), 70 error
 (kernel not built, build failure, warnings).

@@ -96,10 +96,10 @@ echo "check: accelerator $accel for every VM (VMAR_RACE_ACCEL=kvm|tcg overrides)
 echo "check: [2/4] kernels (cached in $VR_CACHE/kernels; build times: docs/benchmarks.md)"
 mkdir -p "$VR_ROOT/build"
 # The Rust toolchain chroot (debootstrap, mostly downloads) is made in the
-# background while the 6.1 kernels build; the 6.12 kernel, which needs it,
+# background while the 6.1 kernels build; the 7.3 kernel, which needs it,
 # builds last.
 kernels=$(printf '%s\n' "${rows[@]}" | awk '$1 != "stock" { print $1 }' | sort -u | sort -s -t- -k2,2)
-if grep -qx 'debug-6.12' <<<"$kernels"; then
+if grep -qx 'debug-7.3' <<<"$kernels"; then
 	(vr_rust_root >/dev/null) 2>"$VR_ROOT/build/rust-root.log" &
 fi
 for k in $kernels; do
@@ -187,8 +187,9 @@ done
 src=$(vr_linux_src) || vr_die "linux-source-6.1's helpers could not be extracted"
 ksft_pass=0 ksft_fail=0 ksft_skip=0 kunit_pass=0 kunit_fail=0
 
-# The KUnit module's suites (module/vmar_race_kunit.c).
-vr_kunit_suites=7
+# The KUnit module's suites (module/vmar_race_kunit.c), and the Rust
+# twin's (race.rs's #[kunit_tests], run as vmar_race_rs.ko loads).
+vr_kunit_suites=7 vr_rs_kunit_suites=3
 seed=$(date +%s)	# fuzz and faults rows: printed in each row's log
 
 # A scenario's kernel arguments and guest command (selftests/scenarios.txt),
@@ -204,6 +205,7 @@ scenario() {
 run_row() {
 	local i=$1 row=$2 kernel mode scenario params want sig name cmd limit
 	local args boot ko ps p f s log out verdict first secs why tot kres kp kf expect z rust=0
+	local suites nsuites
 	local resfile="$outdir/$i.res"
 	: >"$resfile"
 	res() {
@@ -323,11 +325,13 @@ run_row() {
 		fi
 	fi
 	# KUnit: parse the suites' KTAP with kunit.py from linux-source.
-	if [ "$scenario" = kunit ] || [ "$scenario" = kunitsafe ]; then
-		"$VR_ROOT/scripts/ktap_extract.py" "$log" 'vmar_race_*' >"$log.ktap" ||
-			why="no complete KTAP for the vmar_race_* suites in the log"
-		[ "$(grep -cE '^(ok|not ok) [0-9]+ vmar_race_' "$log.ktap")" = $vr_kunit_suites ] ||
-			why="${why:-not the $vr_kunit_suites vmar_race_* suites in the KTAP}"
+	suites=vmar_race_ nsuites=$vr_kunit_suites
+	[ "$scenario" != rustkunit ] || suites=vmar_race_rs_ nsuites=$vr_rs_kunit_suites
+	if [[ "$scenario" =~ ^(kunit|kunitsafe|rustkunit)$ ]]; then
+		"$VR_ROOT/scripts/ktap_extract.py" "$log" "$suites*" >"$log.ktap" ||
+			why="no complete KTAP for the $suites* suites in the log"
+		[ "$(grep -cE "^(ok|not ok) [0-9]+ $suites" "$log.ktap")" = "$nsuites" ] ||
+			why="${why:-not the $nsuites $suites* suites in the KTAP}"
 	fi
 	# Made safe (mode=fixed), the forced uaf suite must fail in all its
 	# batches, and every other suite pass: read from the suites' KTAP.
@@ -340,7 +344,7 @@ run_row() {
 			echo "check:   suite vmar_race_uaf failed (10 of 10 batches), all $((vr_kunit_suites - 1)) others passed"
 		fi
 	fi
-	if [ "$scenario" = kunit ]; then
+	if [ "$scenario" = kunit ] || [ "$scenario" = rustkunit ]; then
 		if python3 "$src/tools/testing/kunit/kunit.py" parse "$log.ktap" >"$log.kunit" 2>&1; then
 			:
 		else

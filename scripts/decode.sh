@@ -5,14 +5,14 @@
 # log to file:line with the kernel's own scripts/decode_stacktrace.sh, using
 # the test kernel's vmlinux (built with line tables) and the vmar_race.ko
 # built for it. Prints the report's vmar_race frames; --all prints the whole
-# decoded report. KERNEL: debug, kcsan or debug-6.12 (the stock kernel ships
+# decoded report. KERNEL: debug, kcsan or debug-7.3 (the stock kernel ships
 # no vmlinux).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 usage() {
 	cat <<EOT
-usage: $0 [--all] LOG debug|kcsan|debug-6.12
+usage: $0 [--all] LOG debug|kcsan|debug-7.3
 Decode the first kernel report in a test VM's console log (vm.sh --log) to
 file:line with the kernel's scripts/decode_stacktrace.sh, the test kernel's
 vmlinux and the vmar_race.ko built for it, and print the report's vmar_race
@@ -29,7 +29,7 @@ for a in "$@"; do
 done
 all=0
 [ "${1:-}" != --all ] || { all=1; shift; }
-[ $# -eq 2 ] || vr_usage_die "wants LOG and a test kernel name (debug, kcsan, debug-6.12)"
+[ $# -eq 2 ] || vr_usage_die "wants LOG and a test kernel name (debug, kcsan, debug-7.3)"
 log=$1 kname=$2
 [ -r "$log" ] || vr_usage_die "no such log: $log"
 case "$kname" in

@@ -8,7 +8,7 @@
 # and cached if needed, with the race's order forced by the module's pause
 # points (repro -f); uaf-window is the same race left to chance with a
 # 50 ms sleep in the reader's window. The rust-* rows run the Rust twin
-# (module/rust) with the same reproducer on the Rust-enabled debug-6.12
+# (module/rust) with the same reproducer on the Rust-enabled debug-7.3
 # kernel. The maps-* and cred-* rows are the module's two later races
 # (selftests/lab, forced every round) on the debug kernel: each unsafe
 # variant, and the fix. The others run on Debian's stock kernel. Options
@@ -25,7 +25,7 @@ its first kernel report) and print the modes side by side, with the crashes'
 timelines from the module's trace events. uaf and uaf-window run on the
 debug (KASAN) kernel, built once if it is not cached; rust-buggy (forced),
 rust-checked, rust-fixed and rust-rcu run the Rust twin (vmar_race_rs.ko) on the
-Rust-enabled debug-6.12 kernel (its toolchain chroot and kernel built once;
+Rust-enabled debug-7.3 kernel (its toolchain chroot and kernel built once;
 how long each takes: docs/benchmarks.md); maps-grab, maps-upgrade,
 cred-plain, cred-inc and cred-get run the two later races' variants, forced
 (selftests/lab), on the debug kernel; the others on Debian's stock kernel.
@@ -77,14 +77,14 @@ echo "demo: accelerator $accel (VMAR_RACE_ACCEL=kvm|tcg overrides); $n rows, $jo
 
 # The kernel a row runs on.
 row_kernel() {
-	case "$1" in uaf*|maps-*|cred-*) echo debug ;; rust-*) echo debug-6.12 ;; *) echo stock ;; esac
+	case "$1" in uaf*|maps-*|cred-*) echo debug ;; rust-*) echo debug-7.3 ;; *) echo stock ;; esac
 }
 
-# The test kernels the rows need (debug for uaf, debug-6.12 with Rust for
+# The test kernels the rows need (debug for uaf, debug-7.3 with Rust for
 # rust-*): built one after the other in the background while the stock rows
 # run (cached after the first time).
 kbuild= rroot= need=()
-for k in debug debug-6.12; do
+for k in debug debug-7.3; do
 	for m in $modes; do
 		if [ "$(row_kernel "$m")" = $k ]; then need+=("$k"); break; fi
 	done
@@ -99,9 +99,9 @@ for k in "${need[@]+"${need[@]}"}"; do
 done
 if [ ${#missing[@]} -gt 0 ]; then
 	echo "demo: building the ${missing[*]} kernel(s) in the background (once; log build/demo/kernel.log; times in docs/benchmarks.md); the stock rows run meanwhile"
-	# debug-6.12's Rust toolchain chroot (mostly downloads) is made
+	# debug-7.3's Rust toolchain chroot (mostly downloads) is made
 	# meanwhile, not after the debug kernel.
-	if [[ " ${missing[*]} " == *" debug-6.12 "* ]]; then
+	if [[ " ${missing[*]} " == *" debug-7.3 "* ]]; then
 		(vr_rust_root >/dev/null) 2>"$out/rust-root.log" &
 		rroot=$!
 	fi
@@ -131,7 +131,7 @@ run_mode() {
 		# The Rust twin: its panic handler BUG()s; oops=panic makes
 		# that the kernel panic Rust's own panic is.
 		# rust-buggy is forced (pause points): it panics in round 1.
-		kernel=debug-6.12 mode=${m#rust-} params=(--module rust)
+		kernel=debug-7.3 mode=${m#rust-} params=(--module rust)
 		[ "$mode" != buggy ] || { params+=(--append oops=panic); scen=demo-forced; }
 		;;
 	uaf)

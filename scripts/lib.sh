@@ -281,7 +281,7 @@ vr_build_module() {
 vr_build_rust_module() {
 	local name=$1 kdir=$2 what=${3:-} out="$VR_ROOT/build/kbuild/$1-rust${3:+-$3}" lock
 	grep -qx CONFIG_RUST=y "$kdir/.config" 2>/dev/null ||
-		vr_die "the $name kernel has no Rust (CONFIG_RUST); the Rust twin needs debug-6.12"
+		vr_die "the $name kernel has no Rust (CONFIG_RUST); the Rust twin needs debug-7.3"
 	mkdir -p "$out"
 	exec {lock}>"$out.lock"
 	flock "$lock"

@@ -11,7 +11,7 @@ usage() {
 usage: $0
 Host checks of the module sources: W=1 and sparse (C=1) builds against the
 stock headers and every built test kernel (build/lint/); on the Rust kernel
-(debug-6.12) the Rust twin's build and its compile-fail case (race.rs's uaf
+(debug-7.3) the Rust twin's build and its compile-fail case (race.rs's uaf
 read path must not compile); checkpatch.pl --strict from Debian's
 linux-source-6.1 on module/ and selftests/. Prints
 "lint: <check> ok" or "lint: <check> FAIL (see LOG)" per check.
@@ -33,7 +33,7 @@ result() { # name rc logfile
 }
 
 trees=("stock $(vr_kernel_resolve stock | cut -d' ' -f3)")
-for k in debug kcsan debug-6.12; do
+for k in debug kcsan debug-7.3; do
 	d=$(vr_kernel_built "$k") && trees+=("$k $d")
 done
 for t in "${trees[@]}"; do
@@ -49,10 +49,10 @@ done
 
 # The Rust twin on the Rust-enabled kernel: it builds without a warning, and
 # race.rs's uaf read path (--cfg vr_uaf) is refused by the borrow checker.
-if d=$(vr_kernel_built debug-6.12); then
-	(vr_build_rust_module debug-6.12 "$d") >"$out/rust.log" 2>&1
-	result "vmar_race_rs build (debug-6.12, no warnings)" $? "$out/rust.log"
-	(vr_build_rust_module debug-6.12 "$d" uaf) >"$out/rust-uaf.log" 2>&1
+if d=$(vr_kernel_built debug-7.3); then
+	(vr_build_rust_module debug-7.3 "$d") >"$out/rust.log" 2>&1
+	result "vmar_race_rs build (debug-7.3, no warnings)" $? "$out/rust.log"
+	(vr_build_rust_module debug-7.3 "$d" uaf) >"$out/rust-uaf.log" 2>&1
 	rc=$?
 	if [ $rc -eq 0 ] && ! grep -q 'error\[E0597\]: `guard` does not live long enough' "$out/rust-uaf.log"; then
 		echo "lint: the uaf build failed, but not with E0597 on guard" >>"$out/rust-uaf.log"

@@ -10,7 +10,7 @@ set -euo pipefail
 
 usage() {
 	cat <<'EOT'
-usage: scripts/vm.sh [--kernel stock|debug|kcsan|debug-6.12|PATH-TO-bzImage] [--mode MODE]
+usage: scripts/vm.sh [--kernel stock|debug|kcsan|debug-7.3|PATH-TO-bzImage] [--mode MODE]
                      [--module c|rust] [--param NAME=VALUE]... [--add FILE]... [--no-module]
                      [--smp N] [--mem MB] [--timeout SECONDS] [--log FILE]
                      [--append KERNEL-ARGS] [--ko FILE] [--selftests DIR] [--quiet]
@@ -26,7 +26,7 @@ in it and judge the run from the kernel's console log (scripts/judge.py).
              twin has all but uaf)
   --module   c: vmar_race.ko (default); rust: the Rust twin vmar_race_rs.ko
              (module/rust, /dev/vmar_race_rs, /proc/vmar_race_rs; needs the
-             Rust-enabled debug-6.12 kernel; point the reproducer at it with
+             Rust-enabled debug-7.3 kernel; point the reproducer at it with
              repro -M vmar_race_rs)
   --param    another module parameter, e.g. --param unwrap_fail=warn
   --add      copy FILE into the guest's /root

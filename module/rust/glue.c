@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * vmar_race_rs's C glue: what Linux 6.12's Rust has no abstraction for.
- * The misc device /dev/vmar_race_rs (its file operations only: race.rs
- * decodes the ioctls), the parameters (no Rust parameters on 6.12), RCU
- * (no Rust RCU), a spawner's credentials and tgid (no Rust cred or struct
- * pid), and fs.h's core for the C module's fs.c, linked in: the twin's
+ * vmar_race_rs's C glue: what Linux 7.3's Rust has no abstraction for
+ * (race.rs owns the misc device, its ioctls and owners, rendering into the
+ * seq_file and the rcu read side). The parameters (7.3's Rust parameters
+ * are load-time only, with no sysfs node: mode and the limits are written
+ * at run time), the grace-period put (no Rust call_rcu or rcu_work), a
+ * spawner's credentials and tgid (Rust's Credential has only euid, and
+ * there is no struct pid), and fs.h's core for the C module's fs.c (no
+ * Rust procfs or filesystem API), linked in: the twin's
  * /proc/vmar_race_rs is vmar_race's filesystem (lookup, revalidation,
  * owners, ESRCH on held handles), over race.rs's pprocs; its two files
  * call race.rs to render. Also linked in: the C module's pause points
@@ -14,8 +17,8 @@
  *
  * Lifetime: race.rs hands its registry to vr_rs_glue_init() and frees it
  * only after vr_rs_glue_exit(), which runs when nothing is mounted (a
- * mount pins the module), removes the device and the pause file, and
- * waits for every deferred put. An inode's pproc handle is an Arc
+ * mount pins the module) and after race.rs removed the device, removes
+ * the pause file, and waits for every deferred put. An inode's pproc handle is an Arc
  * reference of race.rs's; reap flushes the pid's dentries. A reader that
  * BUG()ed in buggy keeps its file, and so the mount, in use for ever;
  * no other pproc waits for it. Readers take no glue lock.
@@ -28,7 +31,6 @@
 #include <linux/capability.h>
 #include <linux/cred.h>
 #include <linux/fs.h>
-#include <linux/miscdevice.h>
 #include <linux/module.h>
 #include <linux/moduleparam.h>
 #include <linux/panic.h>
@@ -51,7 +53,6 @@ enum { VR_RS_STATUS, VR_RS_MAPS };
 
 static const void *vr_rs_reg;
 static struct workqueue_struct *vr_rs_wq;	/* deferred puts */
-static atomic64_t vr_rs_owner_ids = ATOMIC64_INIT(0);
 
 /* mode: race.rs's read path (its enum Mode); buggy taints, as in vmar_race. */
 static const char * const vr_rs_modes[] = { "buggy", "checked", "fixed", "rcu" };
@@ -119,23 +120,6 @@ void vr_rs_forget(int pid)
 void vr_rs_cond_resched(void)
 {
 	cond_resched();
-}
-
-void vr_rs_out(void *m, const u8 *s, size_t len)
-{
-	seq_write(m, s, len);
-}
-
-void vr_rs_rcu_read_lock(void)
-	__acquires(RCU)
-{
-	rcu_read_lock();
-}
-
-void vr_rs_rcu_read_unlock(void)
-	__releases(RCU)
-{
-	rcu_read_unlock();
 }
 
 /*
@@ -260,7 +244,7 @@ int vr_pause_arm_pproc(enum vr_pause_point point, pid_t pid)
 }
 
 /*
- * What a spawn records of its caller for race.rs (Linux 6.12's Rust has no
+ * What a spawn records of its caller for race.rs (Linux 7.3's Rust has no
  * credentials or struct pid): immutable once made, freed at the pproc's
  * drop.
  */
@@ -422,61 +406,23 @@ const struct file_operations vr_maps_fops = {
 	.release = single_release,
 };
 
-/* Each open file is an owner with an id of its own (never reused). */
-static int vr_rs_open(struct inode *inode, struct file *file)
-{
-	file->private_data = (void *)(uintptr_t)atomic64_inc_return(&vr_rs_owner_ids);
-	return 0;
-}
-
-static int vr_rs_release_file(struct inode *inode, struct file *file)
-{
-	vr_rs_release(vr_rs_reg, (uintptr_t)file->private_data);
-	return 0;
-}
-
-static long vr_rs_unlocked_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
-{
-	return vr_rs_ioctl(vr_rs_reg, (uintptr_t)file->private_data, cmd, arg);
-}
-
-static const struct file_operations vr_rs_fops = {
-	.owner = THIS_MODULE,
-	.open = vr_rs_open,
-	.release = vr_rs_release_file,
-	.unlocked_ioctl = vr_rs_unlocked_ioctl,
-	.compat_ioctl = compat_ptr_ioctl,
-};
-
-static struct miscdevice vr_rs_dev = {
-	.minor = MISC_DYNAMIC_MINOR,
-	.name = "vmar_race_rs",
-	.fops = &vr_rs_fops,
-	.mode = 0600,
-};
-
 int vr_rs_glue_init(const void *reg)
 {
 	int ret = -ENOMEM;
 
 	vr_rs_reg = reg;
-	vr_rs_wq = alloc_workqueue("vmar_race_rs", 0, 0);
+	vr_rs_wq = alloc_workqueue("vmar_race_rs", WQ_UNBOUND, 0);
 	if (!vr_rs_wq)
 		return -ENOMEM;
 	vr_trace_init();
 	vr_debugfs_init();
-	ret = misc_register(&vr_rs_dev);
+	ret = vr_fs_init();	/* race.rs registers /dev/vmar_race_rs next */
 	if (ret)
 		goto err_debugfs;
-	ret = vr_fs_init();	/* last, as in vmar_race: a mount pins the module */
-	if (ret)
-		goto err_misc;
 	pr_info("loaded: mode=%s; /dev/vmar_race_rs, /proc/vmar_race_rs\n",
 		vr_rs_modes[READ_ONCE(vr_rs_mode)]);
 	return 0;
 
-err_misc:
-	misc_deregister(&vr_rs_dev);
 err_debugfs:
 	vr_debugfs_exit();
 	vr_trace_exit();
@@ -487,7 +433,6 @@ err_debugfs:
 void vr_rs_glue_exit(void)
 {
 	vr_fs_exit();		/* not mounted: a mount pins the module */
-	misc_deregister(&vr_rs_dev);
 	vr_debugfs_exit();	/* no more pause commands */
 	vr_pause_release_all();
 	vr_trace_exit();

@@ -14,10 +14,6 @@
 
 #include <linux/types.h>
 
-/* race.rs: an ioctl of /dev/vmar_race_rs by the open file owner (its id). */
-long vr_rs_ioctl(const void *reg, u64 owner, unsigned int cmd, unsigned long arg);
-/* race.rs: the file owner closes: every pproc it spawned exits. */
-void vr_rs_release(const void *reg, u64 owner);
 /* race.rs: whether pid is spawned, published and not reaped. */
 bool vr_rs_published(const void *reg, int pid);
 /*
@@ -47,20 +43,17 @@ void vr_rs_vmar_put(const void *vmar);
 int vr_rs_glue_init(const void *reg);
 void vr_rs_glue_exit(void);
 
-/* glue.c, for race.rs: what Linux 6.12's Rust has no abstraction for. */
+/* glue.c, for race.rs: what Linux 7.3's Rust has no abstraction for. */
 enum vr_rs_limit { VR_RS_MAX_PROCS, VR_RS_MAX_MAPS, VR_RS_MAX_PAGES };
 unsigned int vr_rs_limit(int which);
 void vr_rs_pause(int point, int pid);		/* no lock held */
 void vr_rs_forget(int pid);
 void vr_rs_cond_resched(void);
-void vr_rs_out(void *m, const u8 *s, size_t len);	/* seq_write() */
 /* A spawn's caller: counted cred and tgid; NULL on -ENOMEM. */
 void *vr_rs_spawner_new(void);
 void vr_rs_spawner_put(void *sp);
 int vr_rs_spawner_ppid(const void *sp);		/* in the reader's pidns */
 void vr_rs_spawner_ids(const void *sp, u32 *uid, u32 *gid);	/* [4] each */
-void vr_rs_rcu_read_lock(void);
-void vr_rs_rcu_read_unlock(void);
 /* And fs.h's vr_fs_flush_pid(), called by race.rs's reap. */
 
 /* The twin's counters in vmar_race.h's struct vr_stats (the stats file). */

@@ -18,29 +18,37 @@
 //!   never held across a slot lock (a reader that BUG()ed in `buggy` holds
 //!   its slot's lock for ever: reap and release must not wait for it).
 //!
-//! The misc device, /proc files, parameters, pause points and RCU are C
-//! glue (glue.c, and the C module's pause.c and debugfs.c): Linux 6.12 has
-//! no Rust miscdevice, procfs, parameters, debugfs or RCU. The C/Rust
-//! boundary is race.h, kept in step with the `extern "C"` items below by
-//! hand. The read paths have no `unsafe` but rcu's, which says why.
+//! Rust owns what Linux 7.3's Rust can carry: the misc device and its
+//! ioctls (`kernel::miscdevice`, `UserSlice`), one owner object per open
+//! file, rendering into the seq_file (`kernel::seq_file`), the rcu read
+//! side (`kernel::sync::rcu`) and the KUnit suites (`#[kunit_tests]`).
+//! C glue (glue.c, and the C module's fs.c, pause.c, debugfs.c, param.c
+//! and trace.c) keeps what has no Rust abstraction: the /proc filesystem,
+//! run-time writable parameters, pause points and their debugfs file,
+//! trace events, a spawner's credentials and `struct pid`, and the
+//! grace-period put (no `call_rcu` or `rcu_work`). The C/Rust boundary is
+//! race.h, kept in step with the `extern "C"` items below by hand. The read
+//! paths have no `unsafe` but rcu's, which says why.
 
-use core::ffi::{c_int, c_long, c_uint, c_ulong, c_void};
-use core::fmt::Write;
+use core::fmt::{self, Write};
 use core::mem::{offset_of, size_of};
 use core::ptr::{self, NonNull};
-use core::sync::atomic::{AtomicBool, AtomicPtr, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, Ordering};
 use kernel::error::{from_result, to_result};
+use kernel::fs;
 use kernel::ioctl::{_IOW, _IOWR};
+use kernel::miscdevice::{MiscDevice, MiscDeviceOptions, MiscDeviceRegistration};
 use kernel::prelude::*;
 use kernel::rbtree::{RBTree, RBTreeNode, RBTreeNodeReservation};
-use kernel::sync::{new_mutex, Arc, ArcBorrow, Mutex};
-use kernel::types::FromBytes;
-use kernel::uaccess::UserSlice;
+use kernel::seq_file::SeqFile;
+use kernel::sync::{new_mutex, rcu, Arc, ArcBorrow, Mutex};
+use kernel::transmute::FromBytes;
+use kernel::uaccess::{UserPtr, UserSlice};
 
 module! {
     type: VmarRaceRs,
     name: "vmar_race_rs",
-    author: "vmar_race developers",
+    authors: ["vmar_race developers"],
     description: "The vmar_race registry and read paths in Rust (Asterinas's shape)",
     license: "GPL",
 }
@@ -112,14 +120,11 @@ extern "C" {
     fn vr_rs_pause(point: c_int, pid: c_int);
     fn vr_rs_forget(pid: c_int);
     fn vr_rs_cond_resched();
-    fn vr_rs_out(m: *mut c_void, s: *const u8, len: usize);
     fn vr_rs_spawner_new() -> *mut c_void;
     fn vr_rs_spawner_put(sp: *mut c_void);
     fn vr_rs_spawner_ppid(sp: *const c_void) -> c_int;
     fn vr_rs_spawner_ids(sp: *const c_void, uid: *mut u32, gid: *mut u32);
     fn vr_fs_flush_pid(pid: c_int);
-    fn vr_rs_rcu_read_lock();
-    fn vr_rs_rcu_read_unlock();
     fn vr_rs_defer_put(vmar: *const c_void);
     fn vr_rs_stat(which: c_int, delta: c_long);
     fn vr_rs_trace(ev: c_int, pid: c_int, mode: c_int, vmar: *const c_void, arg: c_int);
@@ -182,6 +187,20 @@ fn stat(which: Stat, delta: c_long) {
 fn limit(which: Limit) -> usize {
     // SAFETY: reads a parameter; callable in any context.
     unsafe { vr_rs_limit(which as c_int) as usize }
+}
+
+/// A VMAR's limits, read from glue.c's parameters once per request (the
+/// KUnit suites pass their own).
+#[derive(Clone, Copy)]
+struct Limits {
+    maps: usize,
+    pages: u64,
+}
+
+impl Limits {
+    fn now() -> Limits {
+        Limits { maps: limit(Limit::MaxMaps), pages: limit(Limit::MaxPages) as u64 }
+    }
 }
 
 /// A pause point: sleeps there if root armed it for `pid`. No lock held.
@@ -327,7 +346,7 @@ impl Vmar {
 
     /// Maps `[start, end)`: EEXIST over a mapping, ENOMEM past max_maps or
     /// max_pages. The node is allocated first: a failure changes nothing.
-    fn map(&self, flags: u32, start: u64, end: u64) -> Result {
+    fn map(&self, flags: u32, start: u64, end: u64, lim: Limits) -> Result {
         let pages = (end - start) / PAGE;
         let node = RBTreeNode::new(
             start,
@@ -340,9 +359,7 @@ impl Vmar {
                 return Err(EEXIST);
             }
         }
-        if maps.nr >= limit(Limit::MaxMaps)
-            || maps.pages + pages > limit(Limit::MaxPages) as u64
-        {
+        if maps.nr >= lim.maps || maps.pages + pages > lim.pages {
             return Err(ENOMEM);
         }
         maps.tree.insert(node);
@@ -355,7 +372,7 @@ impl Vmar {
     /// cut, as munmap does. The pieces that stay are made first; a cut that
     /// splits one mapping in two past max_maps is ENOMEM. Then it only
     /// removes and inserts, which cannot fail.
-    fn unmap(&self, start: u64, end: u64) -> Result {
+    fn unmap(&self, start: u64, end: u64, lim: Limits) -> Result {
         let mut maps = self.maps.lock();
         let first = maps.first_ending_after(start).filter(|&(s, _)| s < end);
         let last = maps.first_ending_after(end - 1).filter(|&(s, _)| s < end);
@@ -367,7 +384,7 @@ impl Vmar {
             Some((s, e)) if e > end => Some(((e - end) / PAGE, maps.piece(s, end, e)?)),
             _ => None,
         };
-        if head.is_some() && tail.is_some() && first == last && maps.nr >= limit(Limit::MaxMaps) {
+        if head.is_some() && tail.is_some() && first == last && maps.nr >= lim.maps {
             return Err(ENOMEM);
         }
         while let Some((s, e)) = maps.first_ending_after(start).filter(|&(s, _)| s < end) {
@@ -414,7 +431,7 @@ impl PinnedDrop for Vmar {
         pause(Point::Free, self.pid);
         trace(Ev::VmarFree, self.pid, Mode::Fixed, &*self as *const Vmar, 0);
         let mut maps = self.maps.lock();
-        let mut cur = maps.tree.cursor_front();
+        let mut cur = maps.tree.cursor_front_mut();
         while let Some(c) = cur {
             cur = c.remove_current().0;
             cond_resched();
@@ -525,7 +542,7 @@ impl PProc {
 
     /// A read of its status or maps through `mode`, from a /proc handle:
     /// ESRCH once reaped, else pause at `found` and take the read path.
-    fn read(&self, file: File, mode: Mode, out: &mut SeqOut) -> Result {
+    fn read(&self, file: File, mode: Mode, out: &mut dyn Write) -> Result {
         if self.reaped.load(Ordering::Acquire) {
             return Err(ESRCH);
         }
@@ -616,21 +633,25 @@ impl TryFrom<c_int> for File {
     }
 }
 
-/// A `core::fmt::Write` straight into the read's seq_file.
-struct SeqOut(*mut c_void);
+/// A `fmt::Write` straight into the read's seq_file: each `write!` is one
+/// `seq_printf()` (`SeqFile::call_printf`). An overflow is the seq_file's
+/// to handle: it retries the show with a bigger buffer.
+struct SeqOut<'a>(&'a SeqFile);
 
-impl Write for SeqOut {
-    fn write_str(&mut self, s: &str) -> core::fmt::Result {
-        // SAFETY: `self.0` is the seq_file of the show() in progress
-        // (`vr_rs_show()`'s caller); `s` is valid for `s.len()` bytes. An
-        // overflow is the seq_file's to handle: it retries bigger.
-        unsafe { vr_rs_out(self.0, s.as_ptr(), s.len()) };
+impl Write for SeqOut<'_> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        self.0.call_printf(format_args!("{s}"));
+        Ok(())
+    }
+
+    fn write_fmt(&mut self, args: fmt::Arguments<'_>) -> fmt::Result {
+        self.0.call_printf(args);
         Ok(())
     }
 }
 
 /// Renders `pp` with `vmar` (`None`: a zombie, no Vm lines as on Linux).
-fn render(pp: &PProc, vmar: Option<&Vmar>, file: File, out: &mut SeqOut) -> Result {
+fn render(pp: &PProc, vmar: Option<&Vmar>, file: File, out: &mut dyn Write) -> Result {
     let full = |_| ENOSPC;
     if vmar.is_none() {
         stat(Stat::ZombieReads, 1);
@@ -676,7 +697,7 @@ fn render(pp: &PProc, vmar: Option<&Vmar>, file: File, out: &mut SeqOut) -> Resu
 
 /// buggy: Asterinas before the fix. Lock the slot and unwrap it: a pproc
 /// that exited has `None` there, and `unwrap()` panics (a `BUG()`).
-fn read_buggy(pp: &PProc, file: File, out: &mut SeqOut) -> Result {
+fn read_buggy(pp: &PProc, file: File, out: &mut dyn Write) -> Result {
     let guard = pp.vmar.lock();
     got(pp, Mode::Buggy, guard.as_deref());
     let vmar = guard.as_ref().unwrap();
@@ -685,7 +706,7 @@ fn read_buggy(pp: &PProc, file: File, out: &mut SeqOut) -> Result {
 
 /// checked: Asterinas's fix for its issue 2194, still what it does today.
 /// `None` renders a zombie; the render runs under the guard.
-fn read_checked(pp: &PProc, file: File, out: &mut SeqOut) -> Result {
+fn read_checked(pp: &PProc, file: File, out: &mut dyn Write) -> Result {
     let guard = pp.vmar.lock();
     got(pp, Mode::Checked, guard.as_deref());
     render(pp, guard.as_deref(), file, out)
@@ -693,7 +714,7 @@ fn read_checked(pp: &PProc, file: File, out: &mut SeqOut) -> Result {
 
 /// fixed: Linux's get_task_mm(). Clone the `Arc` under the lock, drop the
 /// guard, render on our own reference (dropped at the end).
-fn read_fixed(pp: &PProc, file: File, out: &mut SeqOut) -> Result {
+fn read_fixed(pp: &PProc, file: File, out: &mut dyn Write) -> Result {
     let vmar = pp.vmar.lock().clone();
     got(pp, Mode::Fixed, vmar.as_deref());
     pause(Point::Held, pp.pid);
@@ -702,9 +723,8 @@ fn read_fixed(pp: &PProc, file: File, out: &mut SeqOut) -> Result {
 
 /// rcu: no lock at all. Load the rcu reference under `rcu_read_lock()` and
 /// take a reference of our own before leaving the read-side section.
-fn read_rcu(pp: &PProc, file: File, out: &mut SeqOut) -> Result {
-    // SAFETY: paired with the unlock below; nothing in between sleeps.
-    unsafe { vr_rs_rcu_read_lock() };
+fn read_rcu(pp: &PProc, file: File, out: &mut dyn Write) -> Result {
+    let guard = rcu::read_lock();
     let raw = pp.rcu_vmar.load(Ordering::Acquire);
     let vmar = if raw.is_null() {
         None
@@ -716,8 +736,7 @@ fn read_rcu(pp: &PProc, file: File, out: &mut SeqOut) -> Result {
         let borrow = unsafe { ArcBorrow::from_raw(raw) };
         Some(Arc::from(borrow))
     };
-    // SAFETY: the lock above.
-    unsafe { vr_rs_rcu_read_unlock() };
+    drop(guard);
     got(pp, Mode::Rcu, vmar.as_deref());
     pause(Point::Held, pp.pid);
     render(pp, vmar.as_deref(), file, out)
@@ -728,7 +747,7 @@ fn read_rcu(pp: &PProc, file: File, out: &mut SeqOut) -> Result {
 /// `&Vmar` from the guard past the guard is what the borrow checker
 /// rejects (`make check` builds this with `--cfg vr_uaf` and wants E0597).
 #[cfg(vr_uaf)]
-fn read_uaf(pp: &PProc, file: File, out: &mut SeqOut) -> Result {
+fn read_uaf(pp: &PProc, file: File, out: &mut dyn Write) -> Result {
     let vmar: &Vmar = {
         let guard = pp.vmar.lock();
         guard.as_ref().unwrap()
@@ -753,6 +772,12 @@ struct Inner {
 }
 
 impl Registry {
+    fn new() -> impl PinInit<Registry> {
+        pin_init!(Registry {
+            inner <- new_mutex!(Inner { procs: RBTree::new(), nr: 0, last_pid: 0, serial: 0 }),
+        })
+    }
+
     /// A published pproc (ESRCH for none, or one not yet published).
     fn find(&self, pid: i32) -> Result<Arc<PProc>> {
         let inner = self.inner.lock();
@@ -767,7 +792,7 @@ impl Registry {
     fn next(&self, from: u64) -> Option<Arc<PProc>> {
         let from = i32::try_from(from).ok()?;
         let mut inner = self.inner.lock();
-        let mut cur = inner.procs.cursor_lower_bound(&from);
+        let mut cur = inner.procs.cursor_lower_bound_mut(&from);
         while let Some(c) = cur {
             let (_, pp) = c.current();
             if pp.published.load(Ordering::Acquire) {
@@ -778,12 +803,12 @@ impl Registry {
         None
     }
 
-    /// A new pproc, registered but unpublished; EAGAIN past max_procs.
-    fn spawn(&self, name: [u8; NAME_LEN], owner: u64) -> Result<i32> {
+    /// A new pproc, registered but unpublished; EAGAIN past `max_procs`.
+    fn spawn(&self, name: [u8; NAME_LEN], owner: u64, max_procs: usize) -> Result<i32> {
         let node = RBTreeNodeReservation::new(GFP_KERNEL_ACCOUNT)?;
         let spawner = Spawner::new()?;
         let mut inner = self.inner.lock();
-        if inner.nr >= limit(Limit::MaxProcs) {
+        if inner.nr >= max_procs {
             return Err(EAGAIN);
         }
         // Cyclic pids, never one still registered (a zombie keeps its pid).
@@ -892,7 +917,7 @@ impl Registry {
         loop {
             let pp = {
                 let mut inner = self.inner.lock();
-                let mut cur = inner.procs.cursor_lower_bound(&next);
+                let mut cur = inner.procs.cursor_lower_bound_mut(&next);
                 let mut found = None;
                 while let Some(c) = cur {
                     let (_, pp) = c.current();
@@ -918,7 +943,7 @@ impl Registry {
         match cmd {
             IOC_SPAWN => self.ioc_spawn(owner, arg),
             IOC_MAP | IOC_UNMAP | IOC_TOUCH => {
-                let r: MapReq = UserSlice::new(arg, size_of::<MapReq>()).reader().read()?;
+                let r: MapReq = user(arg, size_of::<MapReq>()).reader().read()?;
                 let end = r.start.checked_add(r.len).ok_or(EINVAL)?;
                 if r.len == 0 || r.start % PAGE != 0 || r.len % PAGE != 0 {
                     return Err(EINVAL);
@@ -928,14 +953,14 @@ impl Registry {
                 }
                 let vmar = self.find(r.pid)?.vmar()?;
                 match cmd {
-                    IOC_MAP => vmar.map(r.flags, r.start, end)?,
-                    IOC_UNMAP => vmar.unmap(r.start, end)?,
+                    IOC_MAP => vmar.map(r.flags, r.start, end, Limits::now())?,
+                    IOC_UNMAP => vmar.unmap(r.start, end, Limits::now())?,
                     _ => vmar.touch(r.start, end)?,
                 }
                 Ok(0)
             }
             IOC_EXIT | IOC_REAP => {
-                let pid: i32 = UserSlice::new(arg, size_of::<i32>()).reader().read()?;
+                let pid: i32 = user(arg, size_of::<i32>()).reader().read()?;
                 if cmd == IOC_EXIT {
                     self.find(pid)?.exit()?;
                 } else {
@@ -948,9 +973,10 @@ impl Registry {
     }
 
     /// SPAWN: checks the request, registers an unpublished pproc, writes
-    /// its pid back with no lock held, and only then publishes it. A failure on the way undoes it unseen.
+    /// its pid back with no lock held, and only then publishes it. A
+    /// failure on the way undoes it unseen.
     fn ioc_spawn(&self, owner: u64, arg: usize) -> Result<i32> {
-        let mut req: SpawnReq = UserSlice::new(arg, size_of::<SpawnReq>()).reader().read()?;
+        let mut req: SpawnReq = user(arg, size_of::<SpawnReq>()).reader().read()?;
         let len = req.name.iter().position(|&c| c == 0).ok_or(EINVAL)?;
         if req.flags != 0 || req.name[..len].iter().any(|&c| !(0x20..=0x7e).contains(&c)) {
             return Err(EINVAL);
@@ -958,14 +984,57 @@ impl Registry {
         if len == 0 {
             req.name[..6].copy_from_slice(b"pproc\0");
         }
-        let pid = self.spawn(req.name, owner)?;
+        let pid = self.spawn(req.name, owner, limit(Limit::MaxProcs))?;
         let at = arg.checked_add(offset_of!(SpawnReq, pid)).ok_or(EFAULT);
-        if let Err(e) = at.and_then(|at| UserSlice::new(at, size_of::<i32>()).writer().write(&pid)) {
+        if let Err(e) = at.and_then(|at| user(at, size_of::<i32>()).writer().write(&pid)) {
             self.abort(pid);
             return Err(e);
         }
         self.publish(pid);
         Ok(0)
+    }
+}
+
+/// The user memory at `addr`, `len` bytes (an ioctl's argument).
+fn user(addr: usize, len: usize) -> UserSlice {
+    UserSlice::new(UserPtr::from_addr(addr), len)
+}
+
+// ---- /dev/vmar_race_rs ----
+
+/// Owner ids, one per open file, never reused (a `struct file` address
+/// would be).
+static OWNER_IDS: AtomicU64 = AtomicU64::new(0);
+
+/// An open /dev/vmar_race_rs: the owner of the pprocs it spawns, which
+/// exit when it is released.
+struct Owner {
+    id: u64,
+    reg: &'static Registry,
+}
+
+#[vtable]
+impl MiscDevice for Owner {
+    type Ptr = KBox<Self>;
+
+    fn open(_file: &fs::File, misc: &MiscDeviceRegistration<Self>) -> Result<KBox<Self>> {
+        let misc = ptr::from_ref(misc).cast_mut();
+        // SAFETY: the only registration of `Owner` is `VmarRaceRs::miscdev`,
+        // so `misc` points into the module's `VmarRaceRs`. An open file holds
+        // a reference on this module (the device's fops.owner), so the
+        // module, and the registry in it, outlive the file and every call
+        // on it: `'static` is never observed past the module's life.
+        let reg = unsafe { &(*kernel::container_of!(misc, VmarRaceRs, miscdev)).registry };
+        let id = OWNER_IDS.fetch_add(1, Ordering::Relaxed) + 1;
+        Ok(KBox::new(Owner { id, reg }, GFP_KERNEL)?)
+    }
+
+    fn release(owner: KBox<Self>, _file: &fs::File) {
+        owner.reg.release(owner.id);
+    }
+
+    fn ioctl(owner: &Self, _file: &fs::File, cmd: u32, arg: usize) -> Result<isize> {
+        owner.reg.ioctl(owner.id, cmd, arg).map(|r| r as isize)
     }
 }
 
@@ -978,34 +1047,6 @@ impl Registry {
 unsafe fn registry<'a>(reg: *const c_void) -> &'a Registry {
     // SAFETY: see above.
     unsafe { &*reg.cast::<Registry>() }
-}
-
-/// An ioctl of the open file `owner` (its id, not an address).
-///
-/// # Safety
-///
-/// `reg` as for `registry()`; process context.
-#[no_mangle]
-pub unsafe extern "C" fn vr_rs_ioctl(
-    reg: *const c_void,
-    owner: u64,
-    cmd: c_uint,
-    arg: c_ulong,
-) -> c_long {
-    // SAFETY: by the caller.
-    let reg = unsafe { registry(reg) };
-    from_result(|| reg.ioctl(owner, cmd, arg as usize).map(c_long::from))
-}
-
-/// The file `owner` closes: its pprocs exit.
-///
-/// # Safety
-///
-/// `reg` as for `registry()`; process context.
-#[no_mangle]
-pub unsafe extern "C" fn vr_rs_release(reg: *const c_void, owner: u64) {
-    // SAFETY: by the caller.
-    unsafe { registry(reg) }.release(owner)
 }
 
 /// Whether `pid` is published (pause commands arm only such pids).
@@ -1134,11 +1175,12 @@ pub unsafe extern "C" fn vr_rs_spawner(pp: *const c_void) -> *const c_void {
 ///
 /// # Safety
 ///
-/// `pp` as for `handle()`; `m` is the seq_file of a show() in progress.
+/// `pp` as for `handle()`; `m` is the seq_file of a show() in progress,
+/// which only this thread uses until it returns.
 #[no_mangle]
 pub unsafe extern "C" fn vr_rs_show(m: *mut c_void, pp: *const c_void, file: c_int, mode: c_int) -> c_int {
     // SAFETY: by the caller.
-    let pp = unsafe { handle(pp) };
+    let (pp, m) = unsafe { (handle(pp), SeqFile::from_raw(m.cast())) };
     let mut out = SeqOut(m);
     from_result(|| {
         pp.read(File::try_from(file)?, Mode::try_from(mode)?, &mut out)?;
@@ -1157,32 +1199,313 @@ pub unsafe extern "C" fn vr_rs_vmar_put(vmar: *const c_void) {
     drop(unsafe { Arc::from_raw(vmar.cast::<Vmar>()) });
 }
 
+/// The module: its registry, the C glue over it, and the misc device.
+/// Fields drop in this order: the device goes first (no new owners), then
+/// the glue (/proc, pause points, every deferred put), then the pprocs.
+#[pin_data(PinnedDrop)]
 struct VmarRaceRs {
-    registry: Pin<KBox<Registry>>,
+    #[pin]
+    miscdev: MiscDeviceRegistration<Owner>,
+    glue: Glue,
+    #[pin]
+    registry: Registry,
 }
 
-impl kernel::Module for VmarRaceRs {
-    fn init(_module: &'static ThisModule) -> Result<Self> {
-        let registry = KBox::pin_init(
-            pin_init!(Registry {
-                inner <- new_mutex!(Inner { procs: RBTree::new(), nr: 0, last_pid: 0, serial: 0 }),
-            }),
-            GFP_KERNEL,
-        )?;
-        let reg: *const Registry = &*registry;
-        // SAFETY: the registry is pinned and outlives the glue (drop()).
+/// glue.c's part of the module, initialised over the registry.
+struct Glue;
+
+impl Glue {
+    /// # Safety
+    ///
+    /// `reg` is pinned and outlives the returned `Glue`.
+    unsafe fn new(reg: *const Registry) -> Result<Glue> {
+        // SAFETY: by the caller.
         to_result(unsafe { vr_rs_glue_init(reg.cast()) })?;
-        Ok(VmarRaceRs { registry })
+        Ok(Glue)
     }
 }
 
-impl Drop for VmarRaceRs {
+impl Drop for Glue {
     fn drop(&mut self) {
-        // SAFETY: after this no glue call reaches the registry and every
-        // deferred put has run; the registry is dropped next with every
-        // pproc still in it.
+        // SAFETY: made by `Glue::new()`, whose success this `Glue` is: after
+        // this no glue call reaches the registry and every deferred put
+        // has run.
         unsafe { vr_rs_glue_exit() };
+    }
+}
+
+impl kernel::InPlaceModule for VmarRaceRs {
+    fn init(_module: &'static ThisModule) -> impl PinInit<Self, Error> {
+        try_pin_init!(&this in Self {
+            registry <- Registry::new(),
+            // SAFETY: `registry` is initialised just above, in place in the
+            // pinned module, and drops after `glue`.
+            glue: unsafe { Glue::new(&raw const (*this.as_ptr()).registry)? },
+            miscdev <- MiscDeviceRegistration::register(MiscDeviceOptions {
+                name: c"vmar_race_rs",
+            }),
+        })
+    }
+}
+
+#[pinned_drop]
+impl PinnedDrop for VmarRaceRs {
+    fn drop(self: Pin<&mut Self>) {
         let n = self.registry.inner.lock().nr;
         pr_info!("unloaded with {} pprocs not reaped\n", n);
+    }
+}
+
+// ---- KUnit: the Rust logic, on a registry of the suites' own ----
+
+#[kunit_tests(vmar_race_rs_maps)]
+mod maps_tests {
+    use super::*;
+
+    const P: u64 = PAGE;
+    const ROOMY: Limits = Limits { maps: 100, pages: 1000 };
+
+    fn starts(v: &Vmar) -> Result<KVec<(u64, u64)>> {
+        let maps = v.maps.lock();
+        let mut out = KVec::new();
+        for (&s, m) in maps.tree.iter() {
+            out.push((s, m.end), GFP_KERNEL)?;
+        }
+        Ok(out)
+    }
+
+    #[test]
+    fn touch_merges_ranges_and_counts_pages_once() -> Result {
+        let mut m = Mapping { end: 10 * P, flags: 0, touched: KVec::new() };
+        m.touch(0, 2)?;
+        m.touch(1, 3)?;
+        m.touch(5, 6)?;
+        m.touch(3, 3)?;
+        assert_eq!(&m.touched[..], &[(0, 3), (5, 6)][..]);
+        assert_eq!(m.rss(), 4 * P);
+        m.touch(2, 6)?;
+        assert_eq!(&m.touched[..], &[(0, 6)][..]);
+        Ok(())
+    }
+
+    #[test]
+    fn clip_keeps_only_the_touched_pages_inside() -> Result {
+        let mut m = Mapping { end: 10 * P, flags: 1, touched: KVec::new() };
+        m.touch(0, 4)?;
+        m.touch(8, 10)?;
+        let c = m.clip(0, 2 * P, 9 * P)?;
+        assert_eq!(c.end, 9 * P);
+        assert_eq!(c.flags, 1);
+        assert_eq!(&c.touched[..], &[(2, 4), (8, 9)][..]);
+        Ok(())
+    }
+
+    #[test]
+    fn map_refuses_overlaps_and_limits() -> Result {
+        let v = Vmar::new(0)?;
+        v.map(0, 0, 4 * P, ROOMY)?;
+        assert_eq!(v.map(0, 2 * P, 6 * P, ROOMY), Err(EEXIST));
+        assert_eq!(v.map(0, 0, P, ROOMY), Err(EEXIST));
+        v.map(0, 4 * P, 5 * P, ROOMY)?;
+        let two = Limits { maps: 2, pages: 1000 };
+        assert_eq!(v.map(0, 8 * P, 9 * P, two), Err(ENOMEM));
+        let six = Limits { maps: 100, pages: 6 };
+        assert_eq!(v.map(0, 8 * P, 10 * P, six), Err(ENOMEM));
+        v.map(0, 8 * P, 9 * P, six)?;
+        let s = v.snap();
+        assert_eq!((s.nr, s.total), (3, 6 * P));
+        Ok(())
+    }
+
+    #[test]
+    fn unmap_cuts_splits_and_keeps_max_maps() -> Result {
+        let v = Vmar::new(0)?;
+        v.map(0, 0, 10 * P, ROOMY)?;
+        v.touch(0, 10 * P)?;
+        let one = Limits { maps: 1, pages: 1000 };
+        assert_eq!(v.unmap(4 * P, 6 * P, one), Err(ENOMEM));
+        assert_eq!(&starts(&v)?[..], &[(0, 10 * P)][..]);
+        v.unmap(4 * P, 6 * P, ROOMY)?;
+        assert_eq!(&starts(&v)?[..], &[(0, 4 * P), (6 * P, 10 * P)][..]);
+        let s = v.snap();
+        assert_eq!((s.nr, s.total, s.anon), (2, 8 * P, 8 * P));
+        v.unmap(2 * P, 8 * P, one)?; // cuts two edges: no split
+        assert_eq!(&starts(&v)?[..], &[(0, 2 * P), (8 * P, 10 * P)][..]);
+        v.unmap(0, 20 * P, ROOMY)?;
+        assert_eq!(v.snap().nr, 0);
+        Ok(())
+    }
+
+    #[test]
+    fn touch_needs_the_whole_range_mapped() -> Result {
+        let v = Vmar::new(0)?;
+        assert_eq!(v.touch(0, P), Err(ENOMEM));
+        v.map(MAP_FILE, 0, 2 * P, ROOMY)?;
+        v.map(0, 3 * P, 4 * P, ROOMY)?;
+        assert_eq!(v.touch(0, 4 * P), Err(ENOMEM));
+        v.touch(0, 2 * P)?;
+        let s = v.snap();
+        assert_eq!((s.file, s.anon), (2 * P, 0));
+        Ok(())
+    }
+}
+
+#[kunit_tests(vmar_race_rs_registry)]
+mod registry_tests {
+    use super::*;
+
+    fn registry() -> Result<Pin<KBox<Registry>>> {
+        KBox::pin_init(Registry::new(), GFP_KERNEL)
+    }
+
+    fn name() -> [u8; NAME_LEN] {
+        let mut n = [0; NAME_LEN];
+        n[..4].copy_from_slice(b"test");
+        n
+    }
+
+    #[test]
+    fn spawned_pid_is_unfindable_until_published() -> Result {
+        let reg = registry()?;
+        let pid = reg.spawn(name(), 1, 10)?;
+        assert_eq!(reg.find(pid).err(), Some(ESRCH));
+        assert!(reg.next(0).is_none());
+        assert_eq!(reg.reap(pid), Err(ESRCH));
+        reg.publish(pid);
+        assert_eq!(reg.find(pid)?.pid, pid);
+        assert_eq!(reg.next(0).map(|pp| pp.pid), Some(pid));
+        reg.find(pid)?.exit()?;
+        reg.reap(pid)
+    }
+
+    #[test]
+    fn reap_takes_zombies_only_and_once() -> Result {
+        let reg = registry()?;
+        let pid = reg.spawn(name(), 1, 10)?;
+        reg.publish(pid);
+        let pp = reg.find(pid)?;
+        assert_eq!(reg.reap(pid), Err(EINVAL));
+        pp.exit()?;
+        assert_eq!(pp.exit(), Err(EINVAL));
+        assert_eq!(pp.vmar().err(), Some(EINVAL));
+        reg.reap(pid)?;
+        assert!(pp.reaped.load(Ordering::Acquire));
+        assert_eq!(reg.reap(pid), Err(ESRCH));
+        assert_eq!(reg.find(pid).err(), Some(ESRCH));
+        Ok(())
+    }
+
+    #[test]
+    fn max_procs_counts_zombies_and_abort_frees_the_slot() -> Result {
+        let reg = registry()?;
+        let a = reg.spawn(name(), 1, 2)?;
+        let b = reg.spawn(name(), 1, 2)?;
+        assert_eq!(reg.spawn(name(), 1, 2), Err(EAGAIN));
+        reg.abort(b);
+        assert_eq!(reg.find(b).err(), Some(ESRCH));
+        let c = reg.spawn(name(), 1, 2)?;
+        assert!(c != a && c != b);
+        for pid in [a, c] {
+            reg.publish(pid);
+            reg.find(pid)?.exit()?;
+        }
+        assert_eq!(reg.spawn(name(), 1, 2), Err(EAGAIN));
+        reg.reap(a)?;
+        reg.reap(c)
+    }
+
+    #[test]
+    fn release_exits_only_the_owners_running_pprocs() -> Result {
+        let reg = registry()?;
+        let mine = [reg.spawn(name(), 7, 10)?, reg.spawn(name(), 7, 10)?];
+        let other = reg.spawn(name(), 8, 10)?;
+        for pid in [mine[0], mine[1], other] {
+            reg.publish(pid);
+        }
+        reg.find(mine[1])?.exit()?;
+        reg.release(7);
+        for pid in mine {
+            assert!(reg.find(pid)?.exited.load(Ordering::Acquire));
+            reg.reap(pid)?;
+        }
+        assert!(!reg.find(other)?.exited.load(Ordering::Acquire));
+        reg.release(8);
+        reg.reap(other)
+    }
+}
+
+#[kunit_tests(vmar_race_rs_read)]
+mod read_tests {
+    use super::*;
+
+    /// What a read rendered.
+    struct Buf(KVec<u8>);
+
+    impl Write for Buf {
+        fn write_str(&mut self, s: &str) -> fmt::Result {
+            self.0.extend_from_slice(s.as_bytes(), GFP_KERNEL).map_err(|_| fmt::Error)
+        }
+    }
+
+    impl Buf {
+        fn has(&self, needle: &str) -> bool {
+            self.0.windows(needle.len()).any(|w| w == needle.as_bytes())
+        }
+    }
+
+    fn read(pp: &PProc, file: File, mode: Mode) -> Result<Buf> {
+        let mut b = Buf(KVec::new());
+        pp.read(file, mode, &mut b)?;
+        Ok(b)
+    }
+
+    /// A published pproc with one touched anonymous page at 0x1000.
+    fn live(reg: &Registry) -> Result<Arc<PProc>> {
+        let mut n = [0; NAME_LEN];
+        n[..4].copy_from_slice(b"rdr1");
+        let pid = reg.spawn(n, 1, 10)?;
+        reg.publish(pid);
+        let pp = reg.find(pid)?;
+        let v = pp.vmar()?;
+        v.map(3, PAGE, 2 * PAGE, Limits { maps: 10, pages: 10 })?;
+        v.touch(PAGE, 2 * PAGE)?;
+        Ok(pp)
+    }
+
+    /// Every safe read path shows a live pproc with its VMAR and a zombie
+    /// without one; a reaped one is ESRCH. (buggy's zombie read panics:
+    /// the forced rows show that.)
+    #[test]
+    fn each_read_path_on_a_live_and_an_exited_pproc() -> Result {
+        let reg = KBox::pin_init(Registry::new(), GFP_KERNEL)?;
+        for mode in [Mode::Buggy, Mode::Checked, Mode::Fixed, Mode::Rcu] {
+            let pp = live(&reg)?;
+            let b = read(&pp, File::Status, mode)?;
+            assert!(b.has("Name:\trdr1\nState:\tR (running)\n"));
+            assert!(b.has("VmRSS:\t       4 kB\n"));
+            let m = read(&pp, File::Maps, mode)?;
+            assert!(m.has("00001000-00002000 rw-p 00000000 00:00 0\n"));
+            if matches!(mode, Mode::Buggy) {
+                pp.exit()?;
+                reg.reap(pp.pid)?;
+                continue;
+            }
+            pp.exit()?;
+            let b = read(&pp, File::Status, mode)?;
+            assert!(b.has("State:\tZ (zombie)\n"));
+            assert!(!b.has("VmSize"));
+            assert_eq!(read(&pp, File::Maps, mode)?.0.len(), 0);
+            reg.reap(pp.pid)?;
+            assert_eq!(read(&pp, File::Status, mode).err(), Some(ESRCH));
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn file_and_mode_numbers_are_checked() {
+        assert!(File::try_from(2).is_err());
+        assert!(File::try_from(-1).is_err());
+        assert!(Mode::try_from(4).is_err() || cfg!(vr_uaf));
+        assert!(matches!(Mode::try_from(3), Ok(Mode::Rcu)));
     }
 }
