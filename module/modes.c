@@ -17,9 +17,7 @@
 #include "vmar_race.h"
 
 #include <linux/bug.h>
-#include <linux/delay.h>
 #include <linux/kernel.h>
-#include <linux/hrtimer.h>
 #include <linux/moduleparam.h>
 #include <linux/sched/signal.h>
 #include <linux/string.h>
@@ -33,31 +31,6 @@ static const char * const vr_file_names[] = {
 };
 
 #define VR_UNWRAP_MSG "called `Option::unwrap()` on a `None` value: VMAR of exited pid %d read through /proc/vmar_race/%d/%s\n"
-
-/*
- * race_delay_us, killable: a reader sleeping in its window ends at
- * SIGKILL (-EINTR) instead of sleeping on in D state. As fsleep(): a busy
- * wait under 10 us, else an hrtimer sleep with usleep_range()'s slack, to
- * the deadline whatever wakes the task early (usleep_range_state() would
- * spin once a fatal signal is pending).
- */
-static int vr_race_delay(unsigned int us)
-{
-	ktime_t exp = ktime_add_us(ktime_get(), us);
-	u64 slack = (u64)min(us, 1000U) * NSEC_PER_USEC;
-
-	if (us < 10) {
-		udelay(us);
-		return 0;
-	}
-	for (;;) {
-		set_current_state(TASK_KILLABLE);
-		if (!schedule_hrtimeout_range(&exp, slack, HRTIMER_MODE_ABS))
-			return 0;	/* the deadline passed */
-		if (fatal_signal_pending(current))
-			return -EINTR;
-	}
-}
 
 /*
  * The window, then the state, in Linux's order (proc_pid_status() prints the

@@ -21,6 +21,8 @@
  */
 #include "vmar_race.h"
 
+#include <linux/delay.h>
+#include <linux/hrtimer.h>
 #include <linux/jump_label.h>
 #include <linux/kernel.h>
 #include <linux/moduleparam.h>
@@ -156,6 +158,31 @@ static void vr_pause_went_on(enum vr_pause_point point, pid_t pid,
 	trace_vmar_race_pause(pid, point, VR_TIMED_OUT);
 	pr_warn("pause point %s of pid %d: %s let go %s\n",
 		vr_pause_names[point], pid, current->comm, how);
+}
+
+/*
+ * race_delay_us (modes.c; glue.c in the Rust twin), killable: a reader
+ * sleeping in its window ends at SIGKILL (-EINTR) instead of sleeping on in
+ * D state. As fsleep(): a busy wait under 10 us, else an hrtimer sleep
+ * with usleep_range()'s slack, to the deadline whatever wakes the task
+ * early (usleep_range_state() would spin once a fatal signal is pending).
+ */
+int vr_race_delay(unsigned int us)
+{
+	ktime_t exp = ktime_add_us(ktime_get(), us);
+	u64 slack = (u64)min(us, 1000U) * NSEC_PER_USEC;
+
+	if (us < 10) {
+		udelay(us);
+		return 0;
+	}
+	for (;;) {
+		set_current_state(TASK_KILLABLE);
+		if (!schedule_hrtimeout_range(&exp, slack, HRTIMER_MODE_ABS))
+			return 0;	/* the deadline passed */
+		if (fatal_signal_pending(current))
+			return -EINTR;
+	}
 }
 
 /**

@@ -403,6 +403,8 @@ int vr_pause_point_parse(const char *name, enum vr_pause_point *point);
 /* registry.c (glue.c in the Rust twin): the pause file's arm command. */
 int vr_pause_arm_pproc(enum vr_pause_point point, pid_t pid);
 void vr_pause_print(struct seq_file *m);
+/* pause.c: race_delay_us's killable sleep; -EINTR if killed in it. */
+int vr_race_delay(unsigned int us);
 
 /**
  * vr_pause() - A pause point: pause here if it is armed for @pid.

@@ -95,6 +95,19 @@ static struct vr_uint_param vr_rs_max_pages = { 1, 16777216, 65536 };
 module_param_cb(max_pages, &vr_uint_ops, &vr_rs_max_pages, 0644);
 MODULE_PARM_DESC(max_pages, "most mapped pages per VMAR (1-16777216, default 65536)");
 
+/* The C module's race window, as modes.c sleeps it (pause.c's helper). */
+static struct vr_uint_param vr_rs_race_delay_us = { 0, 1000000, 0 };
+module_param_cb(race_delay_us, &vr_uint_ops, &vr_rs_race_delay_us, 0644);
+MODULE_PARM_DESC(race_delay_us,
+		 "sleep in the reader's race window, once per read, killable, microseconds (0-1000000, default 0)");
+
+int vr_rs_race_delay(void)
+{
+	unsigned int us = READ_ONCE(vr_rs_race_delay_us.val);
+
+	return us ? vr_race_delay(us) : 0;
+}
+
 unsigned int vr_rs_limit(int which)
 {
 	switch (which) {

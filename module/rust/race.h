@@ -49,6 +49,7 @@ unsigned int vr_rs_limit(int which);
 void vr_rs_pause(int point, int pid);		/* no lock held */
 void vr_rs_forget(int pid);
 void vr_rs_cond_resched(void);
+int vr_rs_race_delay(void);	/* race_delay_us; -EINTR if killed */
 /* A spawn's caller: counted cred and tgid; NULL on -ENOMEM. */
 void *vr_rs_spawner_new(void);
 void vr_rs_spawner_put(void *sp);

@@ -120,6 +120,7 @@ extern "C" {
     fn vr_rs_pause(point: c_int, pid: c_int);
     fn vr_rs_forget(pid: c_int);
     fn vr_rs_cond_resched();
+    fn vr_rs_race_delay() -> c_int;
     fn vr_rs_spawner_new() -> *mut c_void;
     fn vr_rs_spawner_put(sp: *mut c_void);
     fn vr_rs_spawner_ppid(sp: *const c_void) -> c_int;
@@ -207,6 +208,12 @@ impl Limits {
 fn pause(point: Point, pid: i32) {
     // SAFETY: process context, no lock held (every caller's contract).
     unsafe { vr_rs_pause(point as c_int, pid) }
+}
+
+/// The race window's race_delay_us (no lock held): EINTR if killed in it.
+fn race_delay() -> Result {
+    // SAFETY: process context, no lock held (the reader's, before the slot).
+    to_result(unsafe { vr_rs_race_delay() })
 }
 
 fn cond_resched() {
@@ -549,14 +556,14 @@ impl PProc {
         stat(if file == File::Maps { Stat::MapsReads } else { Stat::StatusReads }, 1);
         trace(Ev::ReadStart, self.pid, mode, ptr::null(), file as c_int);
         pause(Point::Found, self.pid);
-        let ret = match mode {
+        let ret = race_delay().and_then(|()| match mode {
             Mode::Buggy => read_buggy(self, file, out),
             Mode::Checked => read_checked(self, file, out),
             Mode::Fixed => read_fixed(self, file, out),
             Mode::Rcu => read_rcu(self, file, out),
             #[cfg(vr_uaf)]
             Mode::Uaf => read_uaf(self, file, out),
-        };
+        });
         if ret.is_err() {
             stat(Stat::ReadErrors, 1);
         }
