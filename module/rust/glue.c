@@ -397,12 +397,23 @@ static int vr_rs_status_open(struct inode *inode, struct file *file)
 	return single_open(file, vr_rs_status_show, inode->i_private);
 }
 
+/*
+ * A buffer for the mappings there now, up to 8 MiB: one show, where a
+ * page would make seq_file render again at each doubling (and sleep
+ * race_delay_us each time). More mappings by the read still get a retry.
+ */
+#define VR_RS_MAPS_BUF_MAX	(8UL << 20)
+
 static int vr_rs_maps_open(struct inode *inode, struct file *file)
 {
 	struct vr_pproc *pp = inode->i_private;
 	int ret = vr_rs_gone(pp) ? -ESRCH : vr_rs_may_read_vmar(pp);
 
-	return ret ?: single_open(file, vr_rs_maps_show, pp);
+	if (ret)
+		return ret;
+	return single_open_size(file, vr_rs_maps_show, pp,
+				clamp_t(size_t, vr_rs_maps_size(pp), PAGE_SIZE,
+					VR_RS_MAPS_BUF_MAX));
 }
 
 const struct file_operations vr_status_fops = {

@@ -36,6 +36,8 @@ const void *vr_rs_spawner(const void *pp);
  * -EINVAL for a bad file or mode. buggy panics on a zombie.
  */
 int vr_rs_show(void *m, const void *pp, int file, int mode);
+/* race.rs: at most the bytes a maps read of pp renders now; 0: a zombie. */
+size_t vr_rs_maps_size(const void *pp);
 /* race.rs: drops the VMAR reference vr_rs_defer_put() was handed. */
 void vr_rs_vmar_put(const void *vmar);
 

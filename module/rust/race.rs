@@ -542,6 +542,23 @@ impl PProc {
         Ok(())
     }
 
+    /// The VMAR with no lock: load the rcu reference under
+    /// `rcu::read_lock()` and take a reference of our own before leaving
+    /// the read-side section. `None` once exit cleared it.
+    fn vmar_rcu(&self) -> Option<Arc<Vmar>> {
+        let _guard = rcu::read_lock();
+        let raw = self.rcu_vmar.load(Ordering::Acquire);
+        if raw.is_null() {
+            return None;
+        }
+        // SAFETY: `raw` came from `Arc::into_raw` (spawn) and that
+        // reference is dropped only a grace period after exit cleared the
+        // pointer, so it is still held now, inside the read-side section:
+        // the count is at least one and incrementing it is sound.
+        let borrow = unsafe { ArcBorrow::from_raw(raw) };
+        Some(Arc::from(borrow))
+    }
+
     /// The VMAR for an ioctl, which refuses zombies (EINVAL).
     fn vmar(&self) -> Result<Arc<Vmar>> {
         self.vmar.lock().clone().ok_or(EINVAL)
@@ -728,22 +745,9 @@ fn read_fixed(pp: &PProc, file: File, out: &mut dyn Write) -> Result {
     render(pp, vmar.as_deref(), file, out)
 }
 
-/// rcu: no lock at all. Load the rcu reference under `rcu_read_lock()` and
-/// take a reference of our own before leaving the read-side section.
+/// rcu: no lock at all (`PProc::vmar_rcu()`).
 fn read_rcu(pp: &PProc, file: File, out: &mut dyn Write) -> Result {
-    let guard = rcu::read_lock();
-    let raw = pp.rcu_vmar.load(Ordering::Acquire);
-    let vmar = if raw.is_null() {
-        None
-    } else {
-        // SAFETY: `raw` came from `Arc::into_raw` (spawn) and that
-        // reference is dropped only a grace period after exit cleared the
-        // pointer, so it is still held now, inside the read-side section:
-        // the count is at least one and incrementing it is sound.
-        let borrow = unsafe { ArcBorrow::from_raw(raw) };
-        Some(Arc::from(borrow))
-    };
-    drop(guard);
+    let vmar = pp.vmar_rcu();
     got(pp, Mode::Rcu, vmar.as_deref());
     pause(Point::Held, pp.pid);
     render(pp, vmar.as_deref(), file, out)
@@ -1195,6 +1199,23 @@ pub unsafe extern "C" fn vr_rs_show(m: *mut c_void, pp: *const c_void, file: c_i
     })
 }
 
+/// The longest line a maps read renders for one mapping.
+const MAPS_LINE_MAX: usize = 80;
+
+/// The bytes a maps read of a handle would render now (at most), so that
+/// glue.c sizes the seq_file buffer for one show instead of a retry per
+/// doubling; 0 for a zombie. Takes no slot lock.
+///
+/// # Safety
+///
+/// `pp` as for `handle()`; process context.
+#[no_mangle]
+pub unsafe extern "C" fn vr_rs_maps_size(pp: *const c_void) -> usize {
+    // SAFETY: by the caller.
+    let vmar = unsafe { handle(pp) }.vmar_rcu();
+    vmar.map_or(0, |v| v.maps.lock().nr.saturating_mul(MAPS_LINE_MAX))
+}
+
 /// glue.c's deferred put: drops the reference `PProc::exit()` handed it.
 ///
 /// # Safety
@@ -1506,6 +1527,18 @@ mod read_tests {
             assert_eq!(read(&pp, File::Status, mode).err(), Some(ESRCH));
         }
         Ok(())
+    }
+
+    /// The lock-free path (rcu's, and the maps buffer's size) sees the
+    /// VMAR until exit clears it.
+    #[test]
+    fn vmar_rcu_is_gone_once_exited() -> Result {
+        let reg = KBox::pin_init(Registry::new(), GFP_KERNEL)?;
+        let pp = live(&reg)?;
+        assert_eq!(pp.vmar_rcu().map(|v| v.snap().nr), Some(1));
+        pp.exit()?;
+        assert!(pp.vmar_rcu().is_none());
+        reg.reap(pp.pid)
     }
 
     #[test]
