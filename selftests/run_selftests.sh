@@ -11,9 +11,9 @@ guest, and print their TAP. Every program runs: abi_test, proc_files_test,
 params_test, races_test, pause_test, proc_access_test, safety_test and
 lab_test. With
 VMAR_RACE_MODULE=vmar_race_rs (vm.sh --module rust) only the contract the
-Rust twin shares runs: abi_test, proc_files_test, params_test, pause_test
-and proc_access_test (races_test, safety_test and lab_test drive the C
-module's own parameters and races).
+Rust twin shares runs: abi_test, proc_files_test, params_test, races_test,
+pause_test and proc_access_test (safety_test and lab_test drive the C
+module's own unsafe variants and later races).
   -h, --help  print this help and exit
 Exit status: 0 every program passed, 1 one failed, 64 usage error (any
 argument but --help).
@@ -23,7 +23,7 @@ esac
 [ $# -eq 0 ] || { echo "run_selftests.sh: no arguments expected; see --help" >&2; exit 64; }
 cd "$(dirname "$0")" || exit 1
 progs="abi_test proc_files_test params_test races_test pause_test proc_access_test safety_test lab_test"
-[ "${VMAR_RACE_MODULE:-vmar_race}" != vmar_race_rs ] || progs="abi_test proc_files_test params_test pause_test proc_access_test"
+[ "${VMAR_RACE_MODULE:-vmar_race}" != vmar_race_rs ] || progs="abi_test proc_files_test params_test races_test pause_test proc_access_test"
 rc=0
 for t in $progs; do
 	./$t || rc=1

@@ -14,9 +14,10 @@
 //!   as a raw pointer (`rcu_vmar`); exit clears it and drops that reference
 //!   only after a grace period (glue.c's `vr_rs_defer_put()`), so a reader
 //!   inside `rcu_read_lock()` may take its own reference from it.
-//! - Lock order: registry, then a VMAR's mappings. The registry lock is
-//!   never held across a slot lock (a reader that BUG()ed in `buggy` holds
-//!   its slot's lock for ever: reap and release must not wait for it).
+//! - Lock order: registry, then a VMAR's writers, then its mappings. The
+//!   registry lock is never held across a slot lock (a reader that BUG()ed
+//!   in `buggy` holds its slot's lock for ever: reap and release must not
+//!   wait for it).
 //!
 //! Rust owns what Linux 7.3's Rust can carry: the misc device and its
 //! ioctls (`kernel::miscdevice`, `UserSlice`), one owner object per open
@@ -57,6 +58,7 @@ const PAGE: u64 = 4096;
 const MAP_FILE: u32 = 0x8; // VMAR_RACE_MAP_FILE; READ 1, WRITE 2, EXEC 4
 const MAP_FLAGS: u32 = 0xf;
 const NAME_LEN: usize = 16;
+const UNMAP_BATCH: usize = 32; // mappings per `maps` lock section, as vmar.c
 const PID_MAX: i32 = 1 << 22; // VR_PID_MAX: fs.c's readdir walks below it
 
 // ---- the uapi (uapi/vmar_race.h) ----
@@ -313,6 +315,11 @@ impl Maps {
 #[pin_data(PinnedDrop)]
 struct Vmar {
     pid: i32,
+    /// Serialises MAP, UNMAP and TOUCH (taken before `maps`), so that an
+    /// UNMAP may let go of `maps` between batches.
+    #[pin]
+    writers: Mutex<()>,
+    /// Readers take only this.
     #[pin]
     maps: Mutex<Maps>,
 }
@@ -330,6 +337,7 @@ impl Vmar {
         let v = Arc::pin_init(
             pin_init!(Vmar {
                 pid,
+                writers <- new_mutex!(()),
                 maps <- new_mutex!(Maps { tree: RBTree::new(), nr: 0, pages: 0 }),
             }),
             GFP_KERNEL_ACCOUNT,
@@ -360,6 +368,7 @@ impl Vmar {
             Mapping { end, flags, touched: KVec::new() },
             GFP_KERNEL_ACCOUNT,
         )?;
+        let _w = self.writers.lock();
         let mut maps = self.maps.lock();
         if let Some((s, _)) = maps.first_ending_after(start) {
             if s < end {
@@ -379,7 +388,12 @@ impl Vmar {
     /// cut, as munmap does. The pieces that stay are made first; a cut that
     /// splits one mapping in two past max_maps is ENOMEM. Then it only
     /// removes and inserts, which cannot fail.
+    ///
+    /// The mappings go `UNMAP_BATCH` at a time, `maps` let go between
+    /// batches (as vmar.c's UNMAP): a status read waits for one batch, not
+    /// for the whole range. Readers may see it half done, as on Linux.
     fn unmap(&self, start: u64, end: u64, lim: Limits) -> Result {
+        let _w = self.writers.lock();
         let mut maps = self.maps.lock();
         let first = maps.first_ending_after(start).filter(|&(s, _)| s < end);
         let last = maps.first_ending_after(end - 1).filter(|&(s, _)| s < end);
@@ -394,11 +408,17 @@ impl Vmar {
         if head.is_some() && tail.is_some() && first == last && maps.nr >= lim.maps {
             return Err(ENOMEM);
         }
+        let mut n = 0;
         while let Some((s, e)) = maps.first_ending_after(start).filter(|&(s, _)| s < end) {
             maps.tree.remove(&s);
             maps.nr -= 1;
             maps.pages -= (e - s) / PAGE;
-            cond_resched();
+            n += 1;
+            if n % UNMAP_BATCH == 0 {
+                drop(maps);
+                cond_resched();
+                maps = self.maps.lock();
+            }
         }
         for (pages, node) in [head, tail].into_iter().flatten() {
             maps.tree.insert(node);
@@ -410,6 +430,7 @@ impl Vmar {
 
     /// Touches `[start, end)`, which must be mapped throughout (ENOMEM).
     fn touch(&self, start: u64, end: u64) -> Result {
+        let _w = self.writers.lock();
         let mut maps = self.maps.lock();
         let mut at = start;
         while at < end {
@@ -1361,6 +1382,21 @@ mod maps_tests {
         assert_eq!(&starts(&v)?[..], &[(0, 2 * P), (8 * P, 10 * P)][..]);
         v.unmap(0, 20 * P, ROOMY)?;
         assert_eq!(v.snap().nr, 0);
+        Ok(())
+    }
+
+    /// Over many batches (the lock let go between them), with both edges
+    /// cut: the same result as in one.
+    #[test]
+    fn unmap_over_many_batches() -> Result {
+        let v = Vmar::new(0)?;
+        for i in 0..100 {
+            v.map(0, 2 * i * P, (2 * i + 2) * P, Limits { maps: 200, pages: 1000 })?;
+        }
+        v.unmap(P, 199 * P, ROOMY)?;
+        assert_eq!(&starts(&v)?[..], &[(0, P), (199 * P, 200 * P)][..]);
+        let s = v.snap();
+        assert_eq!((s.nr, s.total), (2, 2 * P));
         Ok(())
     }
 
