@@ -1418,14 +1418,20 @@ mod maps_tests {
 mod registry_tests {
     use super::*;
 
-    fn registry() -> Result<Pin<KBox<Registry>>> {
+    /// A registry of the suite's own (shared with `read_tests`).
+    pub(super) fn registry() -> Result<Pin<KBox<Registry>>> {
         KBox::pin_init(Registry::new(), GFP_KERNEL)
     }
 
-    fn name() -> [u8; NAME_LEN] {
+    /// A pproc name from `s` (at most `NAME_LEN - 1` bytes).
+    pub(super) fn name_of(s: &[u8]) -> [u8; NAME_LEN] {
         let mut n = [0; NAME_LEN];
-        n[..4].copy_from_slice(b"test");
+        n[..s.len()].copy_from_slice(s);
         n
+    }
+
+    fn name() -> [u8; NAME_LEN] {
+        name_of(b"test")
     }
 
     #[test]
@@ -1500,6 +1506,7 @@ mod registry_tests {
 
 #[kunit_tests(vmar_race_rs_read)]
 mod read_tests {
+    use super::registry_tests::{name_of, registry};
     use super::*;
 
     /// What a read rendered.
@@ -1525,9 +1532,7 @@ mod read_tests {
 
     /// A published pproc with one touched anonymous page at 0x1000.
     fn live(reg: &Registry) -> Result<Arc<PProc>> {
-        let mut n = [0; NAME_LEN];
-        n[..4].copy_from_slice(b"rdr1");
-        let pid = reg.spawn(n, 1, 10)?;
+        let pid = reg.spawn(name_of(b"rdr1"), 1, 10)?;
         reg.publish(pid);
         let pp = reg.find(pid)?;
         let v = pp.vmar()?;
@@ -1541,7 +1546,7 @@ mod read_tests {
     /// the forced rows show that.)
     #[test]
     fn each_read_path_on_a_live_and_an_exited_pproc() -> Result {
-        let reg = KBox::pin_init(Registry::new(), GFP_KERNEL)?;
+        let reg = registry()?;
         for mode in [Mode::Buggy, Mode::Checked, Mode::Fixed, Mode::Rcu] {
             let pp = live(&reg)?;
             let b = read(&pp, File::Status, mode)?;
@@ -1569,7 +1574,7 @@ mod read_tests {
     /// VMAR until exit clears it.
     #[test]
     fn vmar_rcu_is_gone_once_exited() -> Result {
-        let reg = KBox::pin_init(Registry::new(), GFP_KERNEL)?;
+        let reg = registry()?;
         let pp = live(&reg)?;
         assert_eq!(pp.vmar_rcu().map(|v| v.snap().nr), Some(1));
         pp.exit()?;
