@@ -64,6 +64,9 @@ while IFS= read -r line; do
 	[ -z "$only" ] || [[ "$line" =~ $only ]] || continue
 	rows+=("$line")
 done <"$VR_ROOT/selftests/verdicts.txt"
+if [ -n "$only" ] && [ ${#rows[@]} -eq 0 ] && ! [[ bench =~ $only ]]; then
+	vr_usage_die "--only '$only' matches no row of selftests/verdicts.txt (columns are space-aligned: try --list, or ' +' between words)"
+fi
 # Longest rows first (two VMs at a time, so none of them runs alone at the
 # end): a rough cost per scenario, test kernels before the stock one; rows
 # of equal cost keep their order in verdicts.txt.
@@ -125,7 +128,7 @@ while read -r k m; do
 	else
 		touch "$outdir/artefacts/$k-$m.failed"
 	fi
-done < <(printf '%s\n' "${rows[@]}" | awk '{ print $1, ($4 ~ /module:rust/ ? "rust" : "c") }' | sort -u) &
+done < <([ ${#rows[@]} -eq 0 ] || printf '%s\n' "${rows[@]}" | awk '{ print $1, ($4 ~ /module:rust/ ? "rust" : "c") }' | sort -u) &
 artefacts=$!
 # The benchmark in its quick mode, as one more job from here on (beside
 # lint, then in one of the rows' slots): it must produce every figure and

@@ -49,7 +49,7 @@ in it and judge the run from the kernel's console log (scripts/judge.py).
              the command; a panic or oops prints the buffer
              (ftrace_dump_on_oops), so does a KASAN or KCSAN report (module
              parameter trace_dump_on_report), and so does the end of the
-             command; scripts/timeline.py draws it
+             command (after its output); scripts/timeline.py draws it
   --no-kmemleak  boot with kmemleak=off (debug kernels): no allocation
              tracking and no scans after the command (about 25 s under
              TCG), for runs judged by KASAN or a panic
@@ -234,12 +234,14 @@ if [ $kmemleak -eq 1 ] && [ -e /sys/kernel/debug/kmemleak ]; then
 	echo scan > /sys/kernel/debug/kmemleak; echo scan > /sys/kernel/debug/kmemleak
 	cat /sys/kernel/debug/kmemleak
 fi
+# The trace goes after the program's output on the second port: on the
+# console, a printk (7.3 prints from a kthread, late) can land in a line.
 if [ $trace -eq 1 ]; then
-	echo "vm-guest: trace begin"
-	cat /sys/kernel/tracing/trace
-	echo "vm-guest: trace end"
+	{ echo "vm-guest: trace begin"; cat /sys/kernel/tracing/trace
+	  echo "vm-guest: trace end"; } >/dev/ttyS1
 fi
 echo "vm-guest: command exit status \$rc"
+echo "vm-guest: command exit status \$rc" >/dev/kmsg	# whole, should a printk cut the above
 sync
 reboot -f
 EOT
