@@ -70,15 +70,6 @@ TEST_F(params, stats_count_status_and_zombie_reads)
 	EXPECT_EQ(zreads + 1, vr_stat("zombie_reads"));
 }
 
-/*
- * The C module's parameter the Rust twin lacks: its buggy mode is unwrap(),
- * which always panics (it has no uaf mode either).
- */
-static bool c_only(const char *param)
-{
-	return vr_target.rust && !strcmp(param, "unwrap_fail");
-}
-
 TEST_F(params, param_mode_accepts_every_mode)
 {
 	static const char * const modes[] = { "checked", "fixed", "rcu", "uaf", "buggy" };
@@ -112,9 +103,6 @@ TEST_F(params, param_unwrap_fail_validated)
 {
 	char old[32], buf[32];
 
-	if (c_only("unwrap_fail"))
-		SKIP(return, "%s has no unwrap_fail (its buggy mode always panics)",
-		     vr_target.name);
 	vr_param_read("unwrap_fail", old, sizeof(old));
 	EXPECT_EQ(-EINVAL, vr_param_write("unwrap_fail", "explode"));
 	vr_param_read("unwrap_fail", buf, sizeof(buf));
@@ -129,8 +117,6 @@ TEST_F(params, param_race_delay_bounded)
 {
 	char old[32], buf[32];
 
-	if (c_only("race_delay_us"))
-		SKIP(return, "%s has no race_delay_us (pause points only)", vr_target.name);
 	vr_param_read("race_delay_us", old, sizeof(old));
 	EXPECT_EQ(-EINVAL, vr_param_write("race_delay_us", "1000001"));
 	EXPECT_EQ(-EINVAL, vr_param_write("race_delay_us", "-1"));
@@ -173,7 +159,7 @@ TEST_F(params, unprivileged_may_read_but_not_control)
 		if (open(vr_target.device, O_RDWR) >= 0 || errno != EACCES)
 			_exit(11);
 		for (i = 0; i < ARRAY_SIZE(w); i++)
-			if (!c_only(w[i][0]) && vr_param_write(w[i][0], w[i][1]) != -EACCES)
+			if (vr_param_write(w[i][0], w[i][1]) != -EACCES)
 				_exit(12);
 		if (vr_read_status(self->p.pid, buf, sizeof(buf)) <= 0)
 			_exit(13);

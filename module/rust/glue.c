@@ -65,7 +65,7 @@ static int vr_rs_mode_set(const char *val, const struct kernel_param *kp)
 	if (i < 0)
 		return -EINVAL;
 	if (i == 0) {
-		pr_warn_once("mode=buggy is unsafe: any user who can read /proc/vmar_race_rs can now make a Rust unwrap() panic (BUG) by reading a pproc that exited; tainting the kernel\n");
+		pr_warn_once("mode=buggy is unsafe: any user who can read /proc/vmar_race_rs can now make a Rust unwrap() panic (BUG; see unwrap_fail) by reading a pproc that exited; tainting the kernel\n");
 		add_taint(TAINT_USER, LOCKDEP_STILL_OK);
 	}
 	WRITE_ONCE(vr_rs_mode, i);
@@ -83,6 +83,42 @@ static const struct kernel_param_ops vr_rs_mode_ops = {
 };
 module_param_cb(mode, &vr_rs_mode_ops, NULL, 0644);
 MODULE_PARM_DESC(mode, "read path: buggy (unwrap), checked, fixed (default), rcu");
+
+/*
+ * unwrap_fail: what buggy does on a None VMAR, the C module's names in
+ * race.rs's order; the twin's default is Rust's own unwrap() (oops).
+ */
+static const char * const vr_rs_unwrap_names[] = { "panic", "oops", "warn" };
+static int vr_rs_unwrap_fail = 1;
+
+static int vr_rs_unwrap_set(const char *val, const struct kernel_param *kp)
+{
+	int i = sysfs_match_string(vr_rs_unwrap_names, val);
+
+	if (i < 0)
+		return -EINVAL;
+	WRITE_ONCE(vr_rs_unwrap_fail, i);
+	return 0;
+}
+
+static int vr_rs_unwrap_get(char *buf, const struct kernel_param *kp)
+{
+	return sysfs_emit(buf, "%s\n", vr_rs_unwrap_names[READ_ONCE(vr_rs_unwrap_fail)]);
+}
+
+static const struct kernel_param_ops vr_rs_unwrap_ops = {
+	.set = vr_rs_unwrap_set,
+	.get = vr_rs_unwrap_get,
+};
+module_param_cb(unwrap_fail, &vr_rs_unwrap_ops, NULL, 0644);
+MODULE_PARM_DESC(unwrap_fail, "what buggy does on a None VMAR: oops (Rust's unwrap(), a BUG; default), panic (panic()) or warn (WARN once, count, fail the read)");
+
+/* unwrap_fail=panic (Rust has no binding for the kernel's panic()). */
+void vr_rs_unwrap_panic(int pid, int file)
+{
+	panic(KBUILD_MODNAME ": called `Option::unwrap()` on a `None` value: VMAR of exited pid %d read through /proc/vmar_race_rs/%d/%s\n",
+	      pid, pid, file == VR_RS_MAPS ? "maps" : "status");
+}
 
 /* The C module's limits, with its ranges and defaults (param.c's type). */
 static struct vr_uint_param vr_rs_max_procs = { 1, VR_PID_MAX - 1, 32768 };
@@ -138,7 +174,7 @@ void vr_rs_cond_resched(void)
 /*
  * The stats file (debugfs.c, linked in) shows struct vr_stats; race.rs
  * keeps the counters it has a meaning for (the rest stay 0: no SETIDS,
- * no cred modes, no unwrap_fail).
+ * no cred modes).
  */
 struct vr_stats vr_stats;
 
@@ -156,6 +192,7 @@ void vr_rs_stat(int which, long delta)
 		[VR_RS_MAPS_READS] = &vr_stats.maps_reads,
 		[VR_RS_ZOMBIE_READS] = &vr_stats.zombie_reads,
 		[VR_RS_READ_ERRORS] = &vr_stats.read_errors,
+		[VR_RS_UNWRAP_NONE] = &vr_stats.unwrap_none,
 	};
 
 	if (!WARN_ON_ONCE(which < 0 || which >= ARRAY_SIZE(stats)))
@@ -381,12 +418,14 @@ static int vr_rs_may_read_vmar(const struct vr_pproc *pp)
 
 static int vr_rs_status_show(struct seq_file *m, void *v)
 {
-	return vr_rs_show(m, m->private, VR_RS_STATUS, READ_ONCE(vr_rs_mode));
+	return vr_rs_show(m, m->private, VR_RS_STATUS, READ_ONCE(vr_rs_mode),
+			  READ_ONCE(vr_rs_unwrap_fail));
 }
 
 static int vr_rs_maps_show(struct seq_file *m, void *v)
 {
-	return vr_rs_show(m, m->private, VR_RS_MAPS, READ_ONCE(vr_rs_mode));
+	return vr_rs_show(m, m->private, VR_RS_MAPS, READ_ONCE(vr_rs_mode),
+			  READ_ONCE(vr_rs_unwrap_fail));
 }
 
 /* Each open and read of a reaped pproc's file: -ESRCH (race.rs checks reads). */
@@ -443,8 +482,9 @@ int vr_rs_glue_init(const void *reg)
 	ret = vr_fs_init();	/* race.rs registers /dev/vmar_race_rs next */
 	if (ret)
 		goto err_debugfs;
-	pr_info("loaded: mode=%s; /dev/vmar_race_rs, /proc/vmar_race_rs\n",
-		vr_rs_modes[READ_ONCE(vr_rs_mode)]);
+	pr_info("loaded: mode=%s unwrap_fail=%s; /dev/vmar_race_rs, /proc/vmar_race_rs\n",
+		vr_rs_modes[READ_ONCE(vr_rs_mode)],
+		vr_rs_unwrap_names[READ_ONCE(vr_rs_unwrap_fail)]);
 	return 0;
 
 err_debugfs:

@@ -33,9 +33,11 @@ const void *vr_rs_spawner(const void *pp);
 /*
  * race.rs: a handle's status (file 0) or maps (1) through read path mode
  * (0 buggy, 1 checked, 2 fixed, 3 rcu) into m; -ESRCH once reaped,
- * -EINVAL for a bad file or mode. buggy panics on a zombie.
+ * -EINVAL for a bad file, mode or unwrap_fail. buggy on a zombie does
+ * what unwrap_fail says (0 panic, 1 oops: Rust's unwrap(), 2 warn; 3
+ * quiet is KUnit's): -EIO unless it panicked.
  */
-int vr_rs_show(void *m, const void *pp, int file, int mode);
+int vr_rs_show(void *m, const void *pp, int file, int mode, int unwrap_fail);
 /* race.rs: at most the bytes a maps read of pp renders now; 0: a zombie. */
 size_t vr_rs_maps_size(const void *pp);
 /* race.rs: drops the VMAR reference vr_rs_defer_put() was handed. */
@@ -52,6 +54,7 @@ void vr_rs_pause(int point, int pid);		/* no lock held */
 void vr_rs_forget(int pid);
 void vr_rs_cond_resched(void);
 int vr_rs_race_delay(void);	/* race_delay_us; -EINTR if killed */
+void __noreturn vr_rs_unwrap_panic(int pid, int file);	/* unwrap_fail=panic */
 /* A spawn's caller: counted cred and tgid; NULL on -ENOMEM. */
 void *vr_rs_spawner_new(void);
 void vr_rs_spawner_put(void *sp);
@@ -63,7 +66,8 @@ void vr_rs_spawner_ids(const void *sp, u32 *uid, u32 *gid);	/* [4] each */
 enum vr_rs_stat {
 	VR_RS_SPAWNED, VR_RS_EXITED, VR_RS_REAPED, VR_RS_LIVE, VR_RS_ZOMBIE,
 	VR_RS_VMARS_ALIVE, VR_RS_PPROCS_ALIVE, VR_RS_STATUS_READS,
-	VR_RS_MAPS_READS, VR_RS_ZOMBIE_READS, VR_RS_READ_ERRORS
+	VR_RS_MAPS_READS, VR_RS_ZOMBIE_READS, VR_RS_READ_ERRORS,
+	VR_RS_UNWRAP_NONE
 };
 
 void vr_rs_stat(int which, long delta);		/* any context */

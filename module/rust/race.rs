@@ -123,6 +123,7 @@ extern "C" {
     fn vr_rs_forget(pid: c_int);
     fn vr_rs_cond_resched();
     fn vr_rs_race_delay() -> c_int;
+    fn vr_rs_unwrap_panic(pid: c_int, file: c_int) -> !;
     fn vr_rs_spawner_new() -> *mut c_void;
     fn vr_rs_spawner_put(sp: *mut c_void);
     fn vr_rs_spawner_ppid(sp: *const c_void) -> c_int;
@@ -149,7 +150,7 @@ enum Ev {
 
 fn trace(ev: Ev, pid: i32, mode: Mode, vmar: *const Vmar, arg: c_int) {
     // SAFETY: fires a trace event; `vmar` is only printed, never followed.
-    unsafe { vr_rs_trace(ev as c_int, pid, mode as c_int, vmar.cast(), arg) }
+    unsafe { vr_rs_trace(ev as c_int, pid, mode.id(), vmar.cast(), arg) }
 }
 
 fn vmar_ptr(v: Option<&Vmar>) -> *const Vmar {
@@ -157,11 +158,12 @@ fn vmar_ptr(v: Option<&Vmar>) -> *const Vmar {
 }
 
 /// What a read path found in the slot (a VMAR, or none); buggy's none is
-/// what panics next.
+/// what fails to unwrap next.
 fn got(pp: &PProc, mode: Mode, vmar: Option<&Vmar>) {
     trace(Ev::ReadGet, pp.pid, mode, vmar_ptr(vmar), 0);
-    if vmar.is_none() && matches!(mode, Mode::Buggy) {
+    if vmar.is_none() && matches!(mode, Mode::Buggy(_)) {
         trace(Ev::UnwrapNone, pp.pid, mode, ptr::null(), 0);
+        stat(Stat::UnwrapNone, 1);
     }
 }
 
@@ -180,6 +182,7 @@ enum Stat {
     MapsReads = 8,
     ZombieReads = 9,
     ReadErrors = 10,
+    UnwrapNone = 11,
 }
 
 fn stat(which: Stat, delta: c_long) {
@@ -595,7 +598,7 @@ impl PProc {
         trace(Ev::ReadStart, self.pid, mode, ptr::null(), file as c_int);
         pause(Point::Found, self.pid);
         let ret = race_delay().and_then(|()| match mode {
-            Mode::Buggy => read_buggy(self, file, out),
+            Mode::Buggy(fail) => read_buggy(self, fail, file, out),
             Mode::Checked => read_checked(self, file, out),
             Mode::Fixed => read_fixed(self, file, out),
             Mode::Rcu => read_rcu(self, file, out),
@@ -632,10 +635,11 @@ impl PinnedDrop for PProc {
 
 // ---- the read paths ----
 
-/// The read paths, selected by glue.c's `mode` parameter.
+/// The read paths, selected by glue.c's `mode` parameter; buggy's
+/// failure by its `unwrap_fail`.
 #[derive(Clone, Copy)]
 enum Mode {
-    Buggy,
+    Buggy(UnwrapFail),
     Checked,
     Fixed,
     Rcu,
@@ -643,17 +647,61 @@ enum Mode {
     Uaf,
 }
 
-impl TryFrom<c_int> for Mode {
+impl Mode {
+    /// race.h's number for the mode (trace events).
+    fn id(self) -> c_int {
+        match self {
+            Mode::Buggy(_) => 0,
+            Mode::Checked => 1,
+            Mode::Fixed => 2,
+            Mode::Rcu => 3,
+            #[cfg(vr_uaf)]
+            Mode::Uaf => 4,
+        }
+    }
+}
+
+/// From glue.c's `mode` and `unwrap_fail` parameters.
+impl TryFrom<(c_int, c_int)> for Mode {
     type Error = Error;
 
-    fn try_from(mode: c_int) -> Result<Mode> {
+    fn try_from((mode, fail): (c_int, c_int)) -> Result<Mode> {
         match mode {
-            0 => Ok(Mode::Buggy),
+            0 => Ok(Mode::Buggy(UnwrapFail::try_from(fail)?)),
             1 => Ok(Mode::Checked),
             2 => Ok(Mode::Fixed),
             3 => Ok(Mode::Rcu),
             #[cfg(vr_uaf)]
             4 => Ok(Mode::Uaf),
+            _ => Err(EINVAL),
+        }
+    }
+}
+
+/// What buggy does on a `None` VMAR (glue.c's `unwrap_fail`, the C
+/// module's names; race.h's numbers).
+#[derive(Clone, Copy, PartialEq)]
+enum UnwrapFail {
+    /// The kernel's `panic()` with the C module's message (glue.c).
+    Panic,
+    /// Asterinas's own `unwrap()`: a Rust panic, which the kernel turns
+    /// into a `BUG()` (a panic with `oops=panic`). The twin's default.
+    Oops,
+    /// `warn_on!` once, count, fail the read with EIO.
+    Warn,
+    /// Count and fail with EIO, no splat: the KUnit suites' (as C's).
+    Quiet,
+}
+
+impl TryFrom<c_int> for UnwrapFail {
+    type Error = Error;
+
+    fn try_from(fail: c_int) -> Result<UnwrapFail> {
+        match fail {
+            0 => Ok(UnwrapFail::Panic),
+            1 => Ok(UnwrapFail::Oops),
+            2 => Ok(UnwrapFail::Warn),
+            3 => Ok(UnwrapFail::Quiet),
             _ => Err(EINVAL),
         }
     }
@@ -741,12 +789,38 @@ fn render(pp: &PProc, vmar: Option<&Vmar>, file: File, out: &mut dyn Write) -> R
 // slot; the paths that render on their own reference pause at `held`.
 
 /// buggy: Asterinas before the fix. Lock the slot and unwrap it: a pproc
-/// that exited has `None` there, and `unwrap()` panics (a `BUG()`).
-fn read_buggy(pp: &PProc, file: File, out: &mut dyn Write) -> Result {
+/// that exited has `None` there, and `unwrap()` panics (a `BUG()`, with
+/// the slot's lock held for ever). The other `unwrap_fail`s let go of the
+/// lock first.
+fn read_buggy(pp: &PProc, fail: UnwrapFail, file: File, out: &mut dyn Write) -> Result {
     let guard = pp.vmar.lock();
-    got(pp, Mode::Buggy, guard.as_deref());
-    let vmar = guard.as_ref().unwrap();
+    got(pp, Mode::Buggy(fail), guard.as_deref());
+    let vmar = match (fail, guard.as_ref()) {
+        (UnwrapFail::Oops, slot) => slot.unwrap(),
+        (_, Some(vmar)) => vmar,
+        (_, None) => {
+            drop(guard);
+            return unwrap_failed(pp, fail, file);
+        }
+    };
     render(pp, Some(vmar), file, out)
+}
+
+/// buggy's `None` under `unwrap_fail` panic, warn or quiet: as the C
+/// module's vr_unwrap_failed(). No lock held.
+fn unwrap_failed(pp: &PProc, fail: UnwrapFail, file: File) -> Result {
+    static WARNED: AtomicBool = AtomicBool::new(false);
+
+    match fail {
+        // SAFETY: process context; the message is glue.c's.
+        UnwrapFail::Panic => unsafe { vr_rs_unwrap_panic(pp.pid, file as c_int) },
+        UnwrapFail::Warn if !WARNED.swap(true, Ordering::Relaxed) => {
+            pr_warn!("called `Option::unwrap()` on a `None` value: VMAR of exited pid {}\n", pp.pid);
+            kernel::warn_on!(true);
+        }
+        _ => (),
+    }
+    Err(EIO)
 }
 
 /// checked: Asterinas's fix for its issue 2194, still what it does today.
@@ -1203,19 +1277,26 @@ pub unsafe extern "C" fn vr_rs_spawner(pp: *const c_void) -> *const c_void {
 }
 
 /// Shows a handle's status (`file` 0) or maps (1) through read path `mode`
-/// into the seq_file `m`; 0 or -errno (ESRCH: reaped).
+/// (buggy failing as `unwrap_fail` says) into the seq_file `m`; 0 or
+/// -errno (ESRCH: reaped; EIO: buggy's `None` unless it panicked).
 ///
 /// # Safety
 ///
 /// `pp` as for `handle()`; `m` is the seq_file of a show() in progress,
 /// which only this thread uses until it returns.
 #[no_mangle]
-pub unsafe extern "C" fn vr_rs_show(m: *mut c_void, pp: *const c_void, file: c_int, mode: c_int) -> c_int {
+pub unsafe extern "C" fn vr_rs_show(
+    m: *mut c_void,
+    pp: *const c_void,
+    file: c_int,
+    mode: c_int,
+    unwrap_fail: c_int,
+) -> c_int {
     // SAFETY: by the caller.
     let (pp, m) = unsafe { (handle(pp), SeqFile::from_raw(m.cast())) };
     let mut out = SeqOut(m);
     from_result(|| {
-        pp.read(File::try_from(file)?, Mode::try_from(mode)?, &mut out)?;
+        pp.read(File::try_from(file)?, Mode::try_from((mode, unwrap_fail))?, &mut out)?;
         Ok(0)
     })
 }
@@ -1542,20 +1623,22 @@ mod read_tests {
     }
 
     /// Every safe read path shows a live pproc with its VMAR and a zombie
-    /// without one; a reaped one is ESRCH. (buggy's zombie read panics:
-    /// the forced rows show that.)
+    /// without one; a reaped one is ESRCH. buggy fails a zombie's read
+    /// (quietly here: its panic is the forced rows').
     #[test]
     fn each_read_path_on_a_live_and_an_exited_pproc() -> Result {
         let reg = registry()?;
-        for mode in [Mode::Buggy, Mode::Checked, Mode::Fixed, Mode::Rcu] {
+        for mode in [Mode::Buggy(UnwrapFail::Quiet), Mode::Checked, Mode::Fixed, Mode::Rcu] {
             let pp = live(&reg)?;
             let b = read(&pp, File::Status, mode)?;
             assert!(b.has("Name:\trdr1\nState:\tR (running)\n"));
             assert!(b.has("VmRSS:\t       4 kB\n"));
             let m = read(&pp, File::Maps, mode)?;
             assert!(m.has("00001000-00002000 rw-p 00000000 00:00 0\n"));
-            if matches!(mode, Mode::Buggy) {
+            if matches!(mode, Mode::Buggy(_)) {
                 pp.exit()?;
+                assert_eq!(read(&pp, File::Status, mode).err(), Some(EIO));
+                assert_eq!(read(&pp, File::Maps, mode).err(), Some(EIO));
                 reg.reap(pp.pid)?;
                 continue;
             }
@@ -1586,7 +1669,9 @@ mod read_tests {
     fn file_and_mode_numbers_are_checked() {
         assert!(File::try_from(2).is_err());
         assert!(File::try_from(-1).is_err());
-        assert!(Mode::try_from(4).is_err() || cfg!(vr_uaf));
-        assert!(matches!(Mode::try_from(3), Ok(Mode::Rcu)));
+        assert!(Mode::try_from((4, 0)).is_err() || cfg!(vr_uaf));
+        assert!(matches!(Mode::try_from((3, 9)), Ok(Mode::Rcu)));
+        assert!(Mode::try_from((0, 4)).is_err());
+        assert!(matches!(Mode::try_from((0, 2)), Ok(Mode::Buggy(UnwrapFail::Warn))));
     }
 }
