@@ -74,14 +74,7 @@ struct vr_cred *vr_cred_from_current(void)
 
 	if (!c)
 		return NULL;
-	c->uid = cur->uid;
-	c->euid = cur->euid;
-	c->suid = cur->suid;
-	c->fsuid = cur->fsuid;
-	c->gid = cur->gid;
-	c->egid = cur->egid;
-	c->sgid = cur->sgid;
-	c->fsgid = cur->fsgid;
+	vr_cred_ids_from(c, cur);
 	c->user_ns = get_user_ns(cur->user_ns);
 	return c;
 }
@@ -171,19 +164,6 @@ void vr_pproc_dump_owner(const struct vr_pproc *pp, bool dir, kuid_t *uid,
 	rcu_read_unlock();
 }
 
-/* May current set @pp's uid to @uid? As setresuid(): one of its own, or CAP_SETUID. */
-static bool vr_may_set_uid(const struct vr_cred *c, kuid_t uid)
-{
-	return uid_eq(uid, c->uid) || uid_eq(uid, c->euid) ||
-	       uid_eq(uid, c->suid) || ns_capable(c->user_ns, CAP_SETUID);
-}
-
-static bool vr_may_set_gid(const struct vr_cred *c, kgid_t gid)
-{
-	return gid_eq(gid, c->gid) || gid_eq(gid, c->egid) ||
-	       gid_eq(gid, c->sgid) || ns_capable(c->user_ns, CAP_SETGID);
-}
-
 /* The state SETIDS refuses: -EINVAL once exited, -ESRCH once reaped. */
 static int vr_setids_state(const struct vr_pproc *pp)
 {
@@ -224,25 +204,14 @@ again:
 	if (ret)
 		return ret;
 	old = vr_pproc_cred_get(pp);
-	/* As setresuid(): the ids must mean something in the pproc's namespace. */
-	ret = -EINVAL;
-	if (!kuid_has_mapping(old->user_ns, uid) || !kgid_has_mapping(old->user_ns, gid))
-		goto out;
-	ret = -EPERM;
-	if (!vr_may_set_uid(old, uid) || !vr_may_set_gid(old, gid))
+	ret = vr_cred_may_set(old, uid, gid);
+	if (ret)
 		goto out;
 	ret = -ENOMEM;
 	new = vr_cred_alloc();
 	if (!new)
 		goto out;
-	new->uid = uid;
-	new->euid = uid;
-	new->suid = uid;
-	new->fsuid = uid;
-	new->gid = gid;
-	new->egid = gid;
-	new->sgid = gid;
-	new->fsgid = gid;
+	vr_cred_ids_set(new, uid, gid);
 	new->user_ns = get_user_ns(old->user_ns);
 	new->pid = pp->pid;
 

@@ -43,6 +43,8 @@
 
 #include <linux/atomic.h>
 #include <linux/bits.h>
+#include <linux/capability.h>
+#include <linux/cred.h>
 #include <linux/jump_label.h>
 #include <linux/kernel.h>
 #include <linux/list.h>
@@ -55,6 +57,8 @@
 #include <linux/seq_file.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
+#include <linux/uidgid.h>
+#include <linux/user_namespace.h>
 #include <linux/xarray.h>
 
 #include "compat.h"
@@ -119,6 +123,52 @@ struct vr_cred {
 	pid_t pid;			/* of its pproc: trace events */
 	struct rcu_head rcu;
 };
+
+/* cred.c's, and the Rust twin's glue.c's (its ids are vr_creds too). */
+
+/* @c's ids become @cur's (the caller takes @c->user_ns). */
+static inline void vr_cred_ids_from(struct vr_cred *c, const struct cred *cur)
+{
+	c->uid = cur->uid;
+	c->euid = cur->euid;
+	c->suid = cur->suid;
+	c->fsuid = cur->fsuid;
+	c->gid = cur->gid;
+	c->egid = cur->egid;
+	c->sgid = cur->sgid;
+	c->fsgid = cur->fsgid;
+}
+
+/* As setresuid(uid, uid, uid) and setresgid(gid, gid, gid) on @c. */
+static inline void vr_cred_ids_set(struct vr_cred *c, kuid_t uid, kgid_t gid)
+{
+	c->uid = uid;
+	c->euid = uid;
+	c->suid = uid;
+	c->fsuid = uid;
+	c->gid = gid;
+	c->egid = gid;
+	c->sgid = gid;
+	c->fsgid = gid;
+}
+
+/*
+ * May current give @c's pproc @uid and @gid? As setresuid(): mapped in its
+ * user namespace (-EINVAL), and one of its own or CAP_SETUID (CAP_SETGID)
+ * there (-EPERM).
+ */
+static inline int vr_cred_may_set(const struct vr_cred *c, kuid_t uid, kgid_t gid)
+{
+	if (!kuid_has_mapping(c->user_ns, uid) || !kgid_has_mapping(c->user_ns, gid))
+		return -EINVAL;
+	if (!uid_eq(uid, c->uid) && !uid_eq(uid, c->euid) &&
+	    !uid_eq(uid, c->suid) && !ns_capable(c->user_ns, CAP_SETUID))
+		return -EPERM;
+	if (!gid_eq(gid, c->gid) && !gid_eq(gid, c->egid) &&
+	    !gid_eq(gid, c->sgid) && !ns_capable(c->user_ns, CAP_SETGID))
+		return -EPERM;
+	return 0;
+}
 
 struct vr_owner;
 

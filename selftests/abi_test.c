@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * vmar_race kselftests. The control ABI: spawn, map, unmap, touch, exit and reap; how a
- * process's exit drives its pprocs'; and bad input, each refused with its
- * errno and nothing left behind.
+ * vmar_race kselftests. The control ABI: spawn, map, unmap, touch, exit, reap
+ * and SETIDS (with the Uid:/Gid: lines, owners and maps access following
+ * it); how a process's exit drives its pprocs'; and bad input, each refused
+ * with its errno and nothing left behind.
  * Needs root and the module under test ($VMAR_RACE_MODULE, see
  * vr_pproc_fixture.h) loaded. One behaviour per test.
  */
 #include <dirent.h>
+#include <grp.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -391,8 +393,6 @@ TEST_F(abi, setids_bad_input_changes_nothing)
 	long setids_before = vr_stat("setids");
 	char buf[1024];
 
-	if (vr_target.rust)
-		SKIP(return, "the Rust twin has no SETIDS");
 	EXPECT_EQ(-EINVAL, setids(self->p.fd, self->p.pid, 1000, 1));
 	EXPECT_EQ(-EINVAL, setids(self->p.fd, self->p.pid, (unsigned int)-1, 0));
 	EXPECT_EQ(-ESRCH, setids(self->p.fd, 0, 1000, 0));
@@ -407,10 +407,93 @@ TEST_F(abi, setids_bad_input_changes_nothing)
 
 TEST_F(abi, setids_of_zombie_is_einval)
 {
-	if (vr_target.rust)
-		SKIP(return, "the Rust twin has no SETIDS");
 	ASSERT_EQ(0, do_exit(self->p.fd, self->p.pid));
 	EXPECT_EQ(-EINVAL, setids(self->p.fd, self->p.pid, 1000, 0));
+}
+
+#define NOBODY 65534u
+
+/* SETIDS with a uid and a gid of its own. */
+static int setids2(int fd, int pid, unsigned int uid, unsigned int gid)
+{
+	struct vmar_race_ids r = { .pid = pid, .uid = uid, .gid = gid };
+
+	return vr_ioctl(fd, VMAR_RACE_IOC_SETIDS, &r);
+}
+
+/* Run @fn(pid) in a child that became nobody (no capabilities left). */
+static int as_nobody(int (*fn)(int pid), int pid)
+{
+	pid_t kid = fork();
+	int st;
+
+	if (kid == 0)
+		_exit(setgroups(0, NULL) || setresgid(NOBODY, NOBODY, NOBODY) ||
+		      setresuid(NOBODY, NOBODY, NOBODY) ? 99 : fn(pid) & 0xff);
+	if (kid < 0 || waitpid(kid, &st, 0) != kid || !WIFEXITED(st))
+		return -1000;
+	return (signed char)WEXITSTATUS(st);
+}
+
+static int open_maps_errno(int pid)
+{
+	int fd = open_file(pid, "maps");
+
+	if (fd < 0)
+		return -errno;
+	close(fd);
+	return 0;
+}
+
+static int ctl_fd = -1;
+
+static int setids_errno(int pid)
+{
+	return setids(ctl_fd, pid, 1234, 0) ?: setids(ctl_fd, pid, 0, 0);
+}
+
+/* ---- SETIDS ---- */
+
+TEST_F(abi, setids_changes_uid_and_gid_lines)
+{
+	long setids_before = vr_stat("setids");
+	char buf[1024];
+
+	ASSERT_EQ(0, setids2(self->p.fd, self->p.pid, 1000, 2000));
+	read_status_or(self->p.pid, buf, sizeof(buf));
+	EXPECT_TRUE(ids_are(buf, "Uid:", 1000)) TH_LOG("%s", buf);
+	EXPECT_TRUE(ids_are(buf, "Gid:", 2000)) TH_LOG("%s", buf);
+	EXPECT_EQ(setids_before + 1, vr_stat("setids"));
+}
+
+/* As setresuid(): an unprivileged caller may keep an id, not take one. */
+TEST_F(abi, setids_without_cap_setuid_is_eperm_for_new_ids)
+{
+	ctl_fd = self->p.fd;
+	/* 1234 is new: EPERM; 0 the pproc has (root's): allowed. */
+	EXPECT_EQ(-EPERM, as_nobody(setids_errno, self->p.pid));
+}
+
+/* ---- the filesystem follows the current credentials ---- */
+
+TEST_F(abi, owner_follows_setids)
+{
+	char path[64];
+	struct stat st;
+
+	ASSERT_EQ(0, setids2(self->p.fd, self->p.pid, 1000, 2000));
+	ASSERT_EQ(0, stat(pproc_path(path, sizeof(path), self->p.pid, "status"), &st));
+	EXPECT_EQ(1000u, st.st_uid);
+	EXPECT_EQ(2000u, st.st_gid);
+	ASSERT_EQ(0, stat(pproc_path(path, sizeof(path), self->p.pid, ""), &st));
+	EXPECT_EQ(1000u, st.st_uid);
+}
+
+TEST_F(abi, maps_access_follows_setids)
+{
+	EXPECT_EQ(-EACCES, as_nobody(open_maps_errno, self->p.pid));
+	ASSERT_EQ(0, setids(self->p.fd, self->p.pid, NOBODY, 0));
+	EXPECT_EQ(0, as_nobody(open_maps_errno, self->p.pid));
 }
 
 /* SPAWN whose pid cannot be written back is undone before anyone sees it. */

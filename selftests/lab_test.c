@@ -3,21 +3,16 @@
  * vmar_race kselftests of the two later races, safe variants, as root:
  * maps_mode (what an open maps file holds) and cred_mode with SETIDS
  * (credentials replaced under a status reader). Each forced order the
- * reproducer (lab) drives, judged here on what a reader gets; SETIDS and
- * its EPERM (its other errors: abi_test); owners and maps access following
- * the current credentials.
+ * reproducer (lab) drives, judged here on what a reader gets. SETIDS
+ * itself, and what follows it, is abi_test's (both modules).
  * The unsafe variants are the verdict rows' (selftests/verdicts.txt).
  */
-#include <grp.h>
 #include <pthread.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 
 #include "kselftest_harness.h"
 #include "vr_util.h"
 #include "vr_pproc_fixture.h"
-
-#define NOBODY 65534u
 
 FIXTURE(lab) {
 	struct vr_pprocs p;
@@ -53,16 +48,6 @@ static int setids(int fd, int pid, unsigned int uid, unsigned int gid, unsigned 
 	return vr_ioctl(fd, VMAR_RACE_IOC_SETIDS, &r);
 }
 
-/* All four of "Key:"'s ids are @want. */
-static bool ids_are(const char *text, const char *key, long want)
-{
-	const char *p = strstr(text, key);
-	long v[4];
-
-	return p && sscanf(p + strlen(key), "%ld %ld %ld %ld", &v[0], &v[1], &v[2], &v[3]) == 4 &&
-	       v[0] == want && v[1] == want && v[2] == want && v[3] == want;
-}
-
 static long lines(const char *s)
 {
 	long n = 0;
@@ -70,81 +55,6 @@ static long lines(const char *s)
 	for (; *s; s++)
 		n += *s == '\n';
 	return n;
-}
-
-/* Run @fn(pid) in a child that became nobody (no capabilities left). */
-static int as_nobody(int (*fn)(int pid), int pid)
-{
-	pid_t kid = fork();
-	int st;
-
-	if (kid == 0)
-		_exit(setgroups(0, NULL) || setresgid(NOBODY, NOBODY, NOBODY) ||
-		      setresuid(NOBODY, NOBODY, NOBODY) ? 99 : fn(pid) & 0xff);
-	if (kid < 0 || waitpid(kid, &st, 0) != kid || !WIFEXITED(st))
-		return -1000;
-	return (signed char)WEXITSTATUS(st);
-}
-
-static int open_maps_errno(int pid)
-{
-	int fd = open_file(pid, "maps");
-
-	if (fd < 0)
-		return -errno;
-	close(fd);
-	return 0;
-}
-
-static int ctl_fd = -1;
-
-static int setids_errno(int pid)
-{
-	return setids(ctl_fd, pid, 1234, 1234, 0) ?: setids(ctl_fd, pid, 0, 0, 0);
-}
-
-/* ---- SETIDS ---- */
-
-TEST_F(lab, setids_changes_uid_and_gid_lines)
-{
-	long setids_before = vr_stat("setids");
-	char buf[1024];
-
-	ASSERT_EQ(0, setids(self->p.fd, self->p.pid, 1000, 2000, 0));
-	read_status_or(self->p.pid, buf, sizeof(buf));
-	EXPECT_TRUE(ids_are(buf, "Uid:", 1000)) TH_LOG("%s", buf);
-	EXPECT_TRUE(ids_are(buf, "Gid:", 2000)) TH_LOG("%s", buf);
-	EXPECT_EQ(setids_before + 1, vr_stat("setids"));
-}
-
-/* As setresuid(): an unprivileged caller may keep an id, not take one. */
-TEST_F(lab, setids_without_cap_setuid_is_eperm_for_new_ids)
-{
-	ctl_fd = self->p.fd;
-	/* 1234 is new: EPERM; 0 the pproc has (root's): allowed. */
-	EXPECT_EQ(-EPERM, as_nobody(setids_errno, self->p.pid));
-}
-
-/* ---- the filesystem follows the current credentials ---- */
-
-TEST_F(lab, owner_follows_setids)
-{
-	char path[64];
-	struct stat st;
-
-	ASSERT_EQ(0, setids(self->p.fd, self->p.pid, 1000, 2000, 0));
-	ASSERT_EQ(0, stat(pproc_path(path, sizeof(path), self->p.pid, "status"), &st));
-	EXPECT_EQ(1000u, st.st_uid);
-	EXPECT_EQ(2000u, st.st_gid);
-	ASSERT_EQ(0, stat(pproc_path(path, sizeof(path), self->p.pid, ""), &st));
-	EXPECT_EQ(1000u, st.st_uid);
-}
-
-TEST_F(lab, maps_access_follows_setids)
-{
-	EXPECT_EQ(-EACCES, as_nobody(open_maps_errno, self->p.pid));
-	ASSERT_EQ(0, setids(self->p.fd, self->p.pid, NOBODY, NOBODY, 0));
-	EXPECT_EQ(0, as_nobody(open_maps_errno, self->p.pid));
 }
 
 /* ---- maps_mode: a maps file opened while running, read after exit ---- */

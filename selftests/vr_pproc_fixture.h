@@ -43,6 +43,16 @@ static inline const char *read_status_or(int pid, char *buf, size_t size)
 	return buf;
 }
 
+/* All four of "Key:"'s ids are @want. */
+static inline bool ids_are(const char *text, const char *key, long want)
+{
+	const char *p = strstr(text, key);
+	long v[4];
+
+	return p && sscanf(p + strlen(key), "%ld %ld %ld %ld", &v[0], &v[1], &v[2], &v[3]) == 4 &&
+	       v[0] == want && v[1] == want && v[2] == want && v[3] == want;
+}
+
 /* The path of a pproc's file (name "" for its directory). */
 static inline const char *pproc_path(char *path, size_t size, int pid, const char *name)
 {

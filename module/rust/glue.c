@@ -173,8 +173,8 @@ void vr_rs_cond_resched(void)
 
 /*
  * The stats file (debugfs.c, linked in) shows struct vr_stats; race.rs
- * keeps the counters it has a meaning for (the rest stay 0: no SETIDS,
- * no cred modes).
+ * keeps the counters it has a meaning for (the rest stay 0: no cred
+ * modes).
  */
 struct vr_stats vr_stats;
 
@@ -193,6 +193,7 @@ void vr_rs_stat(int which, long delta)
 		[VR_RS_ZOMBIE_READS] = &vr_stats.zombie_reads,
 		[VR_RS_READ_ERRORS] = &vr_stats.read_errors,
 		[VR_RS_UNWRAP_NONE] = &vr_stats.unwrap_none,
+		[VR_RS_SETIDS] = &vr_stats.setids,
 	};
 
 	if (!WARN_ON_ONCE(which < 0 || which >= ARRAY_SIZE(stats)))
@@ -295,21 +296,40 @@ int vr_pause_arm_pproc(enum vr_pause_point point, pid_t pid)
 
 /*
  * What a spawn records of its caller for race.rs (Linux 7.3's Rust has no
- * credentials or struct pid): immutable once made, freed at the pproc's
- * drop.
+ * credentials but euid(), and no struct pid): freed at the pproc's drop.
+ * Its ids are a vmar_race.h vr_cred (usage unused): readers take
+ * rcu_read_lock(); vr_rs_spawner_setids() replaces them under race.rs's
+ * slot lock and frees the old ones a grace period later.
  */
 struct vr_rs_spawner {
-	const struct cred *cred;	/* counted: owner, maps access, Uid:/Gid: */
+	struct vr_cred __rcu *cred;	/* owner, maps access, Uid:/Gid: */
 	struct pid *tgid;		/* counted: PPid: */
 };
+
+static void vr_rs_cred_free(struct vr_cred *c)
+{
+	put_user_ns(c->user_ns);
+	kfree(c);
+}
+
+static void vr_rs_cred_free_rcu(struct rcu_head *rcu)
+{
+	vr_rs_cred_free(container_of(rcu, struct vr_cred, rcu));
+}
 
 void *vr_rs_spawner_new(void)
 {
 	struct vr_rs_spawner *sp = kmalloc(sizeof(*sp), GFP_KERNEL_ACCOUNT);
+	struct vr_cred *c = kmalloc(sizeof(*c), GFP_KERNEL_ACCOUNT);
 
-	if (!sp)
+	if (!sp || !c) {
+		kfree(sp);
+		kfree(c);
 		return NULL;
-	sp->cred = get_current_cred();
+	}
+	vr_cred_ids_from(c, current_cred());
+	c->user_ns = get_user_ns(current_user_ns());
+	RCU_INIT_POINTER(sp->cred, c);
 	sp->tgid = get_pid(task_tgid(current));
 	return sp;
 }
@@ -318,7 +338,8 @@ void vr_rs_spawner_put(void *p)
 {
 	struct vr_rs_spawner *sp = p;
 
-	put_cred(sp->cred);
+	/* No handle is left, so no reader: any rcu one was inside a handle's. */
+	vr_rs_cred_free(rcu_dereference_protected(sp->cred, true));
 	put_pid(sp->tgid);
 	kfree(sp);
 }
@@ -333,19 +354,62 @@ int vr_rs_spawner_ppid(const void *p)
 	return pid_nr_ns(sp->tgid, task_active_pid_ns(current));
 }
 
+/* The ids now, copied under rcu_read_lock() (out->user_ns: not counted). */
+static void vr_rs_ids_now(const struct vr_rs_spawner *sp, struct vr_cred *out)
+{
+	rcu_read_lock();
+	*out = *rcu_dereference(sp->cred);
+	rcu_read_unlock();
+}
+
 /* Real, effective, saved and fs ids, in the reader's user namespace. */
 void vr_rs_spawner_ids(const void *p, u32 *uid, u32 *gid)
 {
-	const struct cred *c = ((const struct vr_rs_spawner *)p)->cred;
 	struct user_namespace *ns = current_user_ns();
-	const kuid_t uids[] = { c->uid, c->euid, c->suid, c->fsuid };
-	const kgid_t gids[] = { c->gid, c->egid, c->sgid, c->fsgid };
-	int i;
+	struct vr_cred c;
 
-	for (i = 0; i < ARRAY_SIZE(uids); i++) {
-		uid[i] = from_kuid_munged(ns, uids[i]);
-		gid[i] = from_kgid_munged(ns, gids[i]);
-	}
+	vr_rs_ids_now(p, &c);
+	uid[0] = from_kuid_munged(ns, c.uid);
+	uid[1] = from_kuid_munged(ns, c.euid);
+	uid[2] = from_kuid_munged(ns, c.suid);
+	uid[3] = from_kuid_munged(ns, c.fsuid);
+	gid[0] = from_kgid_munged(ns, c.gid);
+	gid[1] = from_kgid_munged(ns, c.egid);
+	gid[2] = from_kgid_munged(ns, c.sgid);
+	gid[3] = from_kgid_munged(ns, c.fsgid);
+}
+
+/* SETIDS' ids, as the caller's user namespace maps them: valid or not. */
+bool vr_rs_ids_valid(u32 uid, u32 gid)
+{
+	return uid_valid(make_kuid(current_user_ns(), uid)) &&
+	       gid_valid(make_kgid(current_user_ns(), gid));
+}
+
+/*
+ * SETIDS (as cred.c's vr_pproc_setids(): vmar_race.h's vr_cred_may_set()
+ * rules). race.rs holds the pproc's slot lock, which keeps SETIDS and exit
+ * apart, and found it running.
+ */
+int vr_rs_spawner_setids(void *p, int pid, u32 ruid, u32 rgid)
+{
+	struct vr_rs_spawner *sp = p;
+	struct vr_cred *old = rcu_dereference_protected(sp->cred, true), *new;
+	int ret = vr_cred_may_set(old, make_kuid(current_user_ns(), ruid),
+				  make_kgid(current_user_ns(), rgid));
+
+	if (ret)
+		return ret;
+	new = kmalloc(sizeof(*new), GFP_KERNEL_ACCOUNT);
+	if (!new)
+		return -ENOMEM;
+	vr_cred_ids_set(new, make_kuid(current_user_ns(), ruid),
+			make_kgid(current_user_ns(), rgid));
+	new->user_ns = get_user_ns(old->user_ns);
+	rcu_assign_pointer(sp->cred, new);
+	trace_vmar_race_setids(pid, old, new);
+	call_rcu(&old->rcu, vr_rs_cred_free_rcu);	/* glue_exit's rcu_barrier() waits */
+	return 0;
 }
 
 /*
@@ -385,35 +449,38 @@ u64 vr_pproc_serial(const struct vr_pproc *pp)
 void vr_pproc_dump_owner(const struct vr_pproc *pp, bool dir, kuid_t *uid,
 			 kgid_t *gid)
 {
-	const struct vr_rs_spawner *sp = vr_rs_spawner(pp);
+	struct vr_cred ids;
 
 	*uid = GLOBAL_ROOT_UID;
 	*gid = GLOBAL_ROOT_GID;
 	if (dir || vr_rs_running(pp)) {
-		*uid = sp->cred->euid;
-		*gid = sp->cred->egid;
+		vr_rs_ids_now(vr_rs_spawner(pp), &ids);
+		*uid = ids.euid;
+		*gid = ids.egid;
 	}
 }
 
 /*
  * As render.c's vr_may_read_vmar() (mm_access()'s PTRACE_MODE_READ_FSCREDS)
- * against the spawner's credentials, which never change in the twin (no
- * SETIDS): -EACCES unless the reader's fsuid and fsgid are all of its ids
- * or it has CAP_SYS_PTRACE over their user namespace. An exited pproc has
- * no address space to guard.
+ * against the pproc's ids: -EACCES unless the reader's fsuid and fsgid
+ * are all of them or it has CAP_SYS_PTRACE over their user namespace. An
+ * exited pproc has no address space to guard.
  */
 static int vr_rs_may_read_vmar(const struct vr_pproc *pp)
 {
-	const struct cred *t = ((const struct vr_rs_spawner *)vr_rs_spawner(pp))->cred;
+	const struct vr_rs_spawner *sp = vr_rs_spawner(pp);
 	const struct cred *c = current_cred();
+	struct vr_cred t;
 
 	if (!vr_rs_running(pp))
 		return 0;
-	if (uid_eq(c->fsuid, t->euid) && uid_eq(c->fsuid, t->suid) &&
-	    uid_eq(c->fsuid, t->uid) && gid_eq(c->fsgid, t->egid) &&
-	    gid_eq(c->fsgid, t->sgid) && gid_eq(c->fsgid, t->gid))
+	vr_rs_ids_now(sp, &t);
+	if (uid_eq(c->fsuid, t.euid) && uid_eq(c->fsuid, t.suid) &&
+	    uid_eq(c->fsuid, t.uid) && gid_eq(c->fsgid, t.egid) &&
+	    gid_eq(c->fsgid, t.sgid) && gid_eq(c->fsgid, t.gid))
 		return 0;
-	return ns_capable(t->user_ns, CAP_SYS_PTRACE) ? 0 : -EACCES;
+	/* Every cred of a spawner has its user namespace: held while sp is. */
+	return ns_capable(t.user_ns, CAP_SYS_PTRACE) ? 0 : -EACCES;
 }
 
 static int vr_rs_status_show(struct seq_file *m, void *v)

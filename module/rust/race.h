@@ -60,6 +60,10 @@ void *vr_rs_spawner_new(void);
 void vr_rs_spawner_put(void *sp);
 int vr_rs_spawner_ppid(const void *sp);		/* in the reader's pidns */
 void vr_rs_spawner_ids(const void *sp, u32 *uid, u32 *gid);	/* [4] each */
+/* SETIDS: ids valid in the caller's user namespace; then set them. */
+bool vr_rs_ids_valid(u32 uid, u32 gid);
+/* With the pproc's slot lock held, running: -EINVAL, -EPERM, -ENOMEM. */
+int vr_rs_spawner_setids(void *sp, int pid, u32 uid, u32 gid);
 /* And fs.h's vr_fs_flush_pid(), called by race.rs's reap. */
 
 /* The twin's counters in vmar_race.h's struct vr_stats (the stats file). */
@@ -67,7 +71,7 @@ enum vr_rs_stat {
 	VR_RS_SPAWNED, VR_RS_EXITED, VR_RS_REAPED, VR_RS_LIVE, VR_RS_ZOMBIE,
 	VR_RS_VMARS_ALIVE, VR_RS_PPROCS_ALIVE, VR_RS_STATUS_READS,
 	VR_RS_MAPS_READS, VR_RS_ZOMBIE_READS, VR_RS_READ_ERRORS,
-	VR_RS_UNWRAP_NONE
+	VR_RS_UNWRAP_NONE, VR_RS_SETIDS
 };
 
 void vr_rs_stat(int which, long delta);		/* any context */

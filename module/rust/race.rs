@@ -86,6 +86,18 @@ struct MapReq {
 // SAFETY: integers only, no padding (4 + 4 + 8 + 8): any bit pattern is valid.
 unsafe impl FromBytes for MapReq {}
 
+#[repr(C)]
+#[derive(Clone, Copy)]
+struct IdsReq {
+    pid: i32,
+    flags: u32,
+    uid: u32,
+    gid: u32,
+}
+
+// SAFETY: integers only, no padding: any bit pattern is valid.
+unsafe impl FromBytes for IdsReq {}
+
 const IOC_MAGIC: u32 = 0xB9;
 const IOC_SPAWN: u32 = _IOWR::<SpawnReq>(IOC_MAGIC, 0x01);
 const IOC_MAP: u32 = _IOW::<MapReq>(IOC_MAGIC, 0x02);
@@ -93,6 +105,7 @@ const IOC_UNMAP: u32 = _IOW::<MapReq>(IOC_MAGIC, 0x03);
 const IOC_TOUCH: u32 = _IOW::<MapReq>(IOC_MAGIC, 0x04);
 const IOC_EXIT: u32 = _IOW::<i32>(IOC_MAGIC, 0x05);
 const IOC_REAP: u32 = _IOW::<i32>(IOC_MAGIC, 0x06);
+const IOC_SETIDS: u32 = _IOW::<IdsReq>(IOC_MAGIC, 0x07);
 
 // ---- glue.c (race.h) ----
 
@@ -128,6 +141,8 @@ extern "C" {
     fn vr_rs_spawner_put(sp: *mut c_void);
     fn vr_rs_spawner_ppid(sp: *const c_void) -> c_int;
     fn vr_rs_spawner_ids(sp: *const c_void, uid: *mut u32, gid: *mut u32);
+    fn vr_rs_ids_valid(uid: u32, gid: u32) -> bool;
+    fn vr_rs_spawner_setids(sp: *mut c_void, pid: c_int, uid: u32, gid: u32) -> c_int;
     fn vr_fs_flush_pid(pid: c_int);
     fn vr_rs_defer_put(vmar: *const c_void);
     fn vr_rs_stat(which: c_int, delta: c_long);
@@ -183,6 +198,7 @@ enum Stat {
     ZombieReads = 9,
     ReadErrors = 10,
     UnwrapNone = 11,
+    Setids = 12,
 }
 
 fn stat(which: Stat, delta: c_long) {
@@ -473,9 +489,10 @@ impl PinnedDrop for Vmar {
 
 // ---- pprocs ----
 
-/// What a spawn records of its caller, in glue.c (6.12's Rust has no
-/// credentials or `struct pid`): its credentials (the pproc's owner, who
-/// may read its maps, its Uid:/Gid:) and its tgid (PPid:), both counted.
+/// What a spawn records of its caller, in glue.c (7.3's Rust has no
+/// credentials but `euid()`, and no `struct pid`): its ids (the pproc's
+/// owner, who may read its maps, its Uid:/Gid:), which SETIDS replaces,
+/// and its tgid (PPid:).
 struct Spawner(NonNull<c_void>);
 
 impl Spawner {
@@ -497,6 +514,14 @@ impl Spawner {
         unsafe { vr_rs_spawner_ids(self.0.as_ptr(), uid.as_mut_ptr(), gid.as_mut_ptr()) };
         (uid, gid)
     }
+
+    /// SETIDS' part in glue.c: EINVAL, EPERM or ENOMEM. `_slot` is the
+    /// pproc's slot guard, found running: exit waits for it.
+    fn setids(&self, _slot: &Option<Arc<Vmar>>, pid: i32, uid: u32, gid: u32) -> Result {
+        // SAFETY: as in `ppid()`; glue replaces the ids only here, and the
+        // slot guard the caller holds keeps two SETIDS apart.
+        to_result(unsafe { vr_rs_spawner_setids(self.0.as_ptr(), pid, uid, gid) })
+    }
 }
 
 impl Drop for Spawner {
@@ -506,8 +531,9 @@ impl Drop for Spawner {
     }
 }
 
-// SAFETY: glue.c's spawner is immutable after creation and holds counted
-// references (a cred, a struct pid) that any task may read or put.
+// SAFETY: glue.c's spawner holds counted references (a user namespace, a
+// struct pid) that any task may read or put, and ids that readers load
+// under rcu_read_lock() and `setids()` replaces under the slot lock.
 unsafe impl Send for Spawner {}
 // SAFETY: as above: shared use only reads it.
 unsafe impl Sync for Spawner {}
@@ -564,6 +590,19 @@ impl PProc {
             unsafe { vr_rs_defer_put(raw.cast()) };
         }
         Ok(())
+    }
+
+    /// SETIDS: new ids while running (EINVAL once exited), under the slot
+    /// lock so that exit cannot pass it.
+    fn setids(&self, uid: u32, gid: u32) -> Result {
+        if self.exited.load(Ordering::Acquire) {
+            return Err(EINVAL); // no wait on a slot a dead buggy reader holds
+        }
+        let slot = self.vmar.lock();
+        if slot.is_none() {
+            return Err(EINVAL);
+        }
+        self.spawner.setids(&slot, self.pid, uid, gid)
     }
 
     /// The VMAR with no lock: load the rcu reference under
@@ -1063,6 +1102,16 @@ impl Registry {
                     IOC_UNMAP => vmar.unmap(r.start, end, Limits::now())?,
                     _ => vmar.touch(r.start, end)?,
                 }
+                Ok(0)
+            }
+            IOC_SETIDS => {
+                let r: IdsReq = user(arg, size_of::<IdsReq>()).reader().read()?;
+                // SAFETY: reads the caller's user namespace.
+                if r.flags != 0 || !unsafe { vr_rs_ids_valid(r.uid, r.gid) } {
+                    return Err(EINVAL);
+                }
+                self.find(r.pid)?.setids(r.uid, r.gid)?;
+                stat(Stat::Setids, 1);
                 Ok(0)
             }
             IOC_EXIT | IOC_REAP => {
@@ -1651,6 +1700,19 @@ mod read_tests {
             assert_eq!(read(&pp, File::Status, mode).err(), Some(ESRCH));
         }
         Ok(())
+    }
+
+    /// SETIDS changes the Uid:/Gid: lines while running; EINVAL once exited.
+    #[test]
+    fn setids_while_running_only() -> Result {
+        let reg = registry()?;
+        let pp = live(&reg)?;
+        pp.setids(1000, 2000)?;
+        let b = read(&pp, File::Status, Mode::Fixed)?;
+        assert!(b.has("Uid:\t1000\t1000\t1000\t1000\nGid:\t2000\t2000\t2000\t2000\n"));
+        pp.exit()?;
+        assert_eq!(pp.setids(0, 0).err(), Some(EINVAL));
+        reg.reap(pp.pid)
     }
 
     /// The lock-free path (rcu's, and the maps buffer's size) sees the
