@@ -4,15 +4,15 @@
 # make demo: boot the test VM once per read mode, run the issue-2194
 # reproducer (fork; the child spawns a pproc, maps, touches and exits; the
 # parent reads its status 50 times, waits, reads once more, reaps) and print
-# the modes side by side. uaf runs on the debug (KASAN) kernel, built once
-# and cached if needed, with the race's order forced by the module's pause
-# points (repro -f); uaf-window is the same race left to chance with a
-# 50 ms sleep in the reader's window. The rust-* rows run the Rust twin
-# (module/rust) with the same reproducer on the Rust-enabled debug-7.3
-# kernel. The maps-* and cred-* rows are the module's two later races
-# (selftests/lab, forced every round) on the debug kernel: each unsafe
-# variant, and the fix. The others run on Debian's stock kernel. Options
-# and exit statuses: usage() below (scripts/demo.sh --help).
+# the modes side by side. Every sanitizer row runs on one test kernel,
+# debug-7.3 (KASAN, Rust), built once and cached if needed: uaf with the
+# race's order forced by the module's pause points (repro -f); uaf-window
+# the same race left to chance with a 50 ms sleep in the reader's window;
+# the rust-* rows the Rust twin (module/rust) with the same reproducer;
+# the maps-* and cred-* rows the module's two later races (selftests/lab,
+# forced every round): each unsafe variant, and the fix. The others run on
+# Debian's stock kernel. One kernel to build keeps a cold demo short.
+# Options and exit statuses: usage() below (scripts/demo.sh --help).
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -22,13 +22,13 @@ usage() {
 usage: $0 [--rounds N] [--modes "MODE..."]
 Boot the test VM once per mode, run the reproducer in it (each VM stops at
 its first kernel report) and print the modes side by side, with the crashes'
-timelines from the module's trace events. uaf and uaf-window run on the
-debug (KASAN) kernel, built once if it is not cached; rust-buggy (forced),
-rust-checked, rust-fixed and rust-rcu run the Rust twin (vmar_race_rs.ko) on the
-Rust-enabled debug-7.3 kernel (its toolchain chroot and kernel built once;
-how long each takes: docs/benchmarks.md); maps-grab, maps-upgrade,
-cred-plain, cred-inc and cred-get run the two later races' variants, forced
-(selftests/lab), on the debug kernel; the others on Debian's stock kernel.
+timelines from the module's trace events. uaf, uaf-window, the rust-*
+rows and the maps-* and cred-* rows run on the debug-7.3 kernel (KASAN,
+Rust; its toolchain chroot and kernel built once if not cached; how long
+each takes: docs/benchmarks.md): rust-buggy (forced), rust-checked,
+rust-fixed and rust-rcu run the Rust twin (vmar_race_rs.ko); maps-grab,
+maps-upgrade, cred-plain, cred-inc and cred-get the two later races'
+variants, forced (selftests/lab). The others run on Debian's stock kernel.
 Logs in build/demo/.
   --rounds N      reproducer rounds of the buggy, checked, fixed, rcu and
                   rust-* rows (default 1000)
@@ -42,7 +42,7 @@ buggy, rust-buggy, maps-grab, cred-plain and cred-inc panic (the last
 three at their sanitizer's first report: panic_on_warn), uaf and uaf-window
 report, the others ok), 1 a row differs
 (one line says which), 64 usage error (bad option, argument or mode), 70
-error (dependencies could not be installed, the debug kernel or the
+error (dependencies could not be installed, the debug-7.3 kernel or the
 selftests not built, no usable QEMU accelerator).
 EOT
 }
@@ -77,14 +77,14 @@ echo "demo: accelerator $accel (VMAR_RACE_ACCEL=kvm|tcg overrides); $n rows, $jo
 
 # The kernel a row runs on.
 row_kernel() {
-	case "$1" in uaf*|maps-*|cred-*) echo debug ;; rust-*) echo debug-7.3 ;; *) echo stock ;; esac
+	case "$1" in uaf*|maps-*|cred-*|rust-*) echo debug-7.3 ;; *) echo stock ;; esac
 }
 
-# The test kernels the rows need (debug for uaf, debug-7.3 with Rust for
-# rust-*): built one after the other in the background while the stock rows
-# run (cached after the first time).
+# The test kernel the rows need (debug-7.3, for every sanitizer row):
+# built in the background while the stock rows run (cached after the
+# first time).
 kbuild= rroot= need=()
-for k in debug debug-7.3; do
+for k in debug-7.3; do
 	for m in $modes; do
 		if [ "$(row_kernel "$m")" = $k ]; then need+=("$k"); break; fi
 	done
@@ -100,7 +100,7 @@ done
 if [ ${#missing[@]} -gt 0 ]; then
 	echo "demo: building the ${missing[*]} kernel(s) in the background (once; log build/demo/kernel.log; times in docs/benchmarks.md); the stock rows run meanwhile"
 	# debug-7.3's Rust toolchain chroot (mostly downloads) is made
-	# meanwhile, not after the debug kernel.
+	# meanwhile.
 	if [[ " ${missing[*]} " == *" debug-7.3 "* ]]; then
 		(vr_rust_root >/dev/null) 2>"$out/rust-root.log" &
 		rroot=$!
@@ -137,19 +137,19 @@ run_mode() {
 	uaf)
 		# Forced: the reader pauses holding the bare pointer, exit frees
 		# the VMAR, the reader resumes. No sleep: race_delay_us=0.
-		kernel=debug
+		kernel=debug-7.3
 		scen=demo-forced
 		;;
 	uaf-window)
 		# Left to chance: readers hammer the pproc a writer exits; the
 		# 50 ms window lets an RCU grace period pass, so exit frees it.
-		kernel=debug mode=uaf params=(--trace --param race_delay_us=50000)
+		kernel=debug-7.3 mode=uaf params=(--trace --param race_delay_us=50000)
 		scen=demo-window
 		;;
 	maps-* | cred-*)
 		# The later races, forced (lab -f); an unsafe variant's first
 		# sanitizer report panics (past it a freed walk goes wild).
-		kernel=debug mode=fixed scen=${m%%-*}forced
+		kernel=debug-7.3 mode=fixed scen=${m%%-*}forced
 		params=(--trace --param "${m%%-*}_mode=${m#*-}")
 		[ "$(expected "$m")" != panic ] || params+=(--append panic_on_warn=1)
 		;;
