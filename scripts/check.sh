@@ -65,7 +65,7 @@ while IFS= read -r line; do
 	rows+=("$line")
 done <"$VR_ROOT/selftests/verdicts.txt"
 if [ -n "$only" ] && [ ${#rows[@]} -eq 0 ] && ! [[ bench =~ $only ]]; then
-	vr_usage_die "--only '$only' matches no row of selftests/verdicts.txt (columns are space-aligned: try --list, or ' +' between words)"
+	vr_usage_die "--only '$only' matches no row of selftests/verdicts.txt (its columns are space-aligned: ' +' between words; scripts/check.sh --list prints every row)"
 fi
 # Longest rows first (two VMs at a time, so none of them runs alone at the
 # end): a rough cost per scenario, test kernels before the stock one; rows

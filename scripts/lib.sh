@@ -328,10 +328,10 @@ vr_scenario() {
 }
 
 # The guest command's own output in a vm.sh log (its second serial port,
-# appended after the kernel's console).
+# appended after the kernel's console), without the --trace buffer after it.
 vr_program_output() {
 	sed -n '/^vm-guest: program output (ttyS1) begins$/,/^vm-guest: program output ends$/p' "$1" |
-		sed '1d;$d'
+		sed '1d;$d;/^vm-guest: trace begin$/,/^vm-guest: trace end$/d'
 }
 
 # Seconds from the guest command's start (vm.sh's /dev/kmsg marker) to the

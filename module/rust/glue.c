@@ -18,8 +18,10 @@
  * Lifetime: race.rs hands its registry to vr_rs_glue_init() and frees it
  * only after vr_rs_glue_exit(), which runs when nothing is mounted (a
  * mount pins the module) and after race.rs removed the device, removes
- * the pause file, and waits for every deferred put. An inode's pproc handle is an Arc
- * reference of race.rs's; reap flushes the pid's dentries. A reader that
+ * the pause file, and waits for every deferred put. An inode's pproc
+ * handle is an Arc reference of race.rs's, whose last put frees the pproc a
+ * grace period later (RCU-walk revalidation); reap flushes the pid's
+ * dentries. A reader that
  * BUG()ed in buggy keeps its file, and so the mount, in use for ever;
  * no other pproc waits for it. Readers take no glue lock.
  */
@@ -240,30 +242,35 @@ void vr_rs_trace(int ev, int pid, int mode, const void *vmar, int arg)
 	}
 }
 
-/* A VMAR reference race.rs drops a grace period after exit cleared it. */
+/*
+ * A reference race.rs drops a grace period later: a VMAR's after exit
+ * cleared it, a pproc's last (RCU-walk may still be reading it).
+ */
 struct vr_rs_put {
 	struct rcu_work rwork;
-	const void *vmar;
+	const void *obj;
+	void (*put)(const void *obj);
 };
 
 static void vr_rs_put_fn(struct work_struct *work)
 {
 	struct vr_rs_put *p = container_of(to_rcu_work(work), struct vr_rs_put, rwork);
 
-	vr_rs_vmar_put(p->vmar);	/* process context: it may pause at free */
+	p->put(p->obj);		/* process context: it may pause at free */
 	kfree(p);
 }
 
-void vr_rs_defer_put(const void *vmar)
+void vr_rs_defer_put(const void *obj, void (*put)(const void *obj))
 {
 	struct vr_rs_put *p = kmalloc(sizeof(*p), GFP_KERNEL);
 
 	if (!p) {		/* no memory: wait for the grace period here */
 		synchronize_rcu();
-		vr_rs_vmar_put(vmar);
+		put(obj);
 		return;
 	}
-	p->vmar = vmar;
+	p->obj = obj;
+	p->put = put;
 	INIT_RCU_WORK(&p->rwork, vr_rs_put_fn);
 	queue_rcu_work(vr_rs_wq, &p->rwork);
 }
@@ -338,7 +345,7 @@ void vr_rs_spawner_put(void *p)
 {
 	struct vr_rs_spawner *sp = p;
 
-	/* No handle is left, so no reader: any rcu one was inside a handle's. */
+	/* No handle is left, and the last went a grace period ago: no reader. */
 	vr_rs_cred_free(rcu_dereference_protected(sp->cred, true));
 	put_pid(sp->tgid);
 	kfree(sp);
@@ -354,29 +361,24 @@ int vr_rs_spawner_ppid(const void *p)
 	return pid_nr_ns(sp->tgid, task_active_pid_ns(current));
 }
 
-/* The ids now, copied under rcu_read_lock() (out->user_ns: not counted). */
-static void vr_rs_ids_now(const struct vr_rs_spawner *sp, struct vr_cred *out)
-{
-	rcu_read_lock();
-	*out = *rcu_dereference(sp->cred);
-	rcu_read_unlock();
-}
-
 /* Real, effective, saved and fs ids, in the reader's user namespace. */
 void vr_rs_spawner_ids(const void *p, u32 *uid, u32 *gid)
 {
+	const struct vr_rs_spawner *sp = p;
 	struct user_namespace *ns = current_user_ns();
-	struct vr_cred c;
+	const struct vr_cred *c;
 
-	vr_rs_ids_now(p, &c);
-	uid[0] = from_kuid_munged(ns, c.uid);
-	uid[1] = from_kuid_munged(ns, c.euid);
-	uid[2] = from_kuid_munged(ns, c.suid);
-	uid[3] = from_kuid_munged(ns, c.fsuid);
-	gid[0] = from_kgid_munged(ns, c.gid);
-	gid[1] = from_kgid_munged(ns, c.egid);
-	gid[2] = from_kgid_munged(ns, c.sgid);
-	gid[3] = from_kgid_munged(ns, c.fsgid);
+	rcu_read_lock();
+	c = rcu_dereference(sp->cred);
+	uid[0] = from_kuid_munged(ns, c->uid);
+	uid[1] = from_kuid_munged(ns, c->euid);
+	uid[2] = from_kuid_munged(ns, c->suid);
+	uid[3] = from_kuid_munged(ns, c->fsuid);
+	gid[0] = from_kgid_munged(ns, c->gid);
+	gid[1] = from_kgid_munged(ns, c->egid);
+	gid[2] = from_kgid_munged(ns, c->sgid);
+	gid[3] = from_kgid_munged(ns, c->fsgid);
+	rcu_read_unlock();
 }
 
 /* SETIDS' ids, as the caller's user namespace maps them: valid or not. */
@@ -449,14 +451,17 @@ u64 vr_pproc_serial(const struct vr_pproc *pp)
 void vr_pproc_dump_owner(const struct vr_pproc *pp, bool dir, kuid_t *uid,
 			 kgid_t *gid)
 {
-	struct vr_cred ids;
+	const struct vr_rs_spawner *sp = vr_rs_spawner(pp);
+	const struct vr_cred *c;
 
 	*uid = GLOBAL_ROOT_UID;
 	*gid = GLOBAL_ROOT_GID;
 	if (dir || vr_rs_running(pp)) {
-		vr_rs_ids_now(vr_rs_spawner(pp), &ids);
-		*uid = ids.euid;
-		*gid = ids.egid;
+		rcu_read_lock();
+		c = rcu_dereference(sp->cred);
+		*uid = c->euid;
+		*gid = c->egid;
+		rcu_read_unlock();
 	}
 }
 
@@ -470,17 +475,21 @@ static int vr_rs_may_read_vmar(const struct vr_pproc *pp)
 {
 	const struct vr_rs_spawner *sp = vr_rs_spawner(pp);
 	const struct cred *c = current_cred();
-	struct vr_cred t;
+	struct user_namespace *ns;
+	const struct vr_cred *t;
+	bool same;
 
 	if (!vr_rs_running(pp))
 		return 0;
-	vr_rs_ids_now(sp, &t);
-	if (uid_eq(c->fsuid, t.euid) && uid_eq(c->fsuid, t.suid) &&
-	    uid_eq(c->fsuid, t.uid) && gid_eq(c->fsgid, t.egid) &&
-	    gid_eq(c->fsgid, t.sgid) && gid_eq(c->fsgid, t.gid))
-		return 0;
+	rcu_read_lock();
+	t = rcu_dereference(sp->cred);
+	same = uid_eq(c->fsuid, t->euid) && uid_eq(c->fsuid, t->suid) &&
+	       uid_eq(c->fsuid, t->uid) && gid_eq(c->fsgid, t->egid) &&
+	       gid_eq(c->fsgid, t->sgid) && gid_eq(c->fsgid, t->gid);
 	/* Every cred of a spawner has its user namespace: held while sp is. */
-	return ns_capable(t.user_ns, CAP_SYS_PTRACE) ? 0 : -EACCES;
+	ns = t->user_ns;
+	rcu_read_unlock();
+	return same || ns_capable(ns, CAP_SYS_PTRACE) ? 0 : -EACCES;
 }
 
 static int vr_rs_status_show(struct seq_file *m, void *v)

@@ -40,8 +40,9 @@ const void *vr_rs_spawner(const void *pp);
 int vr_rs_show(void *m, const void *pp, int file, int mode, int unwrap_fail);
 /* race.rs: at most the bytes a maps read of pp renders now; 0: a zombie. */
 size_t vr_rs_maps_size(const void *pp);
-/* race.rs: drops the VMAR reference vr_rs_defer_put() was handed. */
+/* race.rs: the puts vr_rs_defer_put() is handed (a VMAR's, a pproc's last). */
 void vr_rs_vmar_put(const void *vmar);
+void vr_rs_pproc_put_last(const void *pp);
 
 /* glue.c, called by race.rs's module init and exit. */
 int vr_rs_glue_init(const void *reg);
@@ -55,7 +56,7 @@ void vr_rs_forget(int pid);
 void vr_rs_cond_resched(void);
 int vr_rs_race_delay(void);	/* race_delay_us; -EINTR if killed */
 void __noreturn vr_rs_unwrap_panic(int pid, int file);	/* unwrap_fail=panic */
-/* A spawn's caller: counted cred and tgid; NULL on -ENOMEM. */
+/* A spawn's caller: its ids (a vr_cred) and counted tgid; NULL on -ENOMEM. */
 void *vr_rs_spawner_new(void);
 void vr_rs_spawner_put(void *sp);
 int vr_rs_spawner_ppid(const void *sp);		/* in the reader's pidns */
@@ -87,7 +88,7 @@ enum vr_rs_event {
 };
 
 void vr_rs_trace(int ev, int pid, int mode, const void *vmar, int arg);
-/* Drops vmar (an Arc::into_raw reference) after a grace period. */
-void vr_rs_defer_put(const void *vmar);
+/* Calls put(obj) (an Arc::into_raw reference) after a grace period. */
+void vr_rs_defer_put(const void *obj, void (*put)(const void *obj));
 
 #endif

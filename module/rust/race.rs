@@ -14,6 +14,8 @@
 //!   as a raw pointer (`rcu_vmar`); exit clears it and drops that reference
 //!   only after a grace period (glue.c's `vr_rs_defer_put()`), so a reader
 //!   inside `rcu_read_lock()` may take its own reference from it.
+//! - A handle's put that is a pproc's last (fs.c's inode of a reaped pid)
+//!   drops it a grace period later: RCU-walk revalidation may read it.
 //! - Lock order: registry, then a VMAR's writers, then its mappings. The
 //!   registry lock is never held across a slot lock (a reader that BUG()ed
 //!   in `buggy` holds its slot's lock for ever: reap and release must not
@@ -144,7 +146,7 @@ extern "C" {
     fn vr_rs_ids_valid(uid: u32, gid: u32) -> bool;
     fn vr_rs_spawner_setids(sp: *mut c_void, pid: c_int, uid: u32, gid: u32) -> c_int;
     fn vr_fs_flush_pid(pid: c_int);
-    fn vr_rs_defer_put(vmar: *const c_void);
+    fn vr_rs_defer_put(obj: *const c_void, put: unsafe extern "C" fn(*const c_void));
     fn vr_rs_stat(which: c_int, delta: c_long);
     fn vr_rs_trace(ev: c_int, pid: c_int, mode: c_int, vmar: *const c_void, arg: c_int);
 }
@@ -515,11 +517,14 @@ impl Spawner {
         (uid, gid)
     }
 
-    /// SETIDS' part in glue.c: EINVAL, EPERM or ENOMEM. `_slot` is the
-    /// pproc's slot guard, found running: exit waits for it.
-    fn setids(&self, _slot: &Option<Arc<Vmar>>, pid: i32, uid: u32, gid: u32) -> Result {
-        // SAFETY: as in `ppid()`; glue replaces the ids only here, and the
-        // slot guard the caller holds keeps two SETIDS apart.
+    /// SETIDS' part in glue.c: EINVAL, EPERM or ENOMEM.
+    ///
+    /// # Safety
+    ///
+    /// The caller holds the slot lock of the pproc this spawner is of
+    /// (glue.c replaces the ids unlocked against other writers).
+    unsafe fn setids(&self, pid: i32, uid: u32, gid: u32) -> Result {
+        // SAFETY: as in `ppid()`; writers are kept apart by the caller.
         to_result(unsafe { vr_rs_spawner_setids(self.0.as_ptr(), pid, uid, gid) })
     }
 }
@@ -535,7 +540,8 @@ impl Drop for Spawner {
 // struct pid) that any task may read or put, and ids that readers load
 // under rcu_read_lock() and `setids()` replaces under the slot lock.
 unsafe impl Send for Spawner {}
-// SAFETY: as above: shared use only reads it.
+// SAFETY: as above: shared use reads under RCU; the one writer, `setids()`,
+// is unsafe and requires the slot lock.
 unsafe impl Sync for Spawner {}
 
 /// A pseudo-process. `vmar` is `None` once it exited (a zombie).
@@ -587,7 +593,7 @@ impl PProc {
             // `Arc::into_raw`; the swap above took it out once. glue.c hands
             // it back to `vr_rs_vmar_put()` after a grace period, when no
             // rcu reader can still be looking at it.
-            unsafe { vr_rs_defer_put(raw.cast()) };
+            unsafe { vr_rs_defer_put(raw.cast(), vr_rs_vmar_put) };
         }
         Ok(())
     }
@@ -602,7 +608,10 @@ impl PProc {
         if slot.is_none() {
             return Err(EINVAL);
         }
-        self.spawner.setids(&slot, self.pid, uid, gid)
+        // SAFETY: `slot` is this pproc's slot lock, held to the end.
+        let ret = unsafe { self.spawner.setids(self.pid, uid, gid) };
+        drop(slot);
+        ret
     }
 
     /// The VMAR with no lock: load the rcu reference under
@@ -1281,6 +1290,26 @@ pub unsafe extern "C" fn vr_rs_get(pp: *const c_void) {
 #[no_mangle]
 pub unsafe extern "C" fn vr_rs_put(pp: *const c_void) {
     // SAFETY: by the caller: this reference was made by `Arc::into_raw()`.
+    let pp = unsafe { Arc::from_raw(pp.cast::<PProc>()) };
+    // The last reference (a reaped pproc's inode being evicted) goes a
+    // grace period later: fs.c's RCU-walk revalidation may still read it,
+    // as Linux frees a struct pid after one.
+    if let Some(last) = Arc::into_unique_or_drop(pp) {
+        let raw = Arc::into_raw(Arc::from(last));
+        // SAFETY: `raw` is the only reference left (nobody can clone it:
+        // the registry no longer holds it), handed over once.
+        unsafe { vr_rs_defer_put(raw.cast(), vr_rs_pproc_put_last) };
+    }
+}
+
+/// glue.c's deferred put of a pproc's last reference (`vr_rs_put()`).
+///
+/// # Safety
+///
+/// `pp` is a pointer `vr_rs_defer_put()` was given, once; process context.
+#[no_mangle]
+pub unsafe extern "C" fn vr_rs_pproc_put_last(pp: *const c_void) {
+    // SAFETY: an `Arc::into_raw` reference, handed over once (`vr_rs_put()`).
     drop(unsafe { Arc::from_raw(pp.cast::<PProc>()) });
 }
 
