@@ -445,7 +445,7 @@ void vr_pause_forget(pid_t pid)
 	vr_pause_let_go_pid(pid);
 }
 
-/* ---- what debugfs.c's pause file needs ---- */
+/* ---- what the pause files need (debugfs.c's, and race.rs's in the twin) ---- */
 
 /**
  * vr_pause_point_parse() - Find a pause point by name.
@@ -466,30 +466,55 @@ int vr_pause_point_parse(const char *name, enum vr_pause_point *point)
 }
 
 /**
+ * vr_pause_list_slot() - Copy pause slot @i, for a pause file's listing.
+ * @i: the slot, from 0.
+ * @out: its copy; out->pid is 0 if the slot is free.
+ *
+ * Context: any context but NMI; takes vr_pause_lock.
+ * Return: false once @i is past the last slot (@out untouched).
+ */
+bool vr_pause_list_slot(int i, struct vr_pause_info *out)
+{
+	struct vr_pause_slot *s;
+
+	if (i < 0 || i >= VR_PAUSE_SLOTS)
+		return false;
+	s = &vr_pause_slots[i];
+	spin_lock(&vr_pause_lock);
+	out->point = s->point;
+	out->pid = s->pid;
+	out->state = !s->reached ? VR_PAUSE_ARMED :
+		     s->released ? VR_PAUSE_LET_GO : VR_PAUSE_ASLEEP;
+	out->task = s->task;
+	strscpy(out->comm, s->comm, sizeof(out->comm));
+	spin_unlock(&vr_pause_lock);
+	return true;
+}
+
+/**
  * vr_pause_print() - Print the slots in use, one line each, after a header.
  * @m: the seq_file.
  *
- * Context: process context, no lock held; does not sleep. Takes
- * vr_pause_lock around the seq_printf()s.
+ * Context: process context, no lock held; does not sleep.
  */
 void vr_pause_print(struct seq_file *m)
 {
+	static const char * const states[] = {
+		[VR_PAUSE_ARMED] = "armed", [VR_PAUSE_ASLEEP] = "paused",
+		[VR_PAUSE_LET_GO] = "released",
+	};
+	struct vr_pause_info s;
 	int i;
 
 	seq_puts(m, "point\tpid\tstate\ttask\n");
-	spin_lock(&vr_pause_lock);
-	for (i = 0; i < VR_PAUSE_SLOTS; i++) {
-		struct vr_pause_slot *s = &vr_pause_slots[i];
-
-		if (!s->pid)
+	for (i = 0; vr_pause_list_slot(i, &s); i++) {
+		if (!s.pid)
 			continue;
-		if (s->reached)
-			seq_printf(m, "%s\t%d\t%s\t%d %s\n", vr_pause_names[s->point],
-				   s->pid, s->released ? "released" : "paused",
-				   s->task, s->comm);
-		else
+		if (s.state == VR_PAUSE_ARMED)
 			seq_printf(m, "%s\t%d\tarmed\t-\n",
-				   vr_pause_names[s->point], s->pid);
+				   vr_pause_names[s.point], s.pid);
+		else
+			seq_printf(m, "%s\t%d\t%s\t%d %s\n", vr_pause_names[s.point],
+				   s.pid, states[s.state], s.task, s.comm);
 	}
-	spin_unlock(&vr_pause_lock);
 }

@@ -450,8 +450,19 @@ int vr_pause_release(enum vr_pause_point point, pid_t pid);
 void vr_pause_release_all(void);
 void vr_pause_forget(pid_t pid);
 int vr_pause_point_parse(const char *name, enum vr_pause_point *point);
-/* registry.c (glue.c in the Rust twin): the pause file's arm command. */
+/* registry.c: the pause file's arm command (race.rs has its own). */
 int vr_pause_arm_pproc(enum vr_pause_point point, pid_t pid);
+/* A slot as the pause file lists it; race.rs mirrors it (#[repr(C)]). */
+enum vr_pause_state { VR_PAUSE_ARMED, VR_PAUSE_ASLEEP, VR_PAUSE_LET_GO };
+struct vr_pause_info {
+	int point;		/* enum vr_pause_point */
+	int pid;		/* 0: the slot is free */
+	int state;		/* enum vr_pause_state */
+	int task;		/* who reached it, unless armed */
+	char comm[16];
+};
+
+bool vr_pause_list_slot(int i, struct vr_pause_info *out);
 void vr_pause_print(struct seq_file *m);
 /* pause.c: race_delay_us's killable sleep; -EINTR if killed in it. */
 int vr_race_delay(unsigned int us);

@@ -287,11 +287,11 @@ vr_build_rust_module() {
 	flock "$lock"
 	rsync -a --delete --exclude '*.o' --exclude '*.ko' --exclude '.*.cmd' \
 		--exclude /rust/core "$VR_ROOT/module/rust" "$VR_ROOT/module/uapi" "$out/"
-	# The C module's /proc filesystem, pause points and their debugfs
-	# file, linked in.
+	# The C module's /proc filesystem, pause-point mechanism, parameter
+	# type and trace events, linked in.
 	mkdir -p "$out/rust/core"
 	rsync -a --delete --exclude '*.o' --exclude '.*.cmd' \
-		"$VR_ROOT"/module/{fs.c,fs.h,pause.c,debugfs.c,param.c,trace.c,vmar_race.h,compat.h,trace,uapi} \
+		"$VR_ROOT"/module/{fs.c,fs.h,pause.c,param.c,trace.c,vmar_race.h,compat.h,trace,uapi} \
 		"$out/rust/core/"
 	if [ "$what" = uaf ]; then
 		if vr_kmake "$kdir" -s M="$out/rust" VMAR_RACE_RS_UAF=y modules >"$out/build.log" 2>&1; then

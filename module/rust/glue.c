@@ -10,15 +10,16 @@
  * Rust procfs or filesystem API), linked in: the twin's
  * /proc/vmar_race_rs is vmar_race's filesystem (lookup, revalidation,
  * owners, ESRCH on held handles), over race.rs's pprocs; its two files
- * call race.rs to render. Also linked in: the C module's pause points
- * (pause.c, debugfs.c: same names and grammar under
- * /sys/kernel/debug/vmar_race_rs/pause). Every decision about a pproc or
- * its VMAR is race.rs's.
+ * call race.rs to render. Also linked in: the C module's pause-point
+ * mechanism (pause.c: a static key, wait queue and timeouts; race.rs owns
+ * the debugfs files that drive it) and trace events (trace.c: Rust's
+ * declare_trace! binds only the kernel's own tracepoints). Every decision
+ * about a pproc or its VMAR is race.rs's.
  *
  * Lifetime: race.rs hands its registry to vr_rs_glue_init() and frees it
  * only after vr_rs_glue_exit(), which runs when nothing is mounted (a
- * mount pins the module) and after race.rs removed the device, removes
- * the pause file, and waits for every deferred put. An inode's pproc
+ * mount pins the module) and after race.rs removed the device and its
+ * debugfs files, lets paused tasks go and waits for every deferred put. An inode's pproc
  * handle is an Arc reference of race.rs's, whose last put frees the pproc a
  * grace period later (RCU-walk revalidation); reap flushes the pid's
  * dentries. A reader that
@@ -174,35 +175,6 @@ void vr_rs_cond_resched(void)
 }
 
 /*
- * The stats file (debugfs.c, linked in) shows struct vr_stats; race.rs
- * keeps the counters it has a meaning for (the rest stay 0: no cred
- * modes).
- */
-struct vr_stats vr_stats;
-
-void vr_rs_stat(int which, long delta)
-{
-	static atomic_long_t * const stats[] = {
-		[VR_RS_SPAWNED] = &vr_stats.spawned,
-		[VR_RS_EXITED] = &vr_stats.exited,
-		[VR_RS_REAPED] = &vr_stats.reaped,
-		[VR_RS_LIVE] = &vr_stats.live,
-		[VR_RS_ZOMBIE] = &vr_stats.zombie,
-		[VR_RS_VMARS_ALIVE] = &vr_stats.vmars_alive,
-		[VR_RS_PPROCS_ALIVE] = &vr_stats.pprocs_alive,
-		[VR_RS_STATUS_READS] = &vr_stats.status_reads,
-		[VR_RS_MAPS_READS] = &vr_stats.maps_reads,
-		[VR_RS_ZOMBIE_READS] = &vr_stats.zombie_reads,
-		[VR_RS_READ_ERRORS] = &vr_stats.read_errors,
-		[VR_RS_UNWRAP_NONE] = &vr_stats.unwrap_none,
-		[VR_RS_SETIDS] = &vr_stats.setids,
-	};
-
-	if (!WARN_ON_ONCE(which < 0 || which >= ARRAY_SIZE(stats)))
-		atomic_long_add(delta, stats[which]);
-}
-
-/*
  * The C module's trace events (trace.c, linked in: events/vmar_race_rs/),
  * fired where race.rs's steps match vmar_race's; mode is race.rs's.
  */
@@ -275,30 +247,11 @@ void vr_rs_defer_put(const void *obj, void (*put)(const void *obj))
 	queue_rcu_work(vr_rs_wq, &p->rwork);
 }
 
-/* For the stats file: every grace-period put queued so far has run. */
-void vr_stats_settle(void)
+/* For race.rs's stats file: every grace-period put queued so far has run. */
+void vr_rs_settle(void)
 {
 	rcu_barrier();			/* the rcu_work items are queued ... */
 	flush_workqueue(vr_rs_wq);	/* ... and have run */
-}
-
-/* The pause file's arm, as debugfs.c calls it (registry.c's in vmar_race). */
-int vr_pause_arm_pproc(enum vr_pause_point point, pid_t pid)
-{
-	int ret;
-
-	if (!vr_rs_published(vr_rs_reg, pid))
-		return -ESRCH;
-	ret = vr_pause_arm(point, pid);
-	/*
-	 * Reaped since the lookup: race.rs's reap unregisters the pid before
-	 * its vr_pause_forget(), so one of the two sees the other.
-	 */
-	if (!ret && !vr_rs_published(vr_rs_reg, pid)) {
-		vr_pause_forget(pid);
-		ret = -ESRCH;
-	}
-	return ret;
 }
 
 /*
@@ -554,17 +507,15 @@ int vr_rs_glue_init(const void *reg)
 	if (!vr_rs_wq)
 		return -ENOMEM;
 	vr_trace_init();
-	vr_debugfs_init();
 	ret = vr_fs_init();	/* race.rs registers /dev/vmar_race_rs next */
 	if (ret)
-		goto err_debugfs;
+		goto err_trace;
 	pr_info("loaded: mode=%s unwrap_fail=%s; /dev/vmar_race_rs, /proc/vmar_race_rs\n",
 		vr_rs_modes[READ_ONCE(vr_rs_mode)],
 		vr_rs_unwrap_names[READ_ONCE(vr_rs_unwrap_fail)]);
 	return 0;
 
-err_debugfs:
-	vr_debugfs_exit();
+err_trace:
 	vr_trace_exit();
 	destroy_workqueue(vr_rs_wq);
 	return ret;
@@ -573,8 +524,7 @@ err_debugfs:
 void vr_rs_glue_exit(void)
 {
 	vr_fs_exit();		/* not mounted: a mount pins the module */
-	vr_debugfs_exit();	/* no more pause commands */
-	vr_pause_release_all();
+	vr_pause_release_all();	/* race.rs removed the pause file first */
 	vr_trace_exit();
 	rcu_barrier();		/* every deferred put is queued ... */
 	destroy_workqueue(vr_rs_wq);	/* ... and has run */

@@ -14,8 +14,6 @@
 
 #include <linux/types.h>
 
-/* race.rs: whether pid is spawned, published and not reaped. */
-bool vr_rs_published(const void *reg, int pid);
 /*
  * race.rs: fs.h's core, over handles (an Arc<PProc> reference each, made
  * by find, next or get, dropped by put; glue.c passes them as struct
@@ -52,6 +50,7 @@ void vr_rs_glue_exit(void);
 enum vr_rs_limit { VR_RS_MAX_PROCS, VR_RS_MAX_MAPS, VR_RS_MAX_PAGES };
 unsigned int vr_rs_limit(int which);
 void vr_rs_pause(int point, int pid);		/* no lock held */
+void vr_rs_settle(void);	/* every deferred put so far has run */
 void vr_rs_forget(int pid);
 void vr_rs_cond_resched(void);
 int vr_rs_race_delay(void);	/* race_delay_us; -EINTR if killed */
@@ -65,17 +64,12 @@ void vr_rs_spawner_ids(const void *sp, u32 *uid, u32 *gid);	/* [4] each */
 bool vr_rs_ids_valid(u32 uid, u32 gid);
 /* With the pproc's slot lock held, running: -EINVAL, -EPERM, -ENOMEM. */
 int vr_rs_spawner_setids(void *sp, int pid, u32 uid, u32 gid);
-/* And fs.h's vr_fs_flush_pid(), called by race.rs's reap. */
+/*
+ * And fs.h's vr_fs_flush_pid(), called by race.rs's reap; vmar_race.h's
+ * vr_pause_arm(), _wait(), _release(), _release_all() and _list_slot()
+ * (struct vr_pause_info), called by race.rs's pause file.
+ */
 
-/* The twin's counters in vmar_race.h's struct vr_stats (the stats file). */
-enum vr_rs_stat {
-	VR_RS_SPAWNED, VR_RS_EXITED, VR_RS_REAPED, VR_RS_LIVE, VR_RS_ZOMBIE,
-	VR_RS_VMARS_ALIVE, VR_RS_PPROCS_ALIVE, VR_RS_STATUS_READS,
-	VR_RS_MAPS_READS, VR_RS_ZOMBIE_READS, VR_RS_READ_ERRORS,
-	VR_RS_UNWRAP_NONE, VR_RS_SETIDS
-};
-
-void vr_rs_stat(int which, long delta);		/* any context */
 /*
  * A trace event of vmar_race's (trace/vmar_race.h): mode is race.rs's (0
  * buggy, 1 checked, 2 fixed, 3 rcu); arg is the file of READ_START and

@@ -24,29 +24,35 @@
 //! Rust owns what Linux 7.3's Rust can carry: the misc device and its
 //! ioctls (`kernel::miscdevice`, `UserSlice`), one owner object per open
 //! file, rendering into the seq_file (`kernel::seq_file`), the rcu read
-//! side (`kernel::sync::rcu`) and the KUnit suites (`#[kunit_tests]`).
-//! C glue (glue.c, and the C module's fs.c, pause.c, debugfs.c, param.c
-//! and trace.c) keeps what has no Rust abstraction: the /proc filesystem,
-//! run-time writable parameters, pause points and their debugfs file,
-//! trace events, a spawner's credentials and `struct pid`, and the
-//! grace-period put (no `call_rcu` or `rcu_work`). The C/Rust boundary is
-//! race.h, kept in step with the `extern "C"` items below by hand. The read
-//! paths have no `unsafe` but rcu's, which says why.
+//! side (`kernel::sync::rcu`), the counters and the debugfs `stats` and
+//! `pause` files (`kernel::debugfs`, with debugfs.c's grammar) and the
+//! KUnit suites (`#[kunit_tests]`). C glue (glue.c, and the C module's
+//! fs.c, pause.c, param.c and trace.c) keeps what has no Rust abstraction:
+//! the /proc filesystem, run-time writable parameters, the pause-point
+//! mechanism (a static key and its waits), trace events (`declare_trace!`
+//! binds only the kernel's own), a spawner's credentials and `struct pid`,
+//! and the grace-period put (no `call_rcu` or `rcu_work`). The C/Rust
+//! boundary is race.h, kept in step with the `extern "C"` items below by
+//! hand. The read paths have no `unsafe` but rcu's, which says why.
 
 use core::fmt::{self, Write};
 use core::mem::{offset_of, size_of};
 use core::ptr::{self, NonNull};
 use core::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, Ordering};
+use kernel::bindings;
 use kernel::error::{from_result, to_result};
+use kernel::debugfs;
 use kernel::fs;
 use kernel::ioctl::{_IOW, _IOWR};
 use kernel::miscdevice::{MiscDevice, MiscDeviceOptions, MiscDeviceRegistration};
 use kernel::prelude::*;
 use kernel::rbtree::{RBTree, RBTreeNode, RBTreeNodeReservation};
 use kernel::seq_file::SeqFile;
+use kernel::sync::atomic::{Atomic, Relaxed};
 use kernel::sync::{new_mutex, rcu, Arc, ArcBorrow, Mutex};
+use kernel::time::msecs_to_jiffies;
 use kernel::transmute::FromBytes;
-use kernel::uaccess::{UserPtr, UserSlice};
+use kernel::uaccess::{UserPtr, UserSlice, UserSliceReader};
 
 module! {
     type: VmarRaceRs,
@@ -119,7 +125,9 @@ enum Limit {
     MaxPages = 2,
 }
 
-/// The pause points of vmar_race.h's `enum vr_pause_point` that the twin has.
+/// The pause points of vmar_race.h's `enum vr_pause_point` that the twin
+/// has (it has no cred modes, so no `cred`), named as the pause file names
+/// them.
 #[repr(C)]
 #[derive(Clone, Copy)]
 enum Point {
@@ -130,11 +138,35 @@ enum Point {
     Published = 4,
 }
 
+impl Point {
+    const ALL: [(Point, &'static str); 5] = [
+        (Point::Found, "found"),
+        (Point::Held, "held"),
+        (Point::Cleared, "cleared"),
+        (Point::Free, "free"),
+        (Point::Published, "published"),
+    ];
+}
+
+impl TryFrom<&str> for Point {
+    type Error = Error;
+
+    fn try_from(name: &str) -> Result<Point> {
+        Point::ALL.iter().find(|(_, n)| *n == name).map(|(p, _)| *p).ok_or(EINVAL)
+    }
+}
+
 extern "C" {
     fn vr_rs_glue_init(reg: *const c_void) -> c_int;
     fn vr_rs_glue_exit();
     fn vr_rs_limit(which: c_int) -> c_uint;
     fn vr_rs_pause(point: c_int, pid: c_int);
+    fn vr_rs_settle();
+    fn vr_pause_arm(point: c_int, pid: c_int) -> c_int;
+    fn vr_pause_wait(point: c_int, pid: c_int, timeout: c_ulong) -> c_int;
+    fn vr_pause_release(point: c_int, pid: c_int) -> c_int;
+    fn vr_pause_release_all();
+    fn vr_pause_list_slot(i: c_int, out: *mut PauseInfo) -> bool;
     fn vr_rs_forget(pid: c_int);
     fn vr_rs_cond_resched();
     fn vr_rs_race_delay() -> c_int;
@@ -147,7 +179,6 @@ extern "C" {
     fn vr_rs_spawner_setids(sp: *mut c_void, pid: c_int, uid: u32, gid: u32) -> c_int;
     fn vr_fs_flush_pid(pid: c_int);
     fn vr_rs_defer_put(obj: *const c_void, put: unsafe extern "C" fn(*const c_void));
-    fn vr_rs_stat(which: c_int, delta: c_long);
     fn vr_rs_trace(ev: c_int, pid: c_int, mode: c_int, vmar: *const c_void, arg: c_int);
 }
 
@@ -184,28 +215,32 @@ fn got(pp: &PProc, mode: Mode, vmar: Option<&Vmar>) {
     }
 }
 
-/// The counters of vmar_race.h's `struct vr_stats` the twin keeps, in
-/// race.h's order (`enum vr_rs_stat`); the stats file shows them all.
+/// The counters of the stats file the twin keeps (vmar_race.h's `struct
+/// vr_stats` has three more, for C's cred modes and exit's lock wait).
 #[derive(Clone, Copy)]
 enum Stat {
-    Spawned = 0,
-    Exited = 1,
-    Reaped = 2,
-    Live = 3,
-    Zombie = 4,
-    VmarsAlive = 5,
-    PprocsAlive = 6,
-    StatusReads = 7,
-    MapsReads = 8,
-    ZombieReads = 9,
-    ReadErrors = 10,
-    UnwrapNone = 11,
-    Setids = 12,
+    Spawned,
+    Exited,
+    Reaped,
+    Live,
+    Zombie,
+    VmarsAlive,
+    PprocsAlive,
+    StatusReads,
+    MapsReads,
+    ZombieReads,
+    UnwrapNone,
+    ReadErrors,
+    Setids,
 }
 
-fn stat(which: Stat, delta: c_long) {
-    // SAFETY: an atomic add; callable in any context.
-    unsafe { vr_rs_stat(which as c_int, delta) }
+const NR_STATS: usize = Stat::Setids as usize + 1;
+
+/// Every counter; the KUnit suites count into them too.
+static STATS: [Atomic<i64>; NR_STATS] = [const { Atomic::new(0) }; NR_STATS];
+
+fn stat(which: Stat, delta: i64) {
+    STATS[which as usize].add(delta, Relaxed);
 }
 
 fn limit(which: Limit) -> usize {
@@ -932,6 +967,21 @@ impl Registry {
         })
     }
 
+    /// The pause file's arm: published pids only (ESRCH). Reap unregisters
+    /// a pid before it forgets its pauses, so one of the two sees the
+    /// other.
+    fn arm_pause(&self, point: Point, pid: i32) -> Result {
+        self.find(pid)?;
+        // SAFETY: process context, no lock held.
+        to_result(unsafe { vr_pause_arm(point as c_int, pid) })?;
+        if self.find(pid).is_err() {
+            // SAFETY: as above.
+            unsafe { vr_rs_forget(pid) };
+            return Err(ESRCH);
+        }
+        Ok(())
+    }
+
     /// A published pproc (ESRCH for none, or one not yet published).
     fn find(&self, pid: i32) -> Result<Arc<PProc>> {
         let inner = self.inner.lock();
@@ -1213,17 +1263,6 @@ unsafe fn registry<'a>(reg: *const c_void) -> &'a Registry {
     unsafe { &*reg.cast::<Registry>() }
 }
 
-/// Whether `pid` is published (pause commands arm only such pids).
-///
-/// # Safety
-///
-/// `reg` as for `registry()`; process context.
-#[no_mangle]
-pub unsafe extern "C" fn vr_rs_published(reg: *const c_void, pid: c_int) -> bool {
-    // SAFETY: by the caller.
-    unsafe { registry(reg) }.find(pid).is_ok()
-}
-
 /// A /proc handle: an `Arc<PProc>` reference made by `Arc::into_raw()`.
 ///
 /// # Safety
@@ -1407,13 +1446,186 @@ pub unsafe extern "C" fn vr_rs_vmar_put(vmar: *const c_void) {
     drop(unsafe { Arc::from_raw(vmar.cast::<Vmar>()) });
 }
 
+// ---- /sys/kernel/debug/vmar_race_rs: the stats and pause files ----
+
+/// pause.c's copy of a slot (vmar_race.h's `struct vr_pause_info`).
+#[repr(C)]
+#[derive(Default)]
+struct PauseInfo {
+    point: c_int,
+    pid: c_int,
+    state: c_int, // enum vr_pause_state: armed, paused, released
+    task: c_int,
+    comm: [u8; 16],
+}
+
+const PAUSE_WAIT_MS: u32 = 10_000; // a wait command's default bound
+const PAUSE_WAIT_MAX_MS: u32 = 60_000;
+const PAUSE_CMD_MAX: usize = 63; // bytes per write, as debugfs.c
+
+/// The pause file's data: the registry its arm command looks pids up in.
+struct RegistryRef(NonNull<Registry>);
+
+// SAFETY: only ever a shared reference to the `Sync` registry (`get()`).
+unsafe impl Send for RegistryRef {}
+// SAFETY: as for `Send`.
+unsafe impl Sync for RegistryRef {}
+
+impl RegistryRef {
+    fn get(&self) -> &Registry {
+        // SAFETY: the registry is pinned in the module and outlives the
+        // file (`Debugfs::new()`'s contract); removing the file waits for
+        // the operations in flight.
+        unsafe { self.0.as_ref() }
+    }
+}
+
+/// The module's debugfs files: `stats` (0400: the counters) and `pause`
+/// (0600: debugfs.c's commands over pause.c's points). Like every debugfs
+/// user, the module goes on without them if debugfs fails; dropping this
+/// removes them.
+struct Debugfs {
+    _stats: Pin<KBox<debugfs::File<()>>>,
+    _pause: Pin<KBox<debugfs::File<RegistryRef>>>,
+}
+
+impl Debugfs {
+    /// # Safety
+    ///
+    /// `reg` is pinned and outlives the returned `Debugfs`.
+    unsafe fn new(reg: *const Registry) -> Result<Debugfs> {
+        let reg = RegistryRef(NonNull::new(reg.cast_mut()).ok_or(EINVAL)?);
+        let dir = debugfs::Dir::new(c"vmar_race_rs");
+        let stats = dir.read_callback_file(c"stats", (), &stats_show);
+        let pause = dir.read_write_callback_file(c"pause", reg, &pause_show, &pause_write);
+        Ok(Debugfs {
+            _stats: KBox::pin_init(stats, GFP_KERNEL)?,
+            _pause: KBox::pin_init(pause, GFP_KERNEL)?,
+        })
+    }
+}
+
+fn stats_show(_: &(), f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    use Stat::*;
+    const LINES: [(&str, Option<Stat>); 16] = [
+        ("spawned", Some(Spawned)),
+        ("exited", Some(Exited)),
+        ("reaped", Some(Reaped)),
+        ("live", Some(Live)),
+        ("zombie", Some(Zombie)),
+        ("vmars_alive", Some(VmarsAlive)),
+        ("pprocs_alive", Some(PprocsAlive)),
+        ("status_reads", Some(StatusReads)),
+        ("maps_reads", Some(MapsReads)),
+        ("zombie_reads", Some(ZombieReads)),
+        ("unwrap_none", Some(UnwrapNone)),
+        ("read_errors", Some(ReadErrors)),
+        ("exit_lock_waits", None),
+        ("setids", Some(Setids)),
+        ("creds_alive", None),
+        ("creds_freed_in_use", None),
+    ];
+
+    // SAFETY: a read of the file: process context, no lock held. The
+    // deferred puts have run, so vmars_alive and pprocs_alive are exact.
+    unsafe { vr_rs_settle() };
+    for (name, which) in LINES {
+        let n = which.map_or(0, |w| STATS[w as usize].load(Relaxed));
+        writeln!(f, "{name:<14} {n}")?;
+    }
+    Ok(())
+}
+
+fn pause_show(_: &RegistryRef, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    let mut s = PauseInfo::default();
+    let mut i = 0;
+
+    writeln!(f, "point\tpid\tstate\ttask")?;
+    // SAFETY: `s` is a `struct vr_pause_info`; any context.
+    while unsafe { vr_pause_list_slot(i, &mut s) } {
+        i += 1;
+        if s.pid == 0 {
+            continue;
+        }
+        let point = Point::ALL.get(s.point as usize).map_or("?", |(_, name)| *name);
+        let comm = s.comm.split(|&c| c == 0).next().unwrap_or(&[]);
+        let comm = core::str::from_utf8(comm).unwrap_or("?");
+        match s.state {
+            0 => writeln!(f, "{point}\t{}\tarmed\t-", s.pid)?,
+            1 => writeln!(f, "{point}\t{}\tpaused\t{} {}", s.pid, s.task, comm)?,
+            _ => writeln!(f, "{point}\t{}\treleased\t{} {}", s.pid, s.task, comm)?,
+        }
+    }
+    Ok(())
+}
+
+/// One command per write, as debugfs.c: "arm|release POINT PID",
+/// "wait POINT PID [TIMEOUT_MS]", "reset" or "barrier". Root only.
+fn pause_write(reg: &RegistryRef, r: &mut UserSliceReader) -> Result {
+    let mut buf = [0u8; PAUSE_CMD_MAX];
+    let len = r.len();
+
+    // SAFETY: process context (a write of the file).
+    if !unsafe { bindings::capable(bindings::CAP_SYS_ADMIN as c_int) } {
+        return Err(EPERM);
+    }
+    if len == 0 || len > PAUSE_CMD_MAX {
+        return Err(EINVAL);
+    }
+    r.read_slice(&mut buf[..len])?;
+    let cmd = core::str::from_utf8(&buf[..len]).map_err(|_| EINVAL)?;
+    let mut argv = [""; 4];
+    let mut argc = 0;
+    for word in cmd.split_ascii_whitespace() {
+        *argv.get_mut(argc).ok_or(EINVAL)? = word;
+        argc += 1;
+    }
+    let (verb, point, pid, ms) = match argv[..argc] {
+        ["reset"] => {
+            // SAFETY: process context, no lock held.
+            unsafe { vr_pause_release_all() };
+            return Ok(());
+        }
+        ["barrier"] => {
+            rcu::rcu_barrier();
+            return Ok(());
+        }
+        [verb, point, pid] => (verb, point, pid, None),
+        [verb, point, pid, ms] => (verb, point, pid, Some(ms)),
+        _ => return Err(EINVAL),
+    };
+    let point = Point::try_from(point)?;
+    let pid = pid.parse::<i32>().ok().filter(|p| (1..PID_MAX).contains(p)).ok_or(EINVAL)?;
+    match (verb, ms) {
+        ("arm", None) => reg.get().arm_pause(point, pid),
+        // SAFETY: process context, no lock held.
+        ("release", None) => to_result(unsafe { vr_pause_release(point as c_int, pid) }),
+        ("wait", ms) => {
+            let ms = match ms {
+                None => PAUSE_WAIT_MS,
+                Some(ms) => ms
+                    .parse::<u32>()
+                    .ok()
+                    .filter(|ms| (1..=PAUSE_WAIT_MAX_MS).contains(ms))
+                    .ok_or(EINVAL)?,
+            };
+            let timeout = msecs_to_jiffies(ms);
+            // SAFETY: process context, no lock held; bounded by `timeout`.
+            to_result(unsafe { vr_pause_wait(point as c_int, pid, timeout) })
+        }
+        _ => Err(EINVAL),
+    }
+}
+
 /// The module: its registry, the C glue over it, and the misc device.
 /// Fields drop in this order: the device goes first (no new owners), then
-/// the glue (/proc, pause points, every deferred put), then the pprocs.
+/// the debugfs files (no pause commands), the glue (/proc, paused tasks,
+/// every deferred put), then the pprocs.
 #[pin_data(PinnedDrop)]
 struct VmarRaceRs {
     #[pin]
     miscdev: MiscDeviceRegistration<Owner>,
+    debugfs: Debugfs,
     glue: Glue,
     #[pin]
     registry: Registry,
@@ -1449,6 +1661,8 @@ impl kernel::InPlaceModule for VmarRaceRs {
             // SAFETY: `registry` is initialised just above, in place in the
             // pinned module, and drops after `glue`.
             glue: unsafe { Glue::new(&raw const (*this.as_ptr()).registry)? },
+            // SAFETY: as for `glue`: `registry` drops after `debugfs`.
+            debugfs: unsafe { Debugfs::new(&raw const (*this.as_ptr()).registry)? },
             miscdev <- MiscDeviceRegistration::register(MiscDeviceOptions {
                 name: c"vmar_race_rs",
             }),
