@@ -163,6 +163,13 @@ run_mode() {
 	res=$("$VR_ROOT/scripts/vm.sh" --kernel "$kernel" --mode "$mode" "${params[@]}" --quiet \
 		--no-kmemleak --stop-on-report --timeout 900 --log "$log" -- sh -c "$cmd" 2>&1)
 	verdict=$(sed -n 's/^vm: verdict=\([a-z]*\) .*/\1/p' <<<"$res")
+	if [ -z "$verdict" ]; then	# vm.sh failed before a boot: say why
+		msg=$(grep -v '^accel: ' <<<"$res" | tail -n1)
+		echo "${msg:-vm.sh printed nothing}" >>"$log"
+		echo "$m|$kernel|?|vm.sh: ${msg:0:58}|-|-|-|-" >"$out/$i.row"
+		echo "demo:       $m: vm.sh failed: ${msg:-no output}"
+		return
+	fi
 	msg=$(sed -n 's/^vm: kernel: //p' <<<"$res")
 	[ "$verdict" != boot ] || msg=$(sed -n 's/^vm: boot: //p' <<<"$res")
 	secs=$(sed -n 's/.* seconds=\([0-9]*\) .*/\1/p' <<<"$res")
@@ -197,6 +204,19 @@ start_row() {
 	done
 	run_mode "$1" "$2" &
 }
+# A kernel's modules, built before its rows start (VMs side by side then
+# only copy them); a failed build is each row's to report.
+prebuild() {
+	local k=$1 m
+	for m in $modes; do
+		[ "$(row_kernel "$m")" = "$k" ] || continue
+		case "$m" in rust-*) echo rust ;; *) echo c ;; esac
+	done | sort -u | while read -r mod; do
+		"$VR_ROOT/scripts/build.sh" --kernel "$k" --module "$mod" >/dev/null 2>>"$out/build.log" ||
+			echo "demo: the $mod module for $k did not build (build/demo/build.log)"
+	done
+}
+prebuild stock
 i=0
 for m in $modes; do
 	i=$((i + 1))
@@ -209,6 +229,7 @@ if [ -n "$kbuild" ]; then
 		echo "demo: a test kernel did not build (build/demo/kernel.log): its rows cannot run"
 	fi
 fi
+! vr_kernel_built debug-7.3 >/dev/null || prebuild debug-7.3
 i=0
 for m in $modes; do
 	i=$((i + 1))

@@ -111,7 +111,7 @@ vr_series_llvm() { [ "$1" != 6.1 ]; }
 # minimal trixie chroot made once by debootstrap under $VR_CACHE/rust (about
 # 2 GB; its time: docs/benchmarks.md). Debian 12's bindgen is too old for 6.12 and trixie's
 # binaries need trixie's glibc. Prints the chroot's path.
-VR_RUST_PKGS="rustc rust-src bindgen clang lld llvm libclang-dev make bc flex bison
+VR_RUST_PKGS="rustc rust-src rustfmt rust-clippy bindgen clang lld llvm libclang-dev make bc flex bison
 libelf-dev libssl-dev python3 cpio kmod xz-utils perl sparse gcc libc6-dev"
 vr_rust_root() {
 	local key root uri lock=
@@ -300,7 +300,10 @@ vr_build_rust_module() {
 		cat "$out/build.log"
 		return 0
 	fi
-	vr_kmake "$kdir" -s M="$out/rust" modules >"$out/build.log" 2>&1 || {
+	# clippy: the build with CLIPPY=1 (clippy-driver for rustc), as upstream.
+	local flags=()
+	[ "$what" != clippy ] || { flags=(CLIPPY=1); rm -f "$out/rust/race.o"; }
+	vr_kmake "$kdir" -s M="$out/rust" "${flags[@]}" modules >"$out/build.log" 2>&1 || {
 		cat "$out/build.log" >&2
 		vr_die "vmar_race_rs build against $kdir failed"
 	}

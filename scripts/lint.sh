@@ -11,8 +11,8 @@ usage() {
 usage: $0
 Host checks of the module sources: W=1 and sparse (C=1) builds against the
 stock headers and every built test kernel (build/lint/); on the Rust kernel
-(debug-7.3) the Rust twin's build and its compile-fail case (race.rs's uaf
-read path must not compile); checkpatch.pl --strict from Debian's
+(debug-7.3) the Rust twin's build, its compile-fail case (race.rs's uaf
+read path must not compile), rustfmt --check and clippy; checkpatch.pl --strict from Debian's
 linux-source-6.1 on module/ and selftests/. Prints
 "lint: <check> ok" or "lint: <check> FAIL (see LOG)" per check.
   -h, --help  print this help and exit
@@ -60,6 +60,13 @@ if d=$(vr_kernel_built debug-7.3); then
 	fi
 	result "vmar_race_rs uaf read path refused by the borrow checker (E0597)" $rc "$out/rust-uaf.log"
 	[ $rc -ne 0 ] || grep -A12 'error\[E0597\]' "$out/rust-uaf.log" | sed 's/^/lint:   | /'
+	# As upstream Rust is checked: make rustfmtcheck's rustfmt, with the
+	# kernel's .rustfmt.toml, and make CLIPPY=1.
+	vr_in_rust_root rustfmt --check --edition 2021 --config-path "$d/.rustfmt.toml" \
+		"$VR_ROOT/module/rust/race.rs" >"$out/rustfmt.log" 2>&1
+	result "race.rs rustfmt --check (the kernel's .rustfmt.toml)" $? "$out/rustfmt.log"
+	(vr_build_rust_module debug-7.3 "$d" clippy) >"$out/clippy.log" 2>&1
+	result "vmar_race_rs clippy (CLIPPY=1, no warnings)" $? "$out/clippy.log"
 fi
 
 files=$(cd "$VR_ROOT" && ls module/*.c module/*.h module/rust/*.c module/uapi/*.h module/trace/*.h selftests/*.c selftests/*.h)

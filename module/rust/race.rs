@@ -40,8 +40,8 @@ use core::mem::{offset_of, size_of};
 use core::ptr::{self, NonNull};
 use core::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, Ordering};
 use kernel::bindings;
-use kernel::error::{from_result, to_result};
 use kernel::debugfs;
+use kernel::error::{from_result, to_result};
 use kernel::fs;
 use kernel::ioctl::{_IOW, _IOWR};
 use kernel::miscdevice::{MiscDevice, MiscDeviceOptions, MiscDeviceRegistration};
@@ -120,16 +120,16 @@ const IOC_SETIDS: u32 = _IOW::<IdsReq>(IOC_MAGIC, 0x07);
 /// The limits glue.c keeps as parameters (`vr_rs_limit()`).
 #[repr(C)]
 enum Limit {
-    MaxProcs = 0,
-    MaxMaps = 1,
-    MaxPages = 2,
+    Procs = 0,
+    Maps = 1,
+    Pages = 2,
 }
 
 /// The pause points of vmar_race.h's `enum vr_pause_point` that the twin
 /// has (it has no cred modes, so no `cred`), named as the pause file names
 /// them.
 #[repr(C)]
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 enum Point {
     Found = 0,
     Held = 1,
@@ -152,7 +152,11 @@ impl TryFrom<&str> for Point {
     type Error = Error;
 
     fn try_from(name: &str) -> Result<Point> {
-        Point::ALL.iter().find(|(_, n)| *n == name).map(|(p, _)| *p).ok_or(EINVAL)
+        Point::ALL
+            .iter()
+            .find(|(_, n)| *n == name)
+            .map(|(p, _)| *p)
+            .ok_or(EINVAL)
     }
 }
 
@@ -202,7 +206,7 @@ fn trace(ev: Ev, pid: i32, mode: Mode, vmar: *const Vmar, arg: c_int) {
 }
 
 fn vmar_ptr(v: Option<&Vmar>) -> *const Vmar {
-    v.map_or(ptr::null(), |v| v as *const Vmar)
+    v.map_or(ptr::null(), ptr::from_ref)
 }
 
 /// What a read path found in the slot (a VMAR, or none); buggy's none is
@@ -216,7 +220,7 @@ fn got(pp: &PProc, mode: Mode, vmar: Option<&Vmar>) {
 }
 
 /// The counters of the stats file the twin keeps (vmar_race.h's `struct
-/// vr_stats` has three more, for C's cred modes and exit's lock wait).
+/// vr_stats` has two more, for C's cred modes).
 #[derive(Clone, Copy)]
 enum Stat {
     Spawned,
@@ -231,6 +235,7 @@ enum Stat {
     ZombieReads,
     UnwrapNone,
     ReadErrors,
+    ExitLockWaits,
     Setids,
 }
 
@@ -258,7 +263,10 @@ struct Limits {
 
 impl Limits {
     fn now() -> Limits {
-        Limits { maps: limit(Limit::MaxMaps), pages: limit(Limit::MaxPages) as u64 }
+        Limits {
+            maps: limit(Limit::Maps),
+            pages: limit(Limit::Pages) as u64,
+        }
     }
 }
 
@@ -304,7 +312,11 @@ impl Mapping {
                 touched.push((a, b), GFP_KERNEL_ACCOUNT)?;
             }
         }
-        Ok(Mapping { end, flags: self.flags, touched })
+        Ok(Mapping {
+            end,
+            flags: self.flags,
+            touched,
+        })
     }
 
     /// Marks pages `[a, b)` touched (each page counts once). On failure the
@@ -404,7 +416,12 @@ impl Vmar {
 
     fn snap(&self) -> VmarSnap {
         let maps = self.maps.lock();
-        let mut s = VmarSnap { total: maps.pages * PAGE, anon: 0, file: 0, nr: maps.nr };
+        let mut s = VmarSnap {
+            total: maps.pages * PAGE,
+            anon: 0,
+            file: 0,
+            nr: maps.nr,
+        };
         for m in maps.tree.values() {
             if m.flags & MAP_FILE != 0 {
                 s.file += m.rss();
@@ -421,7 +438,11 @@ impl Vmar {
         let pages = (end - start) / PAGE;
         let node = RBTreeNode::new(
             start,
-            Mapping { end, flags, touched: KVec::new() },
+            Mapping {
+                end,
+                flags,
+                touched: KVec::new(),
+            },
             GFP_KERNEL_ACCOUNT,
         )?;
         let _w = self.writers.lock();
@@ -513,7 +534,13 @@ impl PinnedDrop for Vmar {
     /// the mappings down one by one.
     fn drop(self: Pin<&mut Self>) {
         pause(Point::Free, self.pid);
-        trace(Ev::VmarFree, self.pid, Mode::Fixed, &*self as *const Vmar, 0);
+        trace(
+            Ev::VmarFree,
+            self.pid,
+            Mode::Fixed,
+            ptr::from_ref(&*self),
+            0,
+        );
         let mut maps = self.maps.lock();
         let mut cur = maps.tree.cursor_front_mut();
         while let Some(c) = cur {
@@ -535,7 +562,9 @@ struct Spawner(NonNull<c_void>);
 impl Spawner {
     fn new() -> Result<Spawner> {
         // SAFETY: process context; takes references to current's cred and tgid.
-        NonNull::new(unsafe { vr_rs_spawner_new() }).map(Spawner).ok_or(ENOMEM)
+        NonNull::new(unsafe { vr_rs_spawner_new() })
+            .map(Spawner)
+            .ok_or(ENOMEM)
     }
 
     /// PPid: the spawner's tgid as the reader sees it, 0 once it is gone.
@@ -610,8 +639,15 @@ impl PProc {
     /// Exit: take the VMAR out of the slot (EINVAL if it was gone), then,
     /// with no lock held, pause `cleared` and drop both references.
     fn exit(&self) -> Result {
+        if self.exited.load(Ordering::Acquire) {
+            return Err(EINVAL); // no wait on a slot a dead buggy reader holds
+        }
         let old = {
-            let mut slot = self.vmar.lock();
+            // Count the exits a reader kept waiting (rcu readers never do).
+            let mut slot = self.vmar.try_lock().unwrap_or_else(|| {
+                stat(Stat::ExitLockWaits, 1);
+                self.vmar.lock()
+            });
             let old = slot.take().ok_or(EINVAL)?;
             self.exited.store(true, Ordering::Release);
             old
@@ -619,7 +655,7 @@ impl PProc {
         stat(Stat::Live, -1);
         stat(Stat::Zombie, 1);
         stat(Stat::Exited, 1);
-        trace(Ev::Exit, self.pid, Mode::Fixed, &*old as *const Vmar, 0);
+        trace(Ev::Exit, self.pid, Mode::Fixed, ptr::from_ref(&*old), 0);
         let raw = self.rcu_vmar.swap(ptr::null_mut(), Ordering::AcqRel);
         pause(Point::Cleared, self.pid);
         drop(old);
@@ -677,7 +713,14 @@ impl PProc {
         if self.reaped.load(Ordering::Acquire) {
             return Err(ESRCH);
         }
-        stat(if file == File::Maps { Stat::MapsReads } else { Stat::StatusReads }, 1);
+        stat(
+            if file == File::Maps {
+                Stat::MapsReads
+            } else {
+                Stat::StatusReads
+            },
+            1,
+        );
         trace(Ev::ReadStart, self.pid, mode, ptr::null(), file as c_int);
         pause(Point::Found, self.pid);
         let ret = race_delay().and_then(|()| match mode {
@@ -838,20 +881,43 @@ fn render(pp: &PProc, vmar: Option<&Vmar>, file: File, out: &mut dyn Write) -> R
                 let r = if m.flags & 1 != 0 { 'r' } else { '-' };
                 let w = if m.flags & 2 != 0 { 'w' } else { '-' };
                 let x = if m.flags & 4 != 0 { 'x' } else { '-' };
-                let tail = if m.flags & MAP_FILE != 0 { "    [vmar_race:file]" } else { "" };
-                writeln!(out, "{:08x}-{:08x} {r}{w}{x}p 00000000 00:00 0{tail}", start, m.end)
-                    .map_err(full)?;
+                let tail = if m.flags & MAP_FILE != 0 {
+                    "    [vmar_race:file]"
+                } else {
+                    ""
+                };
+                writeln!(
+                    out,
+                    "{:08x}-{:08x} {r}{w}{x}p 00000000 00:00 0{tail}",
+                    start, m.end
+                )
+                .map_err(full)?;
             }
         }
         return Ok(());
     }
-    let state = if vmar.is_some() { "R (running)" } else { "Z (zombie)" };
+    let state = if vmar.is_some() {
+        "R (running)"
+    } else {
+        "Z (zombie)"
+    };
     let ppid = pp.spawner.ppid();
-    write!(out, "Name:\t{}\nState:\t{}\nPid:\t{}\nPPid:\t{}\n", pp.name(), state, pp.pid, ppid)
-        .map_err(full)?;
+    write!(
+        out,
+        "Name:\t{}\nState:\t{}\nPid:\t{}\nPPid:\t{}\n",
+        pp.name(),
+        state,
+        pp.pid,
+        ppid
+    )
+    .map_err(full)?;
     let (u, g) = pp.spawner.ids();
-    write!(out, "Uid:\t{}\t{}\t{}\t{}\nGid:\t{}\t{}\t{}\t{}\n", u[0], u[1], u[2], u[3], g[0], g[1], g[2], g[3])
-        .map_err(full)?;
+    write!(
+        out,
+        "Uid:\t{}\t{}\t{}\t{}\nGid:\t{}\t{}\t{}\t{}\n",
+        u[0], u[1], u[2], u[3], g[0], g[1], g[2], g[3]
+    )
+    .map_err(full)?;
     if let Some(v) = vmar {
         let s = v.snap();
         write!(
@@ -898,7 +964,10 @@ fn unwrap_failed(pp: &PProc, fail: UnwrapFail, file: File) -> Result {
         // SAFETY: process context; the message is glue.c's.
         UnwrapFail::Panic => unsafe { vr_rs_unwrap_panic(pp.pid, file as c_int) },
         UnwrapFail::Warn if !WARNED.swap(true, Ordering::Relaxed) => {
-            pr_warn!("called `Option::unwrap()` on a `None` value: VMAR of exited pid {}\n", pp.pid);
+            pr_warn!(
+                "called `Option::unwrap()` on a `None` value: VMAR of exited pid {}\n",
+                pp.pid
+            );
             kernel::warn_on!(true);
         }
         _ => (),
@@ -1048,7 +1117,7 @@ impl Registry {
             }
             Err(e) => {
                 drop(inner); // the VMAR's last reference goes with no lock held
-                // SAFETY: made by `Arc::into_raw` above and never shared.
+                             // SAFETY: made by `Arc::into_raw` above and never shared.
                 drop(unsafe { Arc::from_raw(rcu_vmar) });
                 return Err(e);
             }
@@ -1066,7 +1135,13 @@ impl Registry {
             pp.published.store(true, Ordering::Release);
             stat(Stat::Spawned, 1);
             stat(Stat::Live, 1);
-            trace(Ev::Spawn, pid, Mode::Fixed, pp.rcu_vmar.load(Ordering::Relaxed), 0);
+            trace(
+                Ev::Spawn,
+                pid,
+                Mode::Fixed,
+                pp.rcu_vmar.load(Ordering::Relaxed),
+                0,
+            );
         }
         pause(Point::Published, pid);
     }
@@ -1140,7 +1215,6 @@ impl Registry {
         }
     }
 
-
     // ---- the ioctls of /dev/vmar_race_rs ----
 
     fn ioctl(&self, owner: u64, cmd: u32, arg: usize) -> Result<i32> {
@@ -1198,7 +1272,7 @@ impl Registry {
         if len == 0 {
             req.name[..6].copy_from_slice(b"pproc\0");
         }
-        let pid = self.spawn(req.name, owner, limit(Limit::MaxProcs))?;
+        let pid = self.spawn(req.name, owner, limit(Limit::Procs))?;
         let at = arg.checked_add(offset_of!(SpawnReq, pid)).ok_or(EFAULT);
         if let Err(e) = at.and_then(|at| user(at, size_of::<i32>()).writer().write(&pid)) {
             self.abort(pid);
@@ -1413,7 +1487,11 @@ pub unsafe extern "C" fn vr_rs_show(
     let (pp, m) = unsafe { (handle(pp), SeqFile::from_raw(m.cast())) };
     let mut out = SeqOut(m);
     from_result(|| {
-        pp.read(File::try_from(file)?, Mode::try_from((mode, unwrap_fail))?, &mut out)?;
+        pp.read(
+            File::try_from(file)?,
+            Mode::try_from((mode, unwrap_fail))?,
+            &mut out,
+        )?;
         Ok(0)
     })
 }
@@ -1520,7 +1598,7 @@ fn stats_show(_: &(), f: &mut fmt::Formatter<'_>) -> fmt::Result {
         ("zombie_reads", Some(ZombieReads)),
         ("unwrap_none", Some(UnwrapNone)),
         ("read_errors", Some(ReadErrors)),
-        ("exit_lock_waits", None),
+        ("exit_lock_waits", Some(ExitLockWaits)),
         ("setids", Some(Setids)),
         ("creds_alive", None),
         ("creds_freed_in_use", None),
@@ -1547,7 +1625,9 @@ fn pause_show(_: &RegistryRef, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if s.pid == 0 {
             continue;
         }
-        let point = Point::ALL.get(s.point as usize).map_or("?", |(_, name)| *name);
+        let point = Point::ALL
+            .get(s.point as usize)
+            .map_or("?", |(_, name)| *name);
         let comm = s.comm.split(|&c| c == 0).next().unwrap_or(&[]);
         let comm = core::str::from_utf8(comm).unwrap_or("?");
         match s.state {
@@ -1559,8 +1639,57 @@ fn pause_show(_: &RegistryRef, f: &mut fmt::Formatter<'_>) -> fmt::Result {
     Ok(())
 }
 
-/// One command per write, as debugfs.c: "arm|release POINT PID",
-/// "wait POINT PID [TIMEOUT_MS]", "reset" or "barrier". Root only.
+/// A pause file command, as debugfs.c's grammar has them.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum PauseCmd {
+    Reset,
+    Barrier,
+    Arm(Point, i32),
+    Release(Point, i32),
+    Wait(Point, i32, u32),
+}
+
+impl TryFrom<&str> for PauseCmd {
+    type Error = Error;
+
+    /// "arm|release POINT PID", "wait POINT PID [TIMEOUT_MS]", "reset" or
+    /// "barrier": EINVAL for anything else.
+    fn try_from(cmd: &str) -> Result<PauseCmd> {
+        let mut argv = [""; 4];
+        let mut argc = 0;
+        for word in cmd.split_ascii_whitespace() {
+            *argv.get_mut(argc).ok_or(EINVAL)? = word;
+            argc += 1;
+        }
+        let (verb, point, pid, ms) = match argv[..argc] {
+            ["reset"] => return Ok(PauseCmd::Reset),
+            ["barrier"] => return Ok(PauseCmd::Barrier),
+            [verb, point, pid] => (verb, point, pid, None),
+            [verb, point, pid, ms] => (verb, point, pid, Some(ms)),
+            _ => return Err(EINVAL),
+        };
+        let point = Point::try_from(point)?;
+        let pid = pid
+            .parse::<i32>()
+            .ok()
+            .filter(|p| (1..PID_MAX).contains(p))
+            .ok_or(EINVAL)?;
+        match (verb, ms) {
+            ("arm", None) => Ok(PauseCmd::Arm(point, pid)),
+            ("release", None) => Ok(PauseCmd::Release(point, pid)),
+            ("wait", None) => Ok(PauseCmd::Wait(point, pid, PAUSE_WAIT_MS)),
+            ("wait", Some(ms)) => ms
+                .parse::<u32>()
+                .ok()
+                .filter(|ms| (1..=PAUSE_WAIT_MAX_MS).contains(ms))
+                .map(|ms| PauseCmd::Wait(point, pid, ms))
+                .ok_or(EINVAL),
+            _ => Err(EINVAL),
+        }
+    }
+}
+
+/// One command per write (at most `PAUSE_CMD_MAX` bytes). Root only.
 fn pause_write(reg: &RegistryRef, r: &mut UserSliceReader) -> Result {
     let mut buf = [0u8; PAUSE_CMD_MAX];
     let len = r.len();
@@ -1574,46 +1703,26 @@ fn pause_write(reg: &RegistryRef, r: &mut UserSliceReader) -> Result {
     }
     r.read_slice(&mut buf[..len])?;
     let cmd = core::str::from_utf8(&buf[..len]).map_err(|_| EINVAL)?;
-    let mut argv = [""; 4];
-    let mut argc = 0;
-    for word in cmd.split_ascii_whitespace() {
-        *argv.get_mut(argc).ok_or(EINVAL)? = word;
-        argc += 1;
-    }
-    let (verb, point, pid, ms) = match argv[..argc] {
-        ["reset"] => {
+    match PauseCmd::try_from(cmd)? {
+        PauseCmd::Reset => {
             // SAFETY: process context, no lock held.
             unsafe { vr_pause_release_all() };
-            return Ok(());
+            Ok(())
         }
-        ["barrier"] => {
+        PauseCmd::Barrier => {
             rcu::rcu_barrier();
-            return Ok(());
+            Ok(())
         }
-        [verb, point, pid] => (verb, point, pid, None),
-        [verb, point, pid, ms] => (verb, point, pid, Some(ms)),
-        _ => return Err(EINVAL),
-    };
-    let point = Point::try_from(point)?;
-    let pid = pid.parse::<i32>().ok().filter(|p| (1..PID_MAX).contains(p)).ok_or(EINVAL)?;
-    match (verb, ms) {
-        ("arm", None) => reg.get().arm_pause(point, pid),
-        // SAFETY: process context, no lock held.
-        ("release", None) => to_result(unsafe { vr_pause_release(point as c_int, pid) }),
-        ("wait", ms) => {
-            let ms = match ms {
-                None => PAUSE_WAIT_MS,
-                Some(ms) => ms
-                    .parse::<u32>()
-                    .ok()
-                    .filter(|ms| (1..=PAUSE_WAIT_MAX_MS).contains(ms))
-                    .ok_or(EINVAL)?,
-            };
+        PauseCmd::Arm(point, pid) => reg.get().arm_pause(point, pid),
+        PauseCmd::Release(point, pid) => {
+            // SAFETY: process context, no lock held.
+            to_result(unsafe { vr_pause_release(point as c_int, pid) })
+        }
+        PauseCmd::Wait(point, pid, ms) => {
             let timeout = msecs_to_jiffies(ms);
             // SAFETY: process context, no lock held; bounded by `timeout`.
             to_result(unsafe { vr_pause_wait(point as c_int, pid, timeout) })
         }
-        _ => Err(EINVAL),
     }
 }
 
@@ -1685,7 +1794,10 @@ mod maps_tests {
     use super::*;
 
     const P: u64 = PAGE;
-    const ROOMY: Limits = Limits { maps: 100, pages: 1000 };
+    const ROOMY: Limits = Limits {
+        maps: 100,
+        pages: 1000,
+    };
 
     fn starts(v: &Vmar) -> Result<KVec<(u64, u64)>> {
         let maps = v.maps.lock();
@@ -1698,7 +1810,11 @@ mod maps_tests {
 
     #[test]
     fn touch_merges_ranges_and_counts_pages_once() -> Result {
-        let mut m = Mapping { end: 10 * P, flags: 0, touched: KVec::new() };
+        let mut m = Mapping {
+            end: 10 * P,
+            flags: 0,
+            touched: KVec::new(),
+        };
         m.touch(0, 2)?;
         m.touch(1, 3)?;
         m.touch(5, 6)?;
@@ -1712,7 +1828,11 @@ mod maps_tests {
 
     #[test]
     fn clip_keeps_only_the_touched_pages_inside() -> Result {
-        let mut m = Mapping { end: 10 * P, flags: 1, touched: KVec::new() };
+        let mut m = Mapping {
+            end: 10 * P,
+            flags: 1,
+            touched: KVec::new(),
+        };
         m.touch(0, 4)?;
         m.touch(8, 10)?;
         let c = m.clip(0, 2 * P, 9 * P)?;
@@ -1729,9 +1849,15 @@ mod maps_tests {
         assert_eq!(v.map(0, 2 * P, 6 * P, ROOMY), Err(EEXIST));
         assert_eq!(v.map(0, 0, P, ROOMY), Err(EEXIST));
         v.map(0, 4 * P, 5 * P, ROOMY)?;
-        let two = Limits { maps: 2, pages: 1000 };
+        let two = Limits {
+            maps: 2,
+            pages: 1000,
+        };
         assert_eq!(v.map(0, 8 * P, 9 * P, two), Err(ENOMEM));
-        let six = Limits { maps: 100, pages: 6 };
+        let six = Limits {
+            maps: 100,
+            pages: 6,
+        };
         assert_eq!(v.map(0, 8 * P, 10 * P, six), Err(ENOMEM));
         v.map(0, 8 * P, 9 * P, six)?;
         let s = v.snap();
@@ -1744,7 +1870,10 @@ mod maps_tests {
         let v = Vmar::new(0)?;
         v.map(0, 0, 10 * P, ROOMY)?;
         v.touch(0, 10 * P)?;
-        let one = Limits { maps: 1, pages: 1000 };
+        let one = Limits {
+            maps: 1,
+            pages: 1000,
+        };
         assert_eq!(v.unmap(4 * P, 6 * P, one), Err(ENOMEM));
         assert_eq!(&starts(&v)?[..], &[(0, 10 * P)][..]);
         v.unmap(4 * P, 6 * P, ROOMY)?;
@@ -1764,7 +1893,15 @@ mod maps_tests {
     fn unmap_over_many_batches() -> Result {
         let v = Vmar::new(0)?;
         for i in 0..100 {
-            v.map(0, 2 * i * P, (2 * i + 2) * P, Limits { maps: 200, pages: 1000 })?;
+            v.map(
+                0,
+                2 * i * P,
+                (2 * i + 2) * P,
+                Limits {
+                    maps: 200,
+                    pages: 1000,
+                },
+            )?;
         }
         v.unmap(P, 199 * P, ROOMY)?;
         assert_eq!(&starts(&v)?[..], &[(0, P), (199 * P, 200 * P)][..]);
@@ -1805,6 +1942,52 @@ mod registry_tests {
 
     fn name() -> [u8; NAME_LEN] {
         name_of(b"test")
+    }
+
+    #[test]
+    fn pause_commands_parse_as_debugfs_c() -> Result {
+        use PauseCmd::*;
+        let ok: [(&str, PauseCmd); 8] = [
+            ("reset", Reset),
+            (" barrier\n", Barrier),
+            ("arm held 7", Arm(Point::Held, 7)),
+            (
+                "release  published\t4194303\n",
+                Release(Point::Published, PID_MAX - 1),
+            ),
+            ("wait free 3", Wait(Point::Free, 3, PAUSE_WAIT_MS)),
+            ("wait cleared 3 1", Wait(Point::Cleared, 3, 1)),
+            (
+                "wait found 3 60000",
+                Wait(Point::Found, 3, PAUSE_WAIT_MAX_MS),
+            ),
+            ("arm found +5", Arm(Point::Found, 5)),
+        ];
+        for (cmd, want) in ok {
+            assert_eq!(PauseCmd::try_from(cmd), Ok(want));
+        }
+        for cmd in [
+            "",
+            " ",
+            "frob held 7",
+            "arm bogus 7",
+            "arm cred 7",
+            "arm held",
+            "arm held 0",
+            "arm held -3",
+            "arm held 12abc",
+            "arm held 4194304",
+            "arm held 7 10",
+            "release held 7 10",
+            "wait held 7 0",
+            "wait held 7 60001",
+            "wait held 7 1 2",
+            "reset 1",
+            "barrier now",
+        ] {
+            assert_eq!((cmd, PauseCmd::try_from(cmd)), (cmd, Err(EINVAL)));
+        }
+        Ok(())
     }
 
     #[test]
@@ -1887,7 +2070,9 @@ mod read_tests {
 
     impl Write for Buf {
         fn write_str(&mut self, s: &str) -> fmt::Result {
-            self.0.extend_from_slice(s.as_bytes(), GFP_KERNEL).map_err(|_| fmt::Error)
+            self.0
+                .extend_from_slice(s.as_bytes(), GFP_KERNEL)
+                .map_err(|_| fmt::Error)
         }
     }
 
@@ -1909,7 +2094,15 @@ mod read_tests {
         reg.publish(pid);
         let pp = reg.find(pid)?;
         let v = pp.vmar()?;
-        v.map(3, PAGE, 2 * PAGE, Limits { maps: 10, pages: 10 })?;
+        v.map(
+            3,
+            PAGE,
+            2 * PAGE,
+            Limits {
+                maps: 10,
+                pages: 10,
+            },
+        )?;
         v.touch(PAGE, 2 * PAGE)?;
         Ok(pp)
     }
@@ -1920,7 +2113,12 @@ mod read_tests {
     #[test]
     fn each_read_path_on_a_live_and_an_exited_pproc() -> Result {
         let reg = registry()?;
-        for mode in [Mode::Buggy(UnwrapFail::Quiet), Mode::Checked, Mode::Fixed, Mode::Rcu] {
+        for mode in [
+            Mode::Buggy(UnwrapFail::Quiet),
+            Mode::Checked,
+            Mode::Fixed,
+            Mode::Rcu,
+        ] {
             let pp = live(&reg)?;
             let b = read(&pp, File::Status, mode)?;
             assert!(b.has("Name:\trdr1\nState:\tR (running)\n"));
@@ -1977,6 +2175,9 @@ mod read_tests {
         assert!(Mode::try_from((4, 0)).is_err() || cfg!(vr_uaf));
         assert!(matches!(Mode::try_from((3, 9)), Ok(Mode::Rcu)));
         assert!(Mode::try_from((0, 4)).is_err());
-        assert!(matches!(Mode::try_from((0, 2)), Ok(Mode::Buggy(UnwrapFail::Warn))));
+        assert!(matches!(
+            Mode::try_from((0, 2)),
+            Ok(Mode::Buggy(UnwrapFail::Warn))
+        ));
     }
 }
