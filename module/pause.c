@@ -465,12 +465,16 @@ int vr_pause_point_parse(const char *name, enum vr_pause_point *point)
 	return 0;
 }
 
+/* race.rs's PauseInfo mirrors struct vr_pause_info, with this layout. */
+static_assert(sizeof(struct vr_pause_info) == 32 &&
+	      offsetof(struct vr_pause_info, comm) == 16);
+
 /**
  * vr_pause_list_slot() - Copy pause slot @i, for a pause file's listing.
  * @i: the slot, from 0.
  * @out: its copy; out->pid is 0 if the slot is free.
  *
- * Context: any context but NMI; takes vr_pause_lock.
+ * Context: process context; takes vr_pause_lock.
  * Return: false once @i is past the last slot (@out untouched).
  */
 bool vr_pause_list_slot(int i, struct vr_pause_info *out)

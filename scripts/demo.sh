@@ -164,7 +164,7 @@ run_mode() {
 		--no-kmemleak --stop-on-report --timeout 900 --log "$log" -- sh -c "$cmd" 2>&1)
 	verdict=$(sed -n 's/^vm: verdict=\([a-z]*\) .*/\1/p' <<<"$res")
 	if [ -z "$verdict" ]; then	# vm.sh failed before a boot: say why
-		msg=$(grep -v '^accel: ' <<<"$res" | tail -n1)
+		msg=$(grep -v '^accel: ' <<<"$res" | tail -n1 | tr '|' ' ')
 		echo "${msg:-vm.sh printed nothing}" >>"$log"
 		echo "$m|$kernel|?|vm.sh: ${msg:0:58}|-|-|-|-" >"$out/$i.row"
 		echo "demo:       $m: vm.sh failed: ${msg:-no output}"
@@ -212,7 +212,7 @@ prebuild() {
 		[ "$(row_kernel "$m")" = "$k" ] || continue
 		case "$m" in rust-*) echo rust ;; *) echo c ;; esac
 	done | sort -u | while read -r mod; do
-		"$VR_ROOT/scripts/build.sh" --kernel "$k" --module "$mod" >/dev/null 2>>"$out/build.log" ||
+		"$VR_ROOT/scripts/build.sh" --kernel "$k" --module "$mod" </dev/null >/dev/null 2>>"$out/build.log" ||
 			echo "demo: the $mod module for $k did not build (build/demo/build.log)"
 	done
 }

@@ -111,7 +111,7 @@ vr_series_llvm() { [ "$1" != 6.1 ]; }
 # minimal trixie chroot made once by debootstrap under $VR_CACHE/rust (about
 # 2 GB; its time: docs/benchmarks.md). Debian 12's bindgen is too old for 6.12 and trixie's
 # binaries need trixie's glibc. Prints the chroot's path.
-VR_RUST_PKGS="rustc rust-src rustfmt rust-clippy bindgen clang lld llvm libclang-dev make bc flex bison
+VR_RUST_PKGS="rustc rust-src bindgen clang lld llvm libclang-dev make bc flex bison
 libelf-dev libssl-dev python3 cpio kmod xz-utils perl sparse gcc libc6-dev"
 vr_rust_root() {
 	local key root uri lock=
@@ -137,6 +137,19 @@ vr_rust_root() {
 	fi
 	[ -z "${lock:-}" ] || exec {lock}>&-
 	echo "$root"
+}
+
+# make lint's rustfmt and clippy, put into the Rust chroot on first use at
+# exactly its rustc's version (a newer rustc would not match the kernels
+# and modules built with this one); apt fails if the archive has moved on.
+vr_rust_lint_tools() {
+	local root lock
+	root=$(vr_rust_root) || return 1
+	[ -x "$root/usr/bin/rustfmt" ] && [ -x "$root/usr/bin/clippy-driver" ] && return 0
+	exec {lock}>"$VR_CACHE/rust/.lock"
+	flock "$lock"
+	vr_in_rust_root sh -ec 'v=$(dpkg-query -W -f="\${Version}" rustc)
+		apt-get install -y -q --no-install-recommends "rustfmt=$v" "rust-clippy=$v"'
 }
 
 # Run a command in the Rust toolchain chroot, with the cache and the clone
@@ -303,7 +316,7 @@ vr_build_rust_module() {
 	# clippy: the build with CLIPPY=1 (clippy-driver for rustc), as upstream.
 	local flags=()
 	[ "$what" != clippy ] || { flags=(CLIPPY=1); rm -f "$out/rust/race.o"; }
-	vr_kmake "$kdir" -s M="$out/rust" "${flags[@]}" modules >"$out/build.log" 2>&1 || {
+	vr_kmake "$kdir" -s M="$out/rust" ${flags[@]+"${flags[@]}"} modules >"$out/build.log" 2>&1 || {
 		cat "$out/build.log" >&2
 		vr_die "vmar_race_rs build against $kdir failed"
 	}

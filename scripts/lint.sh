@@ -62,10 +62,10 @@ if d=$(vr_kernel_built debug-7.3); then
 	[ $rc -ne 0 ] || grep -A12 'error\[E0597\]' "$out/rust-uaf.log" | sed 's/^/lint:   | /'
 	# As upstream Rust is checked: make rustfmtcheck's rustfmt, with the
 	# kernel's .rustfmt.toml, and make CLIPPY=1.
-	vr_in_rust_root rustfmt --check --edition 2021 --config-path "$d/.rustfmt.toml" \
-		"$VR_ROOT/module/rust/race.rs" >"$out/rustfmt.log" 2>&1
+	(vr_rust_lint_tools && vr_in_rust_root rustfmt --check --edition 2021 \
+		--config-path "$d/.rustfmt.toml" "$VR_ROOT/module/rust/race.rs") >"$out/rustfmt.log" 2>&1
 	result "race.rs rustfmt --check (the kernel's .rustfmt.toml)" $? "$out/rustfmt.log"
-	(vr_build_rust_module debug-7.3 "$d" clippy) >"$out/clippy.log" 2>&1
+	(vr_rust_lint_tools && vr_build_rust_module debug-7.3 "$d" clippy) >"$out/clippy.log" 2>&1
 	result "vmar_race_rs clippy (CLIPPY=1, no warnings)" $? "$out/clippy.log"
 fi
 

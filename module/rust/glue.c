@@ -10,16 +10,18 @@
  * Rust procfs or filesystem API), linked in: the twin's
  * /proc/vmar_race_rs is vmar_race's filesystem (lookup, revalidation,
  * owners, ESRCH on held handles), over race.rs's pprocs; its two files
- * call race.rs to render. Also linked in: the C module's pause-point
- * mechanism (pause.c: a static key, wait queue and timeouts; race.rs owns
- * the debugfs files that drive it) and trace events (trace.c: Rust's
+ * call race.rs to render; so do the debugfs stats and pause files (glue's
+ * file_operations pin the module while open, kernel::debugfs's do not).
+ * Also linked in: the C module's pause-point mechanism (pause.c: a static
+ * key, wait queue and timeouts) and trace events (trace.c: Rust's
  * declare_trace! binds only the kernel's own tracepoints). Every decision
  * about a pproc or its VMAR is race.rs's.
  *
  * Lifetime: race.rs hands its registry to vr_rs_glue_init() and frees it
  * only after vr_rs_glue_exit(), which runs when nothing is mounted (a
- * mount pins the module) and after race.rs removed the device and its
- * debugfs files, lets paused tasks go and waits for every deferred put. An inode's pproc
+ * mount pins the module) and after race.rs removed the device, removes
+ * the debugfs files, lets paused tasks go and waits for every deferred
+ * put. An inode's pproc
  * handle is an Arc reference of race.rs's, whose last put frees the pproc a
  * grace period later (RCU-walk revalidation); reap flushes the pid's
  * dentries. A reader that
@@ -33,6 +35,7 @@
 #include <linux/atomic.h>
 #include <linux/capability.h>
 #include <linux/cred.h>
+#include <linux/debugfs.h>
 #include <linux/fs.h>
 #include <linux/module.h>
 #include <linux/moduleparam.h>
@@ -247,12 +250,59 @@ void vr_rs_defer_put(const void *obj, void (*put)(const void *obj))
 	queue_rcu_work(vr_rs_wq, &p->rwork);
 }
 
-/* For race.rs's stats file: every grace-period put queued so far has run. */
+/*
+ * /sys/kernel/debug/vmar_race_rs/: race.rs's stats and pause files, in
+ * file_operations of glue's own. 7.3's kernel::debugfs files set no owner:
+ * an open one would not pin the module, and its release after an unload
+ * would read freed code (unload.sh holds one across rmmod).
+ */
+static struct dentry *vr_rs_debugfs;
+
+/* Every deferred put so far has run (stats, the pause file's barrier). */
 void vr_rs_settle(void)
 {
 	rcu_barrier();			/* the rcu_work items are queued ... */
 	flush_workqueue(vr_rs_wq);	/* ... and have run */
 }
+
+static int vr_rs_stats_show(struct seq_file *m, void *unused)
+{
+	vr_rs_settle();			/* _alive counts are exact */
+	vr_rs_stats_print(m);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(vr_rs_stats);
+
+static int vr_rs_pause_show(struct seq_file *m, void *unused)
+{
+	vr_rs_pause_print(m);
+	return 0;
+}
+
+static int vr_rs_pause_open(struct inode *inode, struct file *file)
+{
+	/* Root only: debugfs is 0700, and the file checks for itself too. */
+	if (!capable(CAP_SYS_ADMIN))
+		return -EPERM;
+	return single_open(file, vr_rs_pause_show, NULL);
+}
+
+static ssize_t vr_rs_pause_write(struct file *file, const char __user *ubuf,
+				 size_t len, loff_t *ppos)
+{
+	int ret = vr_rs_pause_cmd(vr_rs_reg, ubuf, len);
+
+	return ret ? ret : len;
+}
+
+static const struct file_operations vr_rs_pause_fops = {
+	.owner = THIS_MODULE,
+	.open = vr_rs_pause_open,
+	.read = seq_read,
+	.llseek = seq_lseek,
+	.write = vr_rs_pause_write,
+	.release = single_release,
+};
 
 /*
  * What a spawn records of its caller for race.rs (Linux 7.3's Rust has no
@@ -510,6 +560,10 @@ int vr_rs_glue_init(const void *reg)
 	ret = vr_fs_init();	/* race.rs registers /dev/vmar_race_rs next */
 	if (ret)
 		goto err_trace;
+	/* Like every debugfs user, it goes on without them if debugfs fails. */
+	vr_rs_debugfs = debugfs_create_dir(KBUILD_MODNAME, NULL);
+	debugfs_create_file("stats", 0444, vr_rs_debugfs, NULL, &vr_rs_stats_fops);
+	debugfs_create_file("pause", 0600, vr_rs_debugfs, NULL, &vr_rs_pause_fops);
 	pr_info("loaded: mode=%s unwrap_fail=%s; /dev/vmar_race_rs, /proc/vmar_race_rs\n",
 		vr_rs_modes[READ_ONCE(vr_rs_mode)],
 		vr_rs_unwrap_names[READ_ONCE(vr_rs_unwrap_fail)]);
@@ -523,8 +577,9 @@ err_trace:
 
 void vr_rs_glue_exit(void)
 {
+	debugfs_remove(vr_rs_debugfs);	/* waits for reads and commands */
 	vr_fs_exit();		/* not mounted: a mount pins the module */
-	vr_pause_release_all();	/* race.rs removed the pause file first */
+	vr_pause_release_all();
 	vr_trace_exit();
 	rcu_barrier();		/* every deferred put is queued ... */
 	destroy_workqueue(vr_rs_wq);	/* ... and has run */

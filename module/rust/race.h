@@ -38,6 +38,13 @@ const void *vr_rs_spawner(const void *pp);
 int vr_rs_show(void *m, const void *pp, int file, int mode, int unwrap_fail);
 /* race.rs: at most the bytes a maps read of pp renders now; 0: a zombie. */
 size_t vr_rs_maps_size(const void *pp);
+/*
+ * race.rs: the debugfs files' shows (m a seq_file in its show) and a pause
+ * command written from buf (a user pointer, len bytes): 0 or -errno.
+ */
+void vr_rs_stats_print(void *m);
+void vr_rs_pause_print(void *m);
+int vr_rs_pause_cmd(const void *reg, const char __user *buf, size_t len);
 /* race.rs: the puts vr_rs_defer_put() is handed (a VMAR's, a pproc's last). */
 void vr_rs_vmar_put(const void *vmar);
 void vr_rs_pproc_put_last(const void *pp);
@@ -67,7 +74,7 @@ int vr_rs_spawner_setids(void *sp, int pid, u32 uid, u32 gid);
 /*
  * And fs.h's vr_fs_flush_pid(), called by race.rs's reap; vmar_race.h's
  * vr_pause_arm(), _wait(), _release(), _release_all() and _list_slot()
- * (struct vr_pause_info), called by race.rs's pause file.
+ * (struct vr_pause_info), called by race.rs's pause commands and listing.
  */
 
 /*

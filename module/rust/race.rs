@@ -24,11 +24,12 @@
 //! Rust owns what Linux 7.3's Rust can carry: the misc device and its
 //! ioctls (`kernel::miscdevice`, `UserSlice`), one owner object per open
 //! file, rendering into the seq_file (`kernel::seq_file`), the rcu read
-//! side (`kernel::sync::rcu`), the counters and the debugfs `stats` and
-//! `pause` files (`kernel::debugfs`, with debugfs.c's grammar) and the
-//! KUnit suites (`#[kunit_tests]`). C glue (glue.c, and the C module's
-//! fs.c, pause.c, param.c and trace.c) keeps what has no Rust abstraction:
-//! the /proc filesystem, run-time writable parameters, the pause-point
+//! side (`kernel::sync::rcu`), the counters, what the debugfs `stats` and
+//! `pause` files show and do (debugfs.c's grammar) and the KUnit suites
+//! (`#[kunit_tests]`). C glue (glue.c, and the C module's fs.c, pause.c,
+//! param.c and trace.c) keeps what has no Rust abstraction: the /proc
+//! filesystem, run-time writable parameters, debugfs files that pin the
+//! module while open (`kernel::debugfs` sets no owner), the pause-point
 //! mechanism (a static key and its waits), trace events (`declare_trace!`
 //! binds only the kernel's own), a spawner's credentials and `struct pid`,
 //! and the grace-period put (no `call_rcu` or `rcu_work`). The C/Rust
@@ -39,8 +40,6 @@ use core::fmt::{self, Write};
 use core::mem::{offset_of, size_of};
 use core::ptr::{self, NonNull};
 use core::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, Ordering};
-use kernel::bindings;
-use kernel::debugfs;
 use kernel::error::{from_result, to_result};
 use kernel::fs;
 use kernel::ioctl::{_IOW, _IOWR};
@@ -1116,8 +1115,9 @@ impl Registry {
                 pp
             }
             Err(e) => {
-                drop(inner); // the VMAR's last reference goes with no lock held
-                             // SAFETY: made by `Arc::into_raw` above and never shared.
+                // The VMAR's last reference goes with no lock held.
+                drop(inner);
+                // SAFETY: made by `Arc::into_raw` above and never shared.
                 drop(unsafe { Arc::from_raw(rcu_vmar) });
                 return Err(e);
             }
@@ -1525,6 +1525,11 @@ pub unsafe extern "C" fn vr_rs_vmar_put(vmar: *const c_void) {
 }
 
 // ---- /sys/kernel/debug/vmar_race_rs: the stats and pause files ----
+//
+// glue.c registers the two files (7.3's `kernel::debugfs` files have no
+// owner: an open one would not pin the module, and its release after an
+// unload would read freed `file_operations`); what they show and do is
+// here.
 
 /// pause.c's copy of a slot (vmar_race.h's `struct vr_pause_info`).
 #[repr(C)]
@@ -1537,53 +1542,15 @@ struct PauseInfo {
     comm: [u8; 16],
 }
 
+// The layout vmar_race.h's struct has (pause.c asserts the same).
+const _: () = assert!(size_of::<PauseInfo>() == 32 && offset_of!(PauseInfo, comm) == 16);
+
 const PAUSE_WAIT_MS: u32 = 10_000; // a wait command's default bound
 const PAUSE_WAIT_MAX_MS: u32 = 60_000;
 const PAUSE_CMD_MAX: usize = 63; // bytes per write, as debugfs.c
 
-/// The pause file's data: the registry its arm command looks pids up in.
-struct RegistryRef(NonNull<Registry>);
-
-// SAFETY: only ever a shared reference to the `Sync` registry (`get()`).
-unsafe impl Send for RegistryRef {}
-// SAFETY: as for `Send`.
-unsafe impl Sync for RegistryRef {}
-
-impl RegistryRef {
-    fn get(&self) -> &Registry {
-        // SAFETY: the registry is pinned in the module and outlives the
-        // file (`Debugfs::new()`'s contract); removing the file waits for
-        // the operations in flight.
-        unsafe { self.0.as_ref() }
-    }
-}
-
-/// The module's debugfs files: `stats` (0400: the counters) and `pause`
-/// (0600: debugfs.c's commands over pause.c's points). Like every debugfs
-/// user, the module goes on without them if debugfs fails; dropping this
-/// removes them.
-struct Debugfs {
-    _stats: Pin<KBox<debugfs::File<()>>>,
-    _pause: Pin<KBox<debugfs::File<RegistryRef>>>,
-}
-
-impl Debugfs {
-    /// # Safety
-    ///
-    /// `reg` is pinned and outlives the returned `Debugfs`.
-    unsafe fn new(reg: *const Registry) -> Result<Debugfs> {
-        let reg = RegistryRef(NonNull::new(reg.cast_mut()).ok_or(EINVAL)?);
-        let dir = debugfs::Dir::new(c"vmar_race_rs");
-        let stats = dir.read_callback_file(c"stats", (), &stats_show);
-        let pause = dir.read_write_callback_file(c"pause", reg, &pause_show, &pause_write);
-        Ok(Debugfs {
-            _stats: KBox::pin_init(stats, GFP_KERNEL)?,
-            _pause: KBox::pin_init(pause, GFP_KERNEL)?,
-        })
-    }
-}
-
-fn stats_show(_: &(), f: &mut fmt::Formatter<'_>) -> fmt::Result {
+/// The stats file: every counter, as debugfs.c prints `struct vr_stats`.
+fn stats_show(out: &mut dyn Write) -> fmt::Result {
     use Stat::*;
     const LINES: [(&str, Option<Stat>); 16] = [
         ("spawned", Some(Spawned)),
@@ -1604,22 +1571,21 @@ fn stats_show(_: &(), f: &mut fmt::Formatter<'_>) -> fmt::Result {
         ("creds_freed_in_use", None),
     ];
 
-    // SAFETY: a read of the file: process context, no lock held. The
-    // deferred puts have run, so vmars_alive and pprocs_alive are exact.
-    unsafe { vr_rs_settle() };
     for (name, which) in LINES {
         let n = which.map_or(0, |w| STATS[w as usize].load(Relaxed));
-        writeln!(f, "{name:<14} {n}")?;
+        writeln!(out, "{name:<14} {n}")?;
     }
     Ok(())
 }
 
-fn pause_show(_: &RegistryRef, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+/// The pause file's listing: the slots in use, after a header.
+fn pause_show(out: &mut dyn Write) -> fmt::Result {
     let mut s = PauseInfo::default();
     let mut i = 0;
 
-    writeln!(f, "point\tpid\tstate\ttask")?;
-    // SAFETY: `s` is a `struct vr_pause_info`; any context.
+    writeln!(out, "point\tpid\tstate\ttask")?;
+    // SAFETY: `s` is a `struct vr_pause_info` (the layout asserted above);
+    // process context, no spinlock held.
     while unsafe { vr_pause_list_slot(i, &mut s) } {
         i += 1;
         if s.pid == 0 {
@@ -1631,9 +1597,9 @@ fn pause_show(_: &RegistryRef, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let comm = s.comm.split(|&c| c == 0).next().unwrap_or(&[]);
         let comm = core::str::from_utf8(comm).unwrap_or("?");
         match s.state {
-            0 => writeln!(f, "{point}\t{}\tarmed\t-", s.pid)?,
-            1 => writeln!(f, "{point}\t{}\tpaused\t{} {}", s.pid, s.task, comm)?,
-            _ => writeln!(f, "{point}\t{}\treleased\t{} {}", s.pid, s.task, comm)?,
+            0 => writeln!(out, "{point}\t{}\tarmed\t-", s.pid)?,
+            1 => writeln!(out, "{point}\t{}\tpaused\t{} {comm}", s.pid, s.task)?,
+            _ => writeln!(out, "{point}\t{}\treleased\t{} {comm}", s.pid, s.task)?,
         }
     }
     Ok(())
@@ -1689,15 +1655,12 @@ impl TryFrom<&str> for PauseCmd {
     }
 }
 
-/// One command per write (at most `PAUSE_CMD_MAX` bytes). Root only.
-fn pause_write(reg: &RegistryRef, r: &mut UserSliceReader) -> Result {
+/// One command per write (at most `PAUSE_CMD_MAX` bytes; glue.c's open
+/// lets only root write).
+fn pause_write(reg: &Registry, mut r: UserSliceReader) -> Result {
     let mut buf = [0u8; PAUSE_CMD_MAX];
     let len = r.len();
 
-    // SAFETY: process context (a write of the file).
-    if !unsafe { bindings::capable(bindings::CAP_SYS_ADMIN as c_int) } {
-        return Err(EPERM);
-    }
     if len == 0 || len > PAUSE_CMD_MAX {
         return Err(EINVAL);
     }
@@ -1710,10 +1673,11 @@ fn pause_write(reg: &RegistryRef, r: &mut UserSliceReader) -> Result {
             Ok(())
         }
         PauseCmd::Barrier => {
-            rcu::rcu_barrier();
+            // SAFETY: process context, no lock held.
+            unsafe { vr_rs_settle() }; // as C's rcu_barrier(): every put has run
             Ok(())
         }
-        PauseCmd::Arm(point, pid) => reg.get().arm_pause(point, pid),
+        PauseCmd::Arm(point, pid) => reg.arm_pause(point, pid),
         PauseCmd::Release(point, pid) => {
             // SAFETY: process context, no lock held.
             to_result(unsafe { vr_pause_release(point as c_int, pid) })
@@ -1726,15 +1690,58 @@ fn pause_write(reg: &RegistryRef, r: &mut UserSliceReader) -> Result {
     }
 }
 
+/// The stats file's show (glue.c settled the deferred puts first).
+///
+/// # Safety
+///
+/// `m` is the seq_file of a show() in progress, which only this thread
+/// uses until it returns.
+#[no_mangle]
+pub unsafe extern "C" fn vr_rs_stats_print(m: *mut c_void) {
+    // SAFETY: by the caller.
+    let m = unsafe { SeqFile::from_raw(m.cast()) };
+    // A full buffer is the seq_file's to retry; nothing else fails.
+    let _ = stats_show(&mut SeqOut(m));
+}
+
+/// The pause file's show.
+///
+/// # Safety
+///
+/// As for `vr_rs_stats_print()`; no spinlock held.
+#[no_mangle]
+pub unsafe extern "C" fn vr_rs_pause_print(m: *mut c_void) {
+    // SAFETY: by the caller.
+    let m = unsafe { SeqFile::from_raw(m.cast()) };
+    let _ = pause_show(&mut SeqOut(m));
+}
+
+/// A write of the pause file: 0 or -errno.
+///
+/// # Safety
+///
+/// `reg` as for `registry()`; `buf` is the write's user pointer, `len` its
+/// length; process context, no lock held.
+#[no_mangle]
+pub unsafe extern "C" fn vr_rs_pause_cmd(
+    reg: *const c_void,
+    buf: *const c_void,
+    len: usize,
+) -> c_int {
+    // SAFETY: by the caller.
+    let reg = unsafe { registry(reg) };
+    let r = UserSlice::new(UserPtr::from_ptr(buf.cast_mut()), len).reader();
+    from_result(|| pause_write(reg, r).map(|()| 0))
+}
+
 /// The module: its registry, the C glue over it, and the misc device.
 /// Fields drop in this order: the device goes first (no new owners), then
-/// the debugfs files (no pause commands), the glue (/proc, paused tasks,
-/// every deferred put), then the pprocs.
+/// the glue (debugfs, /proc, paused tasks, every deferred put), then the
+/// pprocs.
 #[pin_data(PinnedDrop)]
 struct VmarRaceRs {
     #[pin]
     miscdev: MiscDeviceRegistration<Owner>,
-    debugfs: Debugfs,
     glue: Glue,
     #[pin]
     registry: Registry,
@@ -1770,8 +1777,6 @@ impl kernel::InPlaceModule for VmarRaceRs {
             // SAFETY: `registry` is initialised just above, in place in the
             // pinned module, and drops after `glue`.
             glue: unsafe { Glue::new(&raw const (*this.as_ptr()).registry)? },
-            // SAFETY: as for `glue`: `registry` drops after `debugfs`.
-            debugfs: unsafe { Debugfs::new(&raw const (*this.as_ptr()).registry)? },
             miscdev <- MiscDeviceRegistration::register(MiscDeviceOptions {
                 name: c"vmar_race_rs",
             }),
