@@ -27,7 +27,7 @@ build/check/.
                 VMAR_RACE_STRESS_SECS)
   --fuzz S      fuzzer time of the fuzz and faults rows, at least 10
                 (default 30)
-  --guess S     pid-guessing time of the preempt rows' fuzzer (default 60)
+  --guess S     pid-guessing time of the preempt rows' fuzzer (default 30)
   --lab S       threaded time of each safe variant in the labsafe rows
                 (default 10)
   --cycles N    insmod/rmmod cycles of the preempt rows' unload loop
@@ -41,7 +41,7 @@ option or argument), 70 error (dependencies could not be installed, no
 usable QEMU accelerator).
 EOT
 }
-only= stress=${VMAR_RACE_STRESS_SECS:-30} fuzz=30 guess=60 lab=10 cycles=3 list=0
+only= stress=${VMAR_RACE_STRESS_SECS:-30} fuzz=30 guess=30 lab=10 cycles=3 list=0
 jobs=$(( $(nproc) >= 2 ? 2 : 1 ))
 while [ $# -gt 0 ]; do
 	case "$1" in
