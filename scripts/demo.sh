@@ -131,8 +131,11 @@ run_mode() {
 		# The Rust twin: its panic handler BUG()s; oops=panic makes
 		# that the kernel panic Rust's own panic is.
 		# rust-buggy is forced (pause points): it panics in round 1.
-		kernel=debug-7.3 mode=${m#rust-} params=(--module rust)
-		[ "$mode" != buggy ] || { params+=(--append oops=panic); scen=demo-forced; }
+		# kunit.enable=0: its KUnit suites (make check's) do not run
+		# at load.
+		kernel=debug-7.3 mode=${m#rust-} params=(--module rust --append kunit.enable=0)
+		[ "$mode" != buggy ] ||
+			{ params=(--module rust --append "kunit.enable=0 oops=panic"); scen=demo-forced; }
 		;;
 	uaf)
 		# Forced: the reader pauses holding the bare pointer, exit frees
